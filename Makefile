@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a step they take.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install lint check clean
+
+$(BIN)/flask: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/flask
+
+install: $(BIN)/flask
+
+## make run: install, create the SQLite database, seed the demo once, start the server.
+run: install
+	$(BIN)/flask --app wsgi db upgrade
+	@$(BIN)/flask --app wsgi seed-demo || echo "(the database already has data; keeping it)"
+	@echo
+	@echo "ceasefire is starting at http://$(HOST):$(PORT)/"
+	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL).
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+## make check: the migrations build exactly the models (against a scratch SQLite database).
+check: install
+	rm -f instance/check.sqlite
+	DATABASE_URL=sqlite:///$(CURDIR)/instance/check.sqlite $(BIN)/flask --app wsgi db upgrade
+	DATABASE_URL=sqlite:///$(CURDIR)/instance/check.sqlite $(BIN)/flask --app wsgi db check
+	rm -f instance/check.sqlite
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

@@ -1,0 +1,97 @@
+"""ceasefire: case management for Project Ceasefire call-in programs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ceasefire import config as settings
+from ceasefire.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _configure(app, config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_commands(app)
+    return app
+
+
+def _configure(app: Flask, config: dict[str, Any] | None) -> None:
+    app.config.update(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    settings.check_production_safe(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+def _init_extensions(app: Flask) -> None:
+    from ceasefire import models  # noqa: F401 - every table registered before Alembic looks
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from ceasefire.models import User
+
+        return db.session.get(User, int(user_id))
+
+    _enable_sqlite_foreign_keys(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    from sqlalchemy import event
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _fk_on(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from ceasefire.api import bp as api_bp
+    from ceasefire.auth.views import bp as auth_bp
+    from ceasefire.forums.views import bp as forums_bp
+    from ceasefire.participants.views import bp as participants_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(participants_bp)
+    app.register_blueprint(forums_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+
+
+def _register_errors(app: Flask) -> None:
+    from ceasefire.web import register_error_pages
+
+    register_error_pages(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from ceasefire.cli import register
+
+    register(app)

@@ -1,0 +1,130 @@
+"""/participants: list, create, read, patch, events, history."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g
+
+from ceasefire import limits, pipeline, policy
+from ceasefire.api import bp, done, page_of, serialize
+from ceasefire.api.schema import F, json_body, name_f, query_arg, text_f, validate
+from ceasefire.errors import ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.models import StatusChange
+from ceasefire.models.enums import ActionType, DeliveryMethod, State, SupervisionStatus
+from ceasefire.services import audit
+from ceasefire.services import participants as service
+
+PARTICIPANT_SPEC: dict[str, F] = {
+    "first_name": name_f(),
+    "last_name": name_f(),
+    "aliases": F("str", limits.ALIASES),
+    "date_of_birth": F("date"),
+    "phone": F("str", limits.PHONE),
+    "address": F("str", limits.ADDRESS),
+    "group_id": F("int"),
+    "supervision_status": F("enum", enum=SupervisionStatus, nullable=False),
+    "supervising_agency": F("str", limits.TITLE),
+    "identification_basis": text_f(),
+    "caseworker_id": F("int"),
+    "community_org_id": F("int"),
+    "consent_to_share": F("bool", nullable=False),
+}
+
+EVENT_SPEC: dict[str, F] = {
+    "event": F("str", 32),
+    "version": F("int", nullable=False),
+    "forum_id": F("int"),
+    "method": F("enum", enum=DeliveryMethod),
+    "action_type": F("enum", enum=ActionType),
+    "occurred_on": F("date"),
+    "description": text_f(),
+    "incident_ref": F("str", limits.NAME),
+    "agency_id": F("int"),
+    "reason": text_f(),
+}
+
+
+@bp.get("/participants")
+def list_participants():
+    user = g.user
+    policy.require(user, "participant.list")
+    state = query_arg("state", F("enum", enum=State))
+    group_id = query_arg("group_id", F("int"))
+    q = query_arg("q", F("str", limits.NAME))
+    query = service.list_query(user, state=state, group_id=group_id, q=q)
+    return done(page_of(query, lambda p: serialize.participant(user, p)))
+
+
+@bp.post("/participants")
+def create_participant():
+    user = g.user
+    policy.require(user, "participant.create")
+    data = json_body()
+    service.check_settable(user, data.keys())
+    values = validate(data, PARTICIPANT_SPEC, required=("first_name", "last_name"))
+    participant = service.create_participant(user, values)
+    return done(serialize.participant(user, participant), 201)
+
+
+@bp.get("/participants/<int:participant_id>")
+def get_participant(participant_id: int):
+    user = g.user
+    participant = policy.get_participant(user, participant_id)
+    audit.record(user, "view", "participant", participant.id)
+    return done(serialize.participant(user, participant))
+
+
+def _version(data: dict) -> int:
+    version = data.get("version")
+    if version is None:
+        raise ValidationFailed("Send the version you read.", {"version": "This field is required."})
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ValidationFailed("Bad version.", {"version": "This field must be a whole number."})
+    return version
+
+
+@bp.patch("/participants/<int:participant_id>")
+def patch_participant(participant_id: int):
+    user = g.user
+    participant = policy.get_participant(user, participant_id, "participant.update")
+    data = json_body()
+    if "state" in data:
+        raise ValidationFailed(
+            "The state changes only through events.",
+            {"state": "The state is never set directly; POST an event to /participants/{id}/events."},
+        )
+    service.check_settable(user, data.keys())
+    values = validate(data, PARTICIPANT_SPEC, ignore=("version",))
+    for name in ("first_name", "last_name"):
+        if name in values and not (values[name] or "").strip():
+            raise ValidationFailed("Some fields need attention.", {name: "This field is required."})
+    version = _version(data)
+    service.update_participant(user, participant, version, values)
+    return done(serialize.participant(user, participant))
+
+
+@bp.post("/participants/<int:participant_id>/events")
+def post_event(participant_id: int):
+    user = g.user
+    participant = policy.get_participant(user, participant_id)
+    data = json_body()
+    name = data.get("event")
+    if not isinstance(name, str):
+        raise ValidationFailed("Name the event.", {"event": "This field is required."})
+    pipeline.authorize(name, user)
+    values = validate(data, EVENT_SPEC)
+    version = _version(data)
+    service.fire_event(user, participant, version, name, values)
+    return done(serialize.participant(user, participant))
+
+
+@bp.get("/participants/<int:participant_id>/history")
+def participant_history(participant_id: int):
+    user = g.user
+    participant = policy.get_participant(user, participant_id, "participant.history")
+    rows = db.session.scalars(
+        sa.select(StatusChange).where(StatusChange.participant_id == participant.id).order_by(StatusChange.id)
+    )
+    audit.record(user, "view", "participant", participant.id, "history")
+    return done({"items": [serialize.history_row(r) for r in rows]})

@@ -1,0 +1,199 @@
+"""Records as the caller may see them. Participant fields pass through ceasefire.policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire import policy
+from ceasefire.extensions import db
+from ceasefire.models import (
+    Forum,
+    Group,
+    Invitation,
+    Organization,
+    Participant,
+    Referral,
+    Service,
+    StatusChange,
+    User,
+)
+from ceasefire.services import participants as participant_service
+from ceasefire.services.referrals import has_sent_referral
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.isoformat()
+
+
+def _referrals(user: User, p: Participant) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        sa.select(Referral).where(Referral.participant_id == p.id).order_by(Referral.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "service_id": r.service_id,
+            "service_name": r.service.name,
+            "organization_id": r.service.organization_id,
+            "status": r.status.value,
+            "sent_at": iso(r.sent_at),
+        }
+        for r in rows
+        if policy.referral_visible_in_record(user, r)
+    ]
+
+
+def _enforcement(p: Participant) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": a.id,
+            "action_type": a.action_type.value,
+            "occurred_on": iso(a.occurred_on),
+            "agency_id": a.agency_id,
+            "group_id": a.group_id,
+            "incident_ref": a.incident_ref,
+            "description": a.description,
+        }
+        for a in participant_service.enforcement_actions(p)
+    ]
+
+
+PARTICIPANT_FIELDS: dict[str, Callable[[User, Participant], Any]] = {
+    "id": lambda u, p: p.id,
+    "version": lambda u, p: p.version,
+    "first_name": lambda u, p: p.first_name,
+    "last_name": lambda u, p: p.last_name,
+    "aliases": lambda u, p: p.aliases,
+    "date_of_birth": lambda u, p: iso(p.date_of_birth),
+    "phone": lambda u, p: p.phone,
+    "address": lambda u, p: p.address,
+    "state": lambda u, p: p.state.value if p.state else None,
+    "supervision_status": lambda u, p: p.supervision_status.value if p.supervision_status else None,
+    "supervising_agency": lambda u, p: p.supervising_agency,
+    "caseworker_id": lambda u, p: p.caseworker_id,
+    "community_org_id": lambda u, p: p.community_org_id,
+    "group_id": lambda u, p: p.group_id,
+    "group_name": lambda u, p: p.group.name if p.group else None,
+    "identification_basis": lambda u, p: p.identification_basis,
+    "identifying_org_id": lambda u, p: p.identifying_org_id,
+    "identified_on": lambda u, p: iso(p.identified_on),
+    "enforcement_dates": lambda u, p: sorted({iso(a.occurred_on) for a in participant_service.enforcement_actions(p)}),
+    "enforcement_actions": lambda u, p: _enforcement(p),
+    "services_offered": lambda u, p: has_sent_referral(p),
+    "consent_to_share": lambda u, p: p.consent_in_force() is not None,
+    "referrals": _referrals,
+}
+
+
+def participant(user: User, p: Participant) -> dict[str, Any]:
+    visible = policy.visible_fields(user.role)
+    return {name: get(user, p) for name, get in PARTICIPANT_FIELDS.items() if name in visible}
+
+
+def history_row(change: StatusChange) -> dict[str, Any]:
+    return {
+        "event": change.event,
+        "from_state": change.from_state.value if change.from_state else None,
+        "to_state": change.to_state.value,
+        "actor_id": change.actor_id,
+        "at": iso(change.at),
+        "reason": change.reason,
+    }
+
+
+def forum(f: Forum) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "title": f.title,
+        "scheduled_at": iso(f.scheduled_at),
+        "location": f.location,
+        "status": f.status.value,
+        "speakers": f.speakers,
+        "notes": f.notes,
+    }
+
+
+def forum_with_invitations(user: User, f: Forum) -> dict[str, Any]:
+    record = forum(f)
+    record["invitations"] = []
+    if not policy.sees(user.role, "state"):
+        return record
+    visible_ids = set(db.session.scalars(policy.scope(
+        user,
+        sa.select(Participant.id).join(Invitation, Invitation.participant_id == Participant.id)
+        .where(Invitation.forum_id == f.id),
+    )))
+    record["invitations"] = [
+        {
+            "participant_id": inv.participant_id,
+            "method": inv.method.value,
+            "attended": inv.attended,
+            "checked_in_at": iso(inv.checked_in_at),
+        }
+        for inv in f.invitations
+        if inv.participant_id in visible_ids
+    ]
+    return record
+
+
+def referral(r: Referral) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "participant_id": r.participant_id,
+        "service_id": r.service_id,
+        "organization_id": r.service.organization_id,
+        "status": r.status.value,
+        "note": r.note,
+        "reason": r.reason,
+        "sent_at": iso(r.sent_at),
+        "sent_by_id": r.sent_by_id,
+        "updated_at": iso(r.updated_at),
+        "events": [
+            {
+                "from_status": e.from_status.value if e.from_status else None,
+                "to_status": e.to_status.value,
+                "actor_id": e.actor_id,
+                "at": iso(e.at),
+                "reason": e.reason,
+            }
+            for e in r.events
+        ],
+    }
+
+
+def user(u: User) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "email": u.email,
+        "name": u.name,
+        "role": u.role.value,
+        "organization_id": u.organization_id,
+        "active": u.active,
+    }
+
+
+def organization(o: Organization) -> dict[str, Any]:
+    return {
+        "id": o.id, "name": o.name, "kind": o.kind.value, "description": o.description,
+        "email": o.email, "phone": o.phone, "url": o.url,
+    }
+
+
+def service(s: Service) -> dict[str, Any]:
+    return {
+        "id": s.id, "organization_id": s.organization_id, "name": s.name, "category": s.category.value,
+        "description": s.description, "eligibility": s.eligibility, "capacity": s.capacity, "active": s.active,
+    }
+
+
+def group(viewer: User, g: Group) -> dict[str, Any]:
+    full = {"id": g.id, "name": g.name, "aliases": g.aliases, "area": g.area}
+    return {k: v for k, v in full.items() if k in policy.GROUP_FIELDS[viewer.role]}

@@ -1,0 +1,63 @@
+"""flask commands (API.md): create-user, create-token, seed-demo. They call the services and commit once."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from ceasefire.errors import ServiceError
+from ceasefire.extensions import db
+from ceasefire.models.enums import Role
+from ceasefire.services import accounts
+
+
+def _fail(exc: ServiceError) -> None:
+    db.session.rollback()
+    details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(exc.message + (f" ({details})" if details else ""))
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--organization", "organization_id", type=int, default=None, help="Organization id")
+    @click.option("--name", default=None, help="Display name (defaults to the email)")
+    @click.option("--password", default=None, help="Asked for when not given")
+    def create_user(email: str, role: str, organization_id: int | None, name: str | None, password: str | None):
+        """Add a user and print the new id."""
+        if password is None:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            user = accounts.create_user(None, email, name or email, Role(role), password, organization_id)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        click.echo(user.id)
+
+    @app.cli.command("create-token")
+    @click.argument("email")
+    @click.option("--name", default="cli", help="A name to recognise the token by")
+    def create_token(email: str, name: str):
+        """Print a new API token for the user, once: the token alone, on the last line."""
+        user = accounts.user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No user with the email {email}.")
+        _token, plain = accounts.create_token(user, name)
+        db.session.commit()
+        click.echo(plain)
+
+    @app.cli.command("seed-demo")
+    @click.option("--participants", "count", type=int, default=200, show_default=True)
+    def seed_demo(count: int):
+        """Fill an empty database with a believable demo program and print the demo sign-ins."""
+        from ceasefire import demo
+
+        try:
+            sign_ins = demo.seed(count)
+        except demo.NotEmpty as exc:
+            raise click.ClickException(str(exc)) from None
+        db.session.commit()
+        click.echo(f"Demo data is in. Sign in with any of these (password for all: {demo.PASSWORD}):")
+        for role, email in sign_ins:
+            click.echo(f"  {role:<11} {email}")

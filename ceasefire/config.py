@@ -1,0 +1,46 @@
+"""Settings, read from the environment so that one build runs in development, CI and production."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the placeholder production refuses to start with
+
+
+def _database_url(instance_path: str) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(Path(instance_path) / "ceasefire.sqlite")
+
+
+def from_environment(instance_path: str) -> dict:
+    env = os.environ.get("CEASEFIRE_ENV", "development")
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "WTF_CSRF_TIME_LIMIT": None,
+        # argon2 parameters; the tests lower them, production keeps the library defaults.
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
+        "PROVIDER_CLOSED_REFERRAL_DAYS": 90,
+    }
+
+
+def check_production_safe(config: dict) -> None:
+    """Refuse to run outside development and tests with a missing or placeholder secret key."""
+    if config.get("ENV_NAME") in {"development", "testing"} or config.get("TESTING"):
+        return
+    key = config.get("SECRET_KEY")
+    if not key or key == DEFAULT_SECRET_KEY or len(key) < 16:
+        raise RuntimeError(
+            "SECRET_KEY is missing or is the development default; set a long random SECRET_KEY "
+            "in the environment before starting ceasefire in production."
+        )

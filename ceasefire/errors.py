@@ -1,0 +1,48 @@
+"""The errors services raise; each face turns them into its own answer (JSON or a page)."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 500
+    code = "error"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class BadRequest(ServiceError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class StaleVersion(ServiceError):
+    status = 409
+    code = "stale_version"
+
+
+class InvalidTransition(ServiceError):
+    status = 409
+    code = "invalid_transition"
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    code = "validation_failed"

@@ -1,0 +1,25 @@
+"""All tables, imported here so that Alembic and create_all see every one."""
+
+from ceasefire.models.audit import AuditEvent
+from ceasefire.models.enforcement import EnforcementAction
+from ceasefire.models.forums import Forum, Invitation
+from ceasefire.models.people import Consent, Group, Participant, StatusChange
+from ceasefire.models.referrals import Referral, ReferralEvent, Service
+from ceasefire.models.users import ApiToken, Organization, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Consent",
+    "EnforcementAction",
+    "Forum",
+    "Group",
+    "Invitation",
+    "Organization",
+    "Participant",
+    "Referral",
+    "ReferralEvent",
+    "Service",
+    "StatusChange",
+    "User",
+]

@@ -1,0 +1,36 @@
+"""Enforcement actions against a participant or a whole group."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ceasefire import limits
+from ceasefire.extensions import db
+from ceasefire.models.base import UTCDateTime, enum_type, utcnow
+from ceasefire.models.enums import ActionType
+from ceasefire.models.users import Organization
+
+
+class EnforcementAction(db.Model):
+    __tablename__ = "enforcement_actions"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "participant_id IS NOT NULL OR group_id IS NOT NULL", name="participant_or_group"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("groups.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    action_type: Mapped[ActionType] = mapped_column(enum_type(ActionType, "action_type"))
+    occurred_on: Mapped[date] = mapped_column(index=True)
+    incident_ref: Mapped[str | None] = mapped_column(sa.String(limits.NAME))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    agency: Mapped[Organization] = relationship()

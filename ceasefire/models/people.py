@@ -1,0 +1,129 @@
+"""Participants, their street groups, their consent to share, and the pipeline history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ceasefire import limits
+from ceasefire.extensions import db
+from ceasefire.models.base import UTCDateTime, enum_type, today, utcnow
+from ceasefire.models.enums import State, SupervisionStatus
+from ceasefire.models.users import Organization, User
+
+
+class Group(db.Model):
+    """A street group. Enforcement can target a whole group."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(limits.NAME), unique=True)
+    aliases: Mapped[str | None] = mapped_column(sa.String(limits.ALIASES))
+    area: Mapped[str | None] = mapped_column(sa.String(limits.TITLE))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Participant(db.Model):
+    __tablename__ = "participants"
+    __table_args__ = (sa.Index("ix_participants_last_first", "last_name", "first_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(limits.NAME))
+    last_name: Mapped[str] = mapped_column(sa.String(limits.NAME))
+    aliases: Mapped[str | None] = mapped_column(sa.String(limits.ALIASES))
+    date_of_birth: Mapped[date | None]
+    phone: Mapped[str | None] = mapped_column(sa.String(limits.PHONE))
+    address: Mapped[str | None] = mapped_column(sa.String(limits.ADDRESS))
+    supervision_status: Mapped[SupervisionStatus] = mapped_column(
+        enum_type(SupervisionStatus, "supervision_status"), default=SupervisionStatus.NONE
+    )
+    supervising_agency: Mapped[str | None] = mapped_column(sa.String(limits.TITLE))
+    identification_basis: Mapped[str | None] = mapped_column(sa.Text)
+    identifying_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"))
+    identified_on: Mapped[date] = mapped_column(default=today)
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("groups.id"), index=True)
+    caseworker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    community_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    state: Mapped[State] = mapped_column(enum_type(State, "state"), default=State.IDENTIFIED, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    review_due: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    group: Mapped[Group | None] = relationship()
+    caseworker: Mapped[User | None] = relationship(foreign_keys=[caseworker_id])
+    community_org: Mapped[Organization | None] = relationship(foreign_keys=[community_org_id])
+    identifying_org: Mapped[Organization | None] = relationship(foreign_keys=[identifying_org_id])
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="participant", order_by="Consent.id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="participant", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def consent_in_force(self, on: date | None = None) -> Consent | None:
+        on = on or today()
+        for consent in self.consents:
+            if consent.in_force(on):
+                return consent
+        return None
+
+
+class Consent(db.Model):
+    """The participant's consent to share with providers. Revoking it closes providers' access at once."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    scope: Mapped[str] = mapped_column(sa.String(limits.TITLE), default="referral services")
+    given_on: Mapped[date] = mapped_column(default=today)
+    expires_on: Mapped[date | None]
+    revoked_on: Mapped[date | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    participant: Mapped[Participant] = relationship(back_populates="consents")
+
+    def in_force(self, on: date) -> bool:
+        return (
+            self.revoked_on is None
+            and self.given_on <= on
+            and (self.expires_on is None or self.expires_on >= on)
+        )
+
+    @classmethod
+    def in_force_clause(cls, on: date):
+        """The same rule as in_force(), as SQL, for scoping queries."""
+        return sa.and_(
+            cls.revoked_on.is_(None),
+            cls.given_on <= on,
+            sa.or_(cls.expires_on.is_(None), cls.expires_on >= on),
+        )
+
+
+class StatusChange(db.Model):
+    """One row per pipeline event; written only by ceasefire.pipeline."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[State | None] = mapped_column(enum_type(State, "from_state"))
+    to_state: Mapped[State] = mapped_column(enum_type(State, "to_state"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    participant: Mapped[Participant] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()

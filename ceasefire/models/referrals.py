@@ -1,0 +1,71 @@
+"""The services catalogue, referrals to it, and each referral's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ceasefire import limits
+from ceasefire.extensions import db
+from ceasefire.models.base import UTCDateTime, enum_type, utcnow
+from ceasefire.models.enums import ReferralStatus, ServiceCategory
+from ceasefire.models.people import Participant
+from ceasefire.models.users import Organization, User
+
+
+class Service(db.Model):
+    """A provider's offer, after Open Referral HSDS."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(limits.TITLE))
+    category: Mapped[ServiceCategory] = mapped_column(enum_type(ServiceCategory, "category"), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    eligibility: Mapped[str | None] = mapped_column(sa.Text)
+    capacity: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization: Mapped[Organization] = relationship(back_populates="services")
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), index=True)
+    status: Mapped[ReferralStatus] = mapped_column(
+        enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.SENT, index=True
+    )
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    participant: Mapped[Participant] = relationship()
+    service: Mapped[Service] = relationship()
+    sent_by: Mapped[User | None] = relationship()
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ReferralEvent(db.Model):
+    __tablename__ = "referral_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
+    from_status: Mapped[ReferralStatus | None] = mapped_column(enum_type(ReferralStatus, "from_status"))
+    to_status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "to_status"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")

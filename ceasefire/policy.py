@@ -1,0 +1,203 @@
+"""Who sees what (DESIGN.md §4), as data. Views, the API, exports and reports all ask this module.
+
+FIELD_GROUPS names the participant fields of each group; ACCESS says, per group and role, whether the role
+sees the whole group (FULL) or only some of its fields. SCOPES says which participants a role may see at
+all: out of scope answers 404. ACTIONS lists who may perform each non-pipeline action (403 otherwise);
+pipeline events are authorised by ceasefire.pipeline's own table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ceasefire.errors import Forbidden, NotFound
+from ceasefire.extensions import db
+from ceasefire.models import Consent, Participant, Referral, Service, User
+from ceasefire.models.base import today, utcnow
+from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, Role
+
+CW, POLICE, PROVIDER, COMMUNITY, SUP, ADMIN = (
+    Role.CASEWORKER, Role.POLICE, Role.PROVIDER, Role.COMMUNITY, Role.SUPERVISOR, Role.ADMIN,
+)
+FULL = "full"
+
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    "identity": ("first_name", "last_name", "aliases", "date_of_birth"),
+    "contact": ("phone", "address"),
+    "pipeline": ("state", "history"),
+    "supervision": ("supervision_status", "supervising_agency", "caseworker_id", "community_org_id"),
+    "intelligence": ("group_id", "group_name", "identification_basis", "identifying_org_id", "identified_on"),
+    "enforcement": ("enforcement_dates", "enforcement_actions"),
+    "services": ("services_offered", "consent_to_share", "referrals"),
+    "outreach": ("outreach_contacts",),
+}
+
+ACCESS: dict[str, dict[Role, Any]] = {
+    "identity": {CW: FULL, POLICE: FULL, PROVIDER: FULL, COMMUNITY: FULL, SUP: FULL},
+    "contact": {CW: FULL, POLICE: FULL, PROVIDER: ("phone",), SUP: FULL},
+    "pipeline": {CW: FULL, POLICE: FULL, COMMUNITY: ("state",), SUP: FULL},
+    "supervision": {CW: FULL, POLICE: FULL, SUP: FULL},
+    "intelligence": {CW: ("group_id", "group_name"), POLICE: FULL, SUP: FULL},
+    # a caseworker learns that enforcement happened and when, not what it was
+    "enforcement": {CW: ("enforcement_dates",), POLICE: FULL, SUP: FULL},
+    "services": {CW: FULL, POLICE: ("services_offered",), PROVIDER: FULL, SUP: FULL},
+    "outreach": {CW: FULL, COMMUNITY: FULL, SUP: FULL},
+}
+
+# Which participants a role sees at all. Admins manage the system and see none (403, not an empty list).
+SCOPES: dict[Role, str | None] = {
+    CW: "all", POLICE: "all", SUP: "all", PROVIDER: "own_referrals", COMMUNITY: "assigned", ADMIN: None,
+}
+
+EVERYONE = frozenset(Role)
+CASE_ROLES = frozenset({CW, POLICE, PROVIDER, COMMUNITY, SUP})
+ACTIONS: dict[str, frozenset[Role]] = {
+    "participant.list": CASE_ROLES,
+    "participant.view": CASE_ROLES,
+    "participant.create": frozenset({CW, POLICE, SUP}),
+    "participant.update": frozenset({CW, POLICE, SUP}),
+    "forum.list": CASE_ROLES,
+    "forum.create": frozenset({CW, SUP}),
+    "referral.list": frozenset({CW, PROVIDER, SUP}),
+    "referral.create": frozenset({CW, SUP}),
+    "referral.status": frozenset({CW, PROVIDER, SUP}),
+    "group.list": frozenset({CW, POLICE, SUP}),
+    "group.create": frozenset({POLICE, SUP}),
+    "organization.list": EVERYONE,
+    "organization.create": frozenset({ADMIN}),
+    "service.list": EVERYONE,
+    "service.create": frozenset({ADMIN}),
+    "user.create": frozenset({ADMIN}),
+}
+
+# Fields of a group record each role sees (GET /groups).
+GROUP_FIELDS: dict[Role, tuple[str, ...]] = {
+    POLICE: ("id", "name", "aliases", "area"),
+    SUP: ("id", "name", "aliases", "area"),
+    CW: ("id", "name"),
+}
+
+
+def can(user: User, action: str) -> bool:
+    return user.role in ACTIONS[action]
+
+
+def require(user: User, action: str) -> None:
+    if not can(user, action):
+        raise Forbidden("Your role may not do this.")
+
+
+def visible_fields(role: Role) -> frozenset[str]:
+    """Every participant field the role may see (id and version are always there)."""
+    fields: set[str] = {"id", "version"}
+    for group, by_role in ACCESS.items():
+        access = by_role.get(role)
+        if access == FULL:
+            fields.update(FIELD_GROUPS[group])
+        elif access:
+            fields.update(access)
+    return frozenset(fields)
+
+
+def sees(role: Role, field: str) -> bool:
+    return field in visible_fields(role)
+
+
+def filter_fields(role: Role, record: dict[str, Any]) -> dict[str, Any]:
+    """Drop what the role may not see: such fields are absent, not null."""
+    allowed = visible_fields(role)
+    return {k: v for k, v in record.items() if k in allowed}
+
+
+def provider_window_start():
+    return utcnow() - timedelta(days=current_app.config["PROVIDER_CLOSED_REFERRAL_DAYS"])
+
+
+def own_referral_clause(user: User):
+    """Referrals a provider user may see: to their organization, open or closed within the window."""
+    return sa.and_(
+        Service.organization_id == user.organization_id,
+        sa.or_(
+            Referral.status.in_([s.value for s in OPEN_REFERRAL_STATUSES]),
+            Referral.closed_at >= provider_window_start(),
+        ),
+    )
+
+
+def consent_in_force_clause():
+    return (
+        sa.select(Consent.id)
+        .where(Consent.participant_id == Participant.id, Consent.in_force_clause(today()))
+        .exists()
+    )
+
+
+def scope(user: User, query: sa.Select) -> sa.Select:
+    """Narrow a select over Participant to what the user may see."""
+    rule = SCOPES[user.role]
+    if rule is None:
+        raise Forbidden("Your role does not see participants.")
+    if rule == "all":
+        return query
+    if rule == "assigned":
+        return query.where(Participant.community_org_id == user.organization_id)
+    own = (
+        sa.select(Referral.id)
+        .join(Service, Referral.service_id == Service.id)
+        .where(Referral.participant_id == Participant.id, own_referral_clause(user))
+        .exists()
+    )
+    return query.where(own, consent_in_force_clause())
+
+
+def get_participant(user: User, participant_id: int, action: str = "participant.view") -> Participant:
+    """Load one participant: 404 when missing or out of scope, then 403 when the role may not do `action`."""
+    participant = db.session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFound("No such participant.")
+    if SCOPES[user.role] is not None:
+        in_scope = db.session.scalar(scope(user, sa.select(Participant.id).where(Participant.id == participant_id)))
+        if in_scope is None:
+            raise NotFound("No such participant.")
+    require(user, action)
+    return participant
+
+
+def referral_query(user: User) -> sa.Select:
+    """The referrals a user may see: all for caseworkers and supervisors, their own for a provider."""
+    require(user, "referral.list")
+    query = sa.select(Referral).join(Service, Referral.service_id == Service.id)
+    if user.role == PROVIDER:
+        query = query.join(Participant, Referral.participant_id == Participant.id).where(
+            own_referral_clause(user), consent_in_force_clause()
+        )
+    return query
+
+
+def get_referral(user: User, referral_id: int) -> Referral:
+    referral = db.session.get(Referral, referral_id)
+    if referral is None:
+        raise NotFound("No such referral.")
+    if user.role == PROVIDER:
+        visible = db.session.scalar(
+            referral_query(user).where(Referral.id == referral_id).with_only_columns(Referral.id)
+        )
+        if visible is None:
+            raise NotFound("No such referral.")
+    require(user, "referral.status")
+    return referral
+
+
+def referral_visible_in_record(user: User, referral: Referral) -> bool:
+    """Within a participant record, a provider sees only the referrals to their own organization."""
+    if user.role == PROVIDER:
+        return referral.service.organization_id == user.organization_id
+    return True
+
+
+# Whoever sees the pipeline history in full may read it through the history endpoint.
+ACTIONS["participant.history"] = frozenset(r for r in Role if sees(r, "history"))

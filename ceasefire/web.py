@@ -1,0 +1,75 @@
+"""What every page shares: the one commit point of a form post, the error pages, the security headers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ceasefire.errors import ServiceError
+from ceasefire.extensions import db
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: no scheme, no host, no protocol-relative //."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def flash_error(exc: ServiceError) -> None:
+    flash(exc.message, "error")
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.before_request
+    def _face() -> None:
+        g.setdefault("face", "web")
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        db.session.rollback()
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):
+        db.session.rollback()
+        message = "Someone else changed this record at the same time. Reload the page and try again."
+        return render_template("error.html", status=409, message=message), 409
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        message = "This form had expired or was not sent from this site. Go back, reload the page and send it again."
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(403)
+    def _forbidden(exc):
+        return render_template("error.html", status=403, message="You may not see or do this."), 403
+
+    @app.errorhandler(404)
+    def _not_found(exc):
+        return render_template("error.html", status=404, message="There is no such page or record."), 404
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return render_template("error.html", status=500, message="Something went wrong; nothing was changed."), 500
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

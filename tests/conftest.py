@@ -1,0 +1,212 @@
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL), clients for
+the pages and the API, and factories that make records through the same services people use."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ceasefire import create_app
+from ceasefire.extensions import db
+from ceasefire.models import Organization, Participant, User
+from ceasefire.models.enums import OrgKind, Role
+from ceasefire.services import accounts, catalog
+from ceasefire.services import participants as participant_service
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
+
+
+def _config(url: str) -> dict:
+    return {
+        "TESTING": True,
+        "ENV_NAME": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = _database_url(tmp_path_factory)
+    app = create_app(_config(url))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """Override in a test module (or a test's parametrize) to change settings."""
+    return _config(database_url)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        _empty_tables()
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories
+
+
+@pytest.fixture
+def make_org(app):
+    def make(kind: OrgKind | str = OrgKind.PROVIDER, name: str | None = None) -> Organization:
+        org = Organization(name=name or f"{kind} org {next(_counter)}", kind=OrgKind(kind))
+        db.session.add(org)
+        db.session.commit()
+        return org
+
+    return make
+
+
+_ROLE_ORG = {Role.POLICE: OrgKind.POLICE, Role.PROVIDER: OrgKind.PROVIDER, Role.COMMUNITY: OrgKind.COMMUNITY}
+
+
+@pytest.fixture
+def make_user(app, make_org):
+    def make(role: Role | str, organization: Organization | None = None, email: str | None = None) -> User:
+        role = Role(role)
+        if organization is None and role in _ROLE_ORG:
+            organization = make_org(_ROLE_ORG[role])
+        user = accounts.create_user(
+            None,
+            email or f"{role}{next(_counter)}@example.org",
+            f"Test {role}",
+            role,
+            PASSWORD,
+            organization.id if organization else None,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user, make_org) -> dict[str, User]:
+    """One user of each role; provider and community users have organizations of their own."""
+    return {role.value: make_user(role) for role in Role}
+
+
+class ApiClient:
+    """The test client with a bearer token: `api.get("/participants")` -> (status, json)."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def request(self, method: str, path: str, json=None, **kwargs):
+        response = self.client.open(
+            "/api/v1" + path, method=method, json=json, headers=self.headers, **kwargs
+        )
+        return response.status_code, response.get_json(silent=True)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.request("POST", path, json=json, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.request("PATCH", path, json=json, **kw)
+
+
+@pytest.fixture
+def api_as(client):
+    def make(user: User) -> ApiClient:
+        _token, plain = accounts.create_token(user, "test")
+        db.session.commit()
+        return ApiClient(client, plain)
+
+    return make
+
+
+@pytest.fixture
+def make_participant(app, make_user):
+    def make(actor: User | None = None, **fields) -> Participant:
+        actor = actor or make_user(Role.SUPERVISOR)
+        data = {"first_name": "Test", "last_name": f"Person{next(_counter)}"} | fields
+        if actor.role == Role.POLICE:
+            data.setdefault("identification_basis", "Named in a shooting review.")
+        participant = participant_service.create_participant(actor, data)
+        db.session.commit()
+        return participant
+
+    return make
+
+
+@pytest.fixture
+def make_forum(app, make_user):
+    def make(when: datetime | None = None, status: str = "planned", actor: User | None = None):
+        actor = actor or make_user(Role.SUPERVISOR)
+        forum = catalog.create_forum(actor, f"Forum {next(_counter)}", when or datetime.now(UTC) + timedelta(days=7),
+                                     location="Community center")
+        forum.status = status
+        db.session.commit()
+        return forum
+
+    return make
+
+
+@pytest.fixture
+def make_service(app, make_org):
+    def make(organization: Organization | None = None, name: str = "Job readiness", category: str = "employment"):
+        from ceasefire.models import Service
+
+        organization = organization or make_org(OrgKind.PROVIDER)
+        service = Service(organization_id=organization.id, name=name, category=category)
+        db.session.add(service)
+        db.session.commit()
+        return service
+
+    return make
+
+
+def login(client, user: User, password: str = PASSWORD):
+    return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
