@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
+# The embedded default is a development install: the demo's secret key is fine here, never in production.
+export CEASEFIRE_ENV ?= development
+
 .PHONY: run test install lint check clean
 
 $(BIN)/flask: pyproject.toml
@@ -18,7 +21,9 @@ install: $(BIN)/flask
 ## make run: install, create the SQLite database, seed the demo once, start the server.
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	@$(BIN)/flask --app wsgi seed-demo || echo "(the database already has data; keeping it)"
+	@$(BIN)/flask --app wsgi seed-demo || echo "Keeping the data already there. \
+	Demo sign-ins: caseworker, police, provider, community, supervisor or admin @demo.ceasefire.test, \
+	password ceasefire-demo-2026."
 	@echo
 	@echo "ceasefire is starting at http://$(HOST):$(PORT)/"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)

@@ -16,7 +16,8 @@ def _database_url(instance_path: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict:
-    env = os.environ.get("CEASEFIRE_ENV", "development")
+    # Production unless told otherwise, so a forgotten setting fails safe (no default secret key).
+    env = os.environ.get("CEASEFIRE_ENV", "production")
     return {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),

@@ -26,6 +26,15 @@ def flash_error(exc: ServiceError) -> None:
     flash(exc.message, "error")
 
 
+def _page_or_json(status: int, code: str, message: str):
+    """Errors raised before a blueprint is known (an unknown URL) still answer the API's JSON under /api/."""
+    if request.path.startswith("/api/"):
+        from ceasefire.api import error_response
+
+        return error_response(status, code, message)
+    return render_template("error.html", status=status, message=message), status
+
+
 def register_error_pages(app: Flask) -> None:
     @app.before_request
     def _face() -> None:
@@ -49,11 +58,15 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(403)
     def _forbidden(exc):
-        return render_template("error.html", status=403, message="You may not see or do this."), 403
+        return _page_or_json(403, "forbidden", "You may not see or do this.")
 
     @app.errorhandler(404)
     def _not_found(exc):
-        return render_template("error.html", status=404, message="There is no such page or record."), 404
+        return _page_or_json(404, "not_found", "There is no such page or record.")
+
+    @app.errorhandler(405)
+    def _not_allowed(exc):
+        return _page_or_json(405, "method_not_allowed", "This address does not take that method.")
 
     @app.errorhandler(500)
     def _server_error(exc):
