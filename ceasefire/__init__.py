@@ -74,6 +74,7 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from ceasefire.api import bp as api_bp
+    from ceasefire.audit.views import bp as audit_bp
     from ceasefire.auth.views import bp as auth_bp
     from ceasefire.forums.views import bp as forums_bp
     from ceasefire.participants.views import bp as participants_bp
@@ -81,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

@@ -72,6 +72,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "service.list": EVERYONE,
     "service.create": frozenset({ADMIN}),
     "user.create": frozenset({ADMIN}),
+    "audit.view": frozenset({SUP}),
 }
 
 # Fields of a group record each role sees (GET /groups).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,13 +22,6 @@ PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
 
 
-def _database_url(tmp_path_factory) -> str:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite")
-
-
 def _config(url: str) -> dict:
     return {
         "TESTING": True,
@@ -41,26 +35,43 @@ def _config(url: str) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    url = _database_url(tmp_path_factory)
+def _create_schema(url: str) -> None:
     app = create_app(_config(url))
     with app.app_context():
         db.drop_all()
         db.create_all()
         db.session.remove()
         db.engine.dispose()
-    return url
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory) -> str:
+    """PostgreSQL: the schema, built once (each test empties it). SQLite: a template file each test copies."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _create_schema(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    _create_schema(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+def database_url(_template, tmp_path) -> str:
+    """A fresh database for each test."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return _template
+    path = tmp_path / "test.sqlite"
+    shutil.copyfile(_template, path)
+    return f"sqlite:///{path}"
 
 
 def _empty_tables() -> None:
-    tables = list(reversed(db.metadata.sorted_tables))
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in tables)
-        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    """TRUNCATE, which row triggers (the audit trail's append-only guard) do not see."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     db.session.commit()
 
 
@@ -77,7 +88,6 @@ def app(app_config):
         _empty_tables()
         yield app
         db.session.remove()
-        _empty_tables()
         db.engine.dispose()
 
 

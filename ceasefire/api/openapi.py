@@ -45,6 +45,7 @@ SUMMARIES = {
     ("POST", "/services"): "Add a provider's service (admin)",
     ("GET", "/groups"): "List street groups",
     ("POST", "/groups"): "Add a street group (police, supervisor)",
+    ("GET", "/audit"): "The audit trail, newest first (supervisors)",
 }
 
 

@@ -197,3 +197,15 @@ def service(s: Service) -> dict[str, Any]:
 def group(viewer: User, g: Group) -> dict[str, Any]:
     full = {"id": g.id, "name": g.name, "aliases": g.aliases, "area": g.area}
     return {k: v for k, v in full.items() if k in policy.GROUP_FIELDS[viewer.role]}
+
+
+def audit_event(e) -> dict[str, Any]:
+    return {
+        "at": iso(e.at),
+        "user_id": e.user_id,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "ip": e.ip,
+        "detail": e.detail,
+    }

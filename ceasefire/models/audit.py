@@ -23,3 +23,29 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     face: Mapped[str | None] = mapped_column(sa.String(8))
     detail: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+# The database itself keeps the trail append-only: not a bug, not a console session, can rewrite it.
+# (sa.DDL formats with %, so the PL/pgSQL placeholder is written %%.)
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_events is append-only: %% refused', TG_OP;
+END;
+$$ LANGUAGE plpgsql
+"""
+APPEND_ONLY_TRIGGER = """
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
+"""
+SQLITE_TRIGGERS = tuple(
+    f"""
+CREATE TRIGGER audit_events_no_{op.lower()} BEFORE {op} ON audit_events
+BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: {op} refused'); END
+"""
+    for op in ("UPDATE", "DELETE")
+)
+for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+    sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_TRIGGERS:
+    sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))

@@ -1,0 +1,77 @@
+"""The supervisor's audit trail page and its CSV export."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectChoice, SelectField
+from wtforms.validators import NumberRange, Optional
+
+from ceasefire import policy
+from ceasefire.exports import csv_text
+from ceasefire.extensions import db
+from ceasefire.services import audit, audit_trail
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PER_PAGE = 50
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    participant_id = IntegerField("Participant id", validators=[Optional(), NumberRange(min=1)])
+    user_id = IntegerField("User id", validators=[Optional(), NumberRange(min=1)])
+    action = SelectField(
+        "Action", choices=[SelectChoice("", "Any"), *(SelectChoice(a, a) for a in sorted(audit.ACTIONS))],
+        validators=[Optional()],
+    )
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+
+def _filters(form: AuditFilterForm) -> dict:
+    return {
+        "participant_id": form.participant_id.data,
+        "user_id": form.user_id.data,
+        "action": form.action.data or None,
+        "date_from": form.date_from.data,
+        "date_to": form.date_to.data,
+    }
+
+
+@bp.get("/")
+@login_required
+def index():
+    policy.require(current_user, "audit.view")
+    form = AuditFilterForm(request.args)
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = [], 0
+    if form.validate():
+        query = audit_trail.query(current_user, **_filters(form))
+        total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+        rows = list(db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+        audit_trail.note_read(current_user, _filters(form))
+        db.session.commit()
+    return render_template(
+        "audit/index.html", form=form, rows=rows, total=total, page=page, per_page=PER_PAGE,
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+@bp.get("/export.csv")
+@login_required
+def export():
+    policy.require(current_user, "audit.view")
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return index()
+    rows = db.session.scalars(audit_trail.query(current_user, **_filters(form)))
+    header = ["at", "user_id", "action", "object_type", "object_id", "ip", "face", "detail"]
+    body = csv_text(header, ([r.at.isoformat(), r.user_id, r.action, r.object_type, r.object_id, r.ip, r.face,
+                              r.detail] for r in rows))
+    audit_trail.note_read(current_user, _filters(form), export=True)
+    db.session.commit()
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit-trail.csv"})
