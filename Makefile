@@ -7,6 +7,9 @@ PORT ?= 5000
 
 # The embedded default is a development install: the demo's secret key is fine here, never in production.
 export CEASEFIRE_ENV ?= development
+# The demo lets every role in with a password alone; production requires a second factor of police,
+# supervisors and admins (MFA_REQUIRED_ROLES).
+export MFA_REQUIRED_ROLES ?= none
 
 .PHONY: run test install lint check clean
 

@@ -15,6 +15,10 @@ def _database_url(instance_path: str) -> str:
     return "sqlite:///" + str(Path(instance_path) / "ceasefire.sqlite")
 
 
+def _roles(value: str) -> frozenset[str]:
+    return frozenset(r.strip() for r in value.split(",") if r.strip())
+
+
 def from_environment(instance_path: str) -> dict:
     # Production unless told otherwise, so a forgotten setting fails safe (no default secret key).
     env = os.environ.get("CEASEFIRE_ENV", "production")
@@ -32,6 +36,14 @@ def from_environment(instance_path: str) -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
         "PROVIDER_CLOSED_REFERRAL_DAYS": 90,
+        # Sign-in and sessions (CJIS: at most 5 tries, a lockout of at least 10 minutes, 30 minutes idle).
+        "LOCKOUT_THRESHOLD": int(os.environ.get("LOCKOUT_THRESHOLD", "5")),
+        "LOCKOUT_MINUTES": int(os.environ.get("LOCKOUT_MINUTES", "15")),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        "MFA_REQUIRED_ROLES": _roles(os.environ.get("MFA_REQUIRED_ROLES", "police,supervisor,admin")),
+        "MFA_ISSUER": os.environ.get("MFA_ISSUER", "ceasefire"),
     }
 
 

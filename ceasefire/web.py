@@ -68,6 +68,11 @@ def register_error_pages(app: Flask) -> None:
     def _not_allowed(exc):
         return _page_or_json(405, "method_not_allowed", "This address does not take that method.")
 
+    @app.errorhandler(429)
+    def _too_many(exc):
+        message = "Too many attempts from your address. Wait a minute and try again."
+        return _page_or_json(429, "too_many_requests", message)
+
     @app.errorhandler(500)
     def _server_error(exc):
         db.session.rollback()

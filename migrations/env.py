@@ -15,12 +15,8 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+    # Flask-SQLAlchemy >= 3 (pyproject.toml); its get_engine() is deprecated and warns.
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():
@@ -104,6 +100,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite rebuilds a table to alter it; foreign keys would refuse dropping the old copy.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # End the transaction that statement began: Alembic would take it for the caller's and commit
+            # nothing, so every migration after the first row it writes would be rolled back on close.
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

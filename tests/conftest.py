@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import g
 
 from ceasefire import create_app
 from ceasefire.extensions import db
@@ -32,6 +33,7 @@ def _config(url: str) -> dict:
         "RATELIMIT_ENABLED": False,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
+        "MFA_REQUIRED_ROLES": frozenset(),  # tests/test_security.py turns it on
     }
 
 
@@ -81,9 +83,16 @@ def app_config(database_url) -> dict:
     return _config(database_url)
 
 
+def _forget_cached_user() -> None:
+    g.pop("_login_user", None)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    # Requests reuse the test's app context, and with it `g`, where Flask-Login caches the signed-in user:
+    # forget it before each request, as the fresh context of a real request would.
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
     with app.app_context():
         _empty_tables()
         yield app
@@ -220,3 +229,19 @@ def make_service(app, make_org):
 
 def login(client, user: User, password: str = PASSWORD):
     return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
+
+
+def make_test_user(role: Role | str, email: str | None = None) -> User:
+    """A user of the role (with an organization of the right kind), inside an app context."""
+    role = Role(role)
+    organization = None
+    if role in _ROLE_ORG:
+        organization = Organization(name=f"org {next(_counter)}", kind=_ROLE_ORG[role])
+        db.session.add(organization)
+        db.session.flush()
+    user = accounts.create_user(
+        None, email or f"{role}{next(_counter)}@example.org", f"Test {role}", role, PASSWORD,
+        organization.id if organization else None,
+    )
+    db.session.commit()
+    return user

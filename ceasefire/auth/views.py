@@ -1,25 +1,81 @@
-"""Signing in and out of the pages."""
+"""Signing in and out, the second factor, sessions that end, passwords and API tokens."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ceasefire.auth.forms import EmptyForm, LoginForm
-from ceasefire.extensions import db
+from ceasefire.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TokenForm
+from ceasefire.errors import NotFound, ServiceError
+from ceasefire.extensions import db, limiter
+from ceasefire.models import ApiToken, User, base
 from ceasefire.models.enums import Role
-from ceasefire.services import accounts, audit
+from ceasefire.services import accounts, audit, security
 from ceasefire.web import safe_next
 
 bp = Blueprint("auth", __name__)
 
 GENERIC_FAILURE = "Invalid email or password."
+MFA_PENDING = "mfa_user_id"
+# Pages a signed-in user who still has to enrol a second factor may reach.
+ENROLMENT_ENDPOINTS = {"auth.mfa", "auth.logout", "static"}
 
 
 def home_for(user) -> str:
     if user.role == Role.ADMIN:
         return url_for("auth.profile")
     return url_for("participants.index")
+
+
+def _now() -> float:
+    return base.utcnow().timestamp()
+
+
+def _start_session(user: User) -> None:
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["epoch"] = user.session_epoch
+    session["auth_at"] = session["seen_at"] = _now()
+    audit.record(user, "sign_in", "user", user.id)
+
+
+@bp.before_app_request
+def check_session():
+    """End a session that was idle too long, is too old, or was signed in before a password or role change."""
+    if not current_user.is_authenticated or request.endpoint == "static" or request.blueprint == "api":
+        return None
+    cfg, now = current_app.config, _now()
+    ended = (
+        session.get("epoch") != current_user.session_epoch
+        or now - session.get("seen_at", 0) > cfg["SESSION_IDLE_MINUTES"] * 60
+        or now - session.get("auth_at", 0) > cfg["SESSION_MAX_HOURS"] * 3600
+    )
+    if ended:
+        logout_user()
+        session.clear()
+        flash("Your session has ended. Please sign in again.", "info")
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    session["seen_at"] = now
+    if (
+        security.mfa_required(current_user)
+        and not current_user.has_second_factor
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+    ):
+        flash("Your role must use a second factor. Set it up to go on.", "info")
+        return redirect(url_for("auth.mfa"))
+    return None
 
 
 @bp.get("/")
@@ -29,32 +85,62 @@ def root():
     return redirect(url_for("auth.login"))
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.user_by_email(form.email.data)
-        if accounts.verify_password(user, form.password.data):
-            login_user(user)
-            audit.record(user, "sign_in", "user", user.id)
+        user = security.check_password(form.email.data, form.password.data)
+        if user is None:
             db.session.commit()
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
-        audit.record(user, "sign_in_failed", "user", user.id if user else None)
+            flash(GENERIC_FAILURE, "error")
+            return render_template("auth/login.html", form=form), 200
+        if user.has_second_factor:
+            session.clear()
+            session[MFA_PENDING] = user.id
+            session["mfa_started"] = _now()
+            db.session.commit()
+            return redirect(url_for("auth.verify", next=safe_next(request.args.get("next"))))
+        _start_session(user)
         db.session.commit()
-        flash(GENERIC_FAILURE, "error")
+        return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
 
+@bp.route("/login/verify", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def verify():
+    user_id = session.get(MFA_PENDING)
+    if user_id is None or _now() - session.get("mfa_started", 0) > 300:
+        session.pop(MFA_PENDING, None)
+        return redirect(url_for("auth.login"))
+    user = db.session.get(User, user_id)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if user is not None and user.active and security.verify_second_factor(user, form.code.data):
+            _start_session(user)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+        audit.record(user, "sign_in_failed", "user", user_id, "second factor")
+        db.session.commit()
+        flash("That code is not right, or was already used.", "error")
+    return render_template("auth/verify.html", form=form)
+
+
 @bp.post("/logout")
-@login_required
 def logout():
     form = EmptyForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and current_user.is_authenticated:
         audit.record(current_user, "sign_out", "user", current_user.id)
         db.session.commit()
         logout_user()
+        session.clear()
         flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 
@@ -62,4 +148,87 @@ def logout():
 @bp.get("/profile")
 @login_required
 def profile():
-    return render_template("auth/profile.html")
+    tokens = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    )
+    return render_template(
+        "auth/profile.html", tokens=list(tokens), token_form=TokenForm(), button=EmptyForm(), new_token=None
+    )
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    form = TokenForm()
+    if not form.validate_on_submit():
+        flash("Give the token a name; the expiry is a number of days.", "error")
+        return redirect(url_for("auth.profile"))
+    token, plain = accounts.create_token(current_user, form.name.data.strip(), actor=current_user)
+    if form.expires_in_days.data:
+        token.expires_at = base.utcnow() + timedelta(days=form.expires_in_days.data)
+    db.session.commit()
+    tokens = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    )
+    return render_template(
+        "auth/profile.html", tokens=list(tokens), token_form=TokenForm(formdata=None), button=EmptyForm(),
+        new_token=plain,
+    )
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    form = EmptyForm()
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        raise NotFound("No such token.")
+    if form.validate_on_submit():
+        accounts.revoke_token(current_user, token)
+        db.session.commit()
+        flash(f"The token \u201c{token.name}\u201d is revoked.", "info")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            security.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            for name, message in exc.fields.items():
+                field = {"password": "new_password"}.get(name, name)
+                if field in form:
+                    form[field].errors = [*form[field].errors, message]
+            return render_template("auth/password.html", form=form), exc.status
+        session["epoch"] = current_user.session_epoch  # this session goes on; every other one ends
+        db.session.commit()
+        flash("Your password is changed. You were signed out everywhere else.", "info")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/profile/mfa", methods=["GET", "POST"])
+@login_required
+def mfa():
+    form = CodeForm()
+    secret = session.get("mfa_secret") or security.new_totp_secret()
+    session["mfa_secret"] = secret
+    if form.validate_on_submit():
+        try:
+            codes = security.enrol(current_user, secret, form.code.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            form.code.errors = [*form.code.errors, exc.message]
+        else:
+            session.pop("mfa_secret", None)
+            db.session.commit()
+            return render_template("auth/recovery_codes.html", codes=codes)
+    uri = security.provisioning_uri(current_user, secret)
+    return render_template(
+        "auth/mfa.html", form=form, secret=secret, qr=security.qr_svg_data_uri(uri),
+        enrolled=current_user.has_second_factor,
+    )

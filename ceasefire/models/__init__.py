@@ -5,7 +5,7 @@ from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
-from ceasefire.models.users import ApiToken, Organization, User
+from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
     "ApiToken",
@@ -17,6 +17,7 @@ __all__ = [
     "Invitation",
     "Organization",
     "Participant",
+    "RecoveryCode",
     "Referral",
     "ReferralEvent",
     "Service",

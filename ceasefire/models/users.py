@@ -42,8 +42,19 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sign-in protection (CJIS 5.5.3): failures since the last success, and the end of a lockout.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped by a password or role change or a deactivation: every session signed in before it ends.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None]
 
     organization: Mapped[Organization | None] = relationship()
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:
@@ -68,3 +79,15 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class RecoveryCode(db.Model):
+    """A one-time code to sign in without the authenticator; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

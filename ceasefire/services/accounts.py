@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
 import secrets
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -57,6 +60,13 @@ def user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower()))
 
 
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return frozenset(line.strip().lower() for line in fh if line.strip())
+
+
 def check_password_rules(password: str, email: str) -> None:
     if len(password) < limits.PASSWORD_MIN:
         raise ValidationFailed(
@@ -66,6 +76,10 @@ def check_password_rules(password: str, email: str) -> None:
         raise ValidationFailed("The password is too long.", {"password": "At most 256 characters."})
     if password.strip().lower() == email.strip().lower():
         raise ValidationFailed("The password is the email.", {"password": "The password may not be your email."})
+    if password.strip().lower() in _common_passwords():
+        raise ValidationFailed(
+            "That password is too common.", {"password": "This password is on a list of common passwords."}
+        )
 
 
 def create_user(
@@ -133,3 +147,9 @@ def user_for_token(plain: str) -> User | None:
         return None
     token.last_used_at = now
     return token.user
+
+
+def revoke_token(actor: User, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(actor, "token_revoke", "api_token", token.id, token.name)

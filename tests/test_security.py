@@ -1,0 +1,315 @@
+"""Sign-in and sessions to the CJIS numbers: lockout, rate limit, session expiry, second factor, passwords."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pyotp
+import pytest
+import sqlalchemy as sa
+from conftest import PASSWORD, login
+
+from ceasefire.extensions import db
+from ceasefire.models import AuditEvent, User, base
+from ceasefire.models.enums import Role
+
+GENERIC = b"Invalid email or password."
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(base, "utcnow", clock)
+    return clock
+
+
+def _actions(user_id=None):
+    q = sa.select(AuditEvent.action).order_by(AuditEvent.id)
+    if user_id is not None:
+        q = q.where(AuditEvent.user_id == user_id)
+    return list(db.session.scalars(q))
+
+
+def _signed_in(client) -> bool:
+    return client.get("/profile").status_code == 200
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, users, clock):
+    user = users["caseworker"]
+    for _ in range(5):
+        response = login(client, user, "wrong password, sorry")
+        assert GENERIC in response.data
+    assert _actions(user.id).count("lockout") == 1
+
+    # Even the right password is refused while locked, with the same message.
+    assert GENERIC in login(client, user, PASSWORD).data
+    assert not _signed_in(client)
+
+    clock.advance(minutes=14, seconds=59)
+    assert GENERIC in login(client, user, PASSWORD).data
+    clock.advance(seconds=2)
+    response = login(client, user, PASSWORD)
+    assert response.status_code == 302
+    assert _signed_in(client)
+
+
+def test_the_failure_message_does_not_tell_whether_the_email_exists(client, users):
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "whatever it is"})
+    known = client.post("/login", data={"email": users["police"].email, "password": "whatever it is"})
+    assert unknown.status_code == known.status_code == 200
+    assert GENERIC in unknown.data
+    assert GENERIC in known.data
+    assert _actions().count("sign_in_failed") == 2
+
+
+def test_a_success_resets_the_failure_count(client, users, clock):
+    user = users["caseworker"]
+    for _ in range(4):
+        login(client, user, "wrong password, sorry")
+    login(client, user, PASSWORD)
+    client.post("/logout")
+    for _ in range(4):
+        login(client, user, "wrong password, sorry")
+    assert "lockout" not in _actions(user.id)
+    assert login(client, user, PASSWORD).status_code == 302
+
+
+@pytest.fixture
+def limited_config(app_config):
+    return app_config | {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+
+
+def test_sign_in_is_rate_limited_per_address(limited_config, users):
+    from ceasefire import create_app
+
+    app = create_app(limited_config)
+    client = app.test_client()
+    with app.app_context():
+        statuses = [
+            client.post("/login", data={"email": f"x{i}@example.org", "password": "whatever it is"}).status_code
+            for i in range(4)
+        ]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_sessions_end_after_thirty_idle_minutes(client, users, clock):
+    login(client, users["caseworker"])
+    clock.advance(minutes=29)
+    assert _signed_in(client)
+    clock.advance(minutes=29)  # active 29 minutes ago: still in
+    assert _signed_in(client)
+    clock.advance(minutes=31)
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert not _signed_in(client)
+
+
+def test_sessions_end_after_twelve_hours_however_active(client, users, clock):
+    login(client, users["caseworker"])
+    for _ in range(24):
+        clock.advance(minutes=29)
+        assert _signed_in(client)
+    clock.advance(minutes=29)  # 12 h 5 min after signing in
+    assert not _signed_in(client)
+
+
+def test_a_password_change_ends_other_sessions_only(app, users):
+    user = users["caseworker"]
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user)
+    login(phone, user)
+    new = "a brand new passphrase 42"
+    response = laptop.post(
+        "/profile/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
+    )
+    assert response.status_code == 302
+    assert _signed_in(laptop)
+    assert not _signed_in(phone)
+    assert "password_change" in _actions(user.id)
+    assert login(phone, user, new).status_code == 302
+
+
+@pytest.mark.parametrize(("new", "message"), [
+    ("short one", b"at least 12"),
+    ("password1234", b"common passwords"),
+    ("SELF", b"may not be your email"),
+])
+def test_weak_passwords_are_refused(client, users, new, message):
+    user = users["caseworker"]
+    new = user.email if new == "SELF" else new
+    login(client, user)
+    before = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
+    response = client.post(
+        "/profile/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
+    )
+    assert response.status_code in (200, 422)
+    assert message in response.data
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.id == user.id)) == before
+
+
+def test_role_change_and_deactivation_end_sessions(app, users):
+    from ceasefire.services import security
+
+    user = users["caseworker"]
+    client = app.test_client()
+    login(client, user)
+    security.change_role(users["admin"], user, Role.SUPERVISOR)
+    db.session.commit()
+    assert not _signed_in(client)
+    assert "role_change" in _actions(users["admin"].id)
+
+    login(client, user)
+    assert _signed_in(client)
+    security.set_active(users["admin"], user, False)
+    db.session.commit()
+    assert not _signed_in(client)
+    assert login(client, user).status_code == 200  # refused with the generic message
+
+
+def _enrol(client, clock) -> tuple[str, list[str]]:
+    page = client.get("/profile/mfa")
+    assert page.status_code == 200
+    assert b'src="data:image/svg+xml;base64,' in page.data
+    with client.session_transaction() as s:
+        secret = s["mfa_secret"]
+    code = pyotp.TOTP(secret).at(clock.now)
+    done = client.post("/profile/mfa", data={"code": code})
+    assert done.status_code == 200
+    codes = [c for c in done.get_data(as_text=True).split("<code>")[1:]]
+    return secret, [c.split("</code>")[0] for c in codes]
+
+
+def test_totp_enrolment_and_sign_in_with_wrong_right_and_replayed_codes(app, users, clock):
+    user = users["police"]
+    client = app.test_client()
+    login(client, user)
+    secret, recovery = _enrol(client, clock)
+    assert len(recovery) == 10
+    client.post("/logout")
+
+    totp = pyotp.TOTP(secret)
+    clock.advance(seconds=60)
+    first = login(client, user)
+    assert "/login/verify" in first.headers["Location"]
+    assert not _signed_in(client)
+    wrong = client.post("/login/verify", data={"code": "000000" if totp.at(clock.now) != "000000" else "111111"})
+    assert b"not right" in wrong.data
+    assert not _signed_in(client)
+    code = totp.at(clock.now)
+    assert client.post("/login/verify", data={"code": code}).status_code == 302
+    assert _signed_in(client)
+    client.post("/logout")
+
+    # The same code again, within its 30 seconds: refused.
+    login(client, user)
+    assert b"not right" in client.post("/login/verify", data={"code": code}).data
+    assert not _signed_in(client)
+
+    # A recovery code works once.
+    assert client.post("/login/verify", data={"code": recovery[0]}).status_code == 302
+    client.post("/logout")
+    login(client, user)
+    assert b"not right" in client.post("/login/verify", data={"code": recovery[0]}).data
+
+
+@pytest.fixture
+def mfa_config(app_config):
+    return app_config | {"MFA_REQUIRED_ROLES": frozenset({"police", "supervisor", "admin"})}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_roles_that_must_use_a_second_factor_are_sent_to_enrol(mfa_config, role):
+    from conftest import make_test_user
+
+    from ceasefire import create_app
+
+    app = create_app(mfa_config)
+    with app.app_context():
+        user = make_test_user(role)
+        client = app.test_client()
+        login(client, user)
+        response = client.get("/profile")
+        if role.value in mfa_config["MFA_REQUIRED_ROLES"]:
+            assert response.status_code == 302
+            assert response.headers["Location"].endswith("/profile/mfa")
+        else:
+            assert response.status_code == 200
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_next_only_redirects_within_the_site(client, users, target):
+    response = client.post(
+        "/login?next=" + target, data={"email": users["caseworker"].email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.headers["Location"]
+    assert response.headers["Location"].startswith("/")
+
+
+def test_next_keeps_a_local_path(client, users):
+    response = client.post("/login?next=/forums/", data={"email": users["caseworker"].email, "password": PASSWORD})
+    assert response.headers["Location"] == "/forums/"
+
+
+@pytest.mark.parametrize("path", ["/login", "/profile", "/participants/", "/api/v1/organizations", "/nowhere"])
+def test_security_headers_on_every_response(client, users, path):
+    login(client, users["caseworker"])
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_is_httponly_and_samesite(client, users):
+    response = login(client, users["caseworker"])
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_tokens_are_created_listed_and_revoked_from_the_profile(client, users):
+    user = users["caseworker"]
+    login(client, user)
+    page = client.post("/profile/tokens", data={"name": "case import", "expires_in_days": "30"})
+    assert page.status_code == 200
+    token = page.get_data(as_text=True).split('class="secret">')[1].split("<")[0]
+    api_headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/organizations", headers=api_headers).status_code == 200
+    listing = client.get("/profile").get_data(as_text=True)
+    assert "case import" in listing
+    assert token not in listing  # shown once
+
+    from ceasefire.models import ApiToken
+
+    token_row = db.session.scalar(sa.select(ApiToken).where(ApiToken.name == "case import"))
+    assert token_row.last_used_at is not None
+    assert client.post(f"/profile/tokens/{token_row.id}/revoke").status_code == 302
+    assert client.get("/api/v1/organizations", headers=api_headers).status_code == 401
+    assert {"token_create", "token_revoke"} <= set(_actions(user.id))
+
+
+def test_a_user_cannot_revoke_someone_elses_token(client, users):
+    from ceasefire.services import accounts
+
+    other, _plain = accounts.create_token(users["police"], "theirs")
+    db.session.commit()
+    login(client, users["caseworker"])
+    assert client.post(f"/profile/tokens/{other.id}/revoke").status_code == 404
+    db.session.refresh(other)
+    assert other.revoked_at is None
