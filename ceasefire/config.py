@@ -31,6 +31,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "WTF_CSRF_TIME_LIMIT": None,
         # argon2 parameters; the tests lower them, production keeps the library defaults.
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),

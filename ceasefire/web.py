@@ -38,7 +38,7 @@ def _page_or_json(status: int, code: str, message: str):
 def register_error_pages(app: Flask) -> None:
     @app.before_request
     def _face() -> None:
-        g.setdefault("face", "web")
+        g.face = "api" if request.blueprint == "api" else "web"
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):
@@ -53,8 +53,14 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        message = "This form had expired or was not sent from this site. Go back, reload the page and send it again."
-        return render_template("error.html", status=400, message=message), 400
+        """Nothing is done; what the person typed (never a password) is offered back to check and send again."""
+        db.session.rollback()
+        kept = [
+            (name, value)
+            for name, value in request.form.items(multi=True)
+            if name != "csrf_token" and "password" not in name and name != "code"
+        ]
+        return render_template("csrf_error.html", kept=kept, action=request.full_path.rstrip("?")), 400
 
     @app.errorhandler(403)
     def _forbidden(exc):
@@ -88,6 +94,8 @@ def register_error_pages(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") or request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -113,3 +113,36 @@ def test_audit_page_is_for_supervisors_only(client, users, role):
     login(client, users[role])
     assert client.get("/audit/").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
+
+
+def test_each_kind_of_change_writes_its_audit_row_with_address_and_face(client, users, api_as, make_service):
+    from conftest import login
+
+    cw = users["caseworker"]
+    provider = users["provider"]
+    api = api_as(cw)
+    status, p = api.post("/participants", json={"first_name": "Ana", "last_name": "Diaz", "consent_to_share": True})
+    assert status == 201
+    api.get(f"/participants/{p['id']}")
+    status, p = api.patch(f"/participants/{p['id']}", json={"version": 1, "phone": "555-0101"})
+    status, ref = api.post("/referrals", json={"participant_id": p["id"],
+                                               "service_id": make_service(provider.organization).id})
+    assert status == 201
+    assert api_as(provider).post(f"/referrals/{ref['id']}/status", json={"status": "accepted"})[0] == 200
+    status, _ = api.post(f"/participants/{p['id']}/events", json={"event": "close", "version": 2, "reason": "moved"})
+    assert status == 200
+    login(client, cw)
+    client.post("/logout")
+
+    rows = _rows()
+    by_action = {}
+    for row in rows:
+        by_action.setdefault(row.action, []).append(row)
+    for action in ("create", "view", "update", "event", "referral_status", "sign_in", "sign_out", "token_create"):
+        assert action in by_action, action
+    assert {r.face for r in by_action["view"]} == {"api"}
+    assert {r.face for r in by_action["sign_in"]} == {"web"}
+    request_actions = ("view", "update", "event", "referral_status", "sign_in", "sign_out")
+    assert all(r.ip == "127.0.0.1" for a in request_actions for r in by_action[a])
+    assert by_action["event"][0].object_id == p["id"]
+    assert by_action["event"][0].detail == "close"

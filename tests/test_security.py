@@ -188,7 +188,7 @@ def _enrol(client, clock) -> tuple[str, list[str]]:
     code = pyotp.TOTP(secret).at(clock.now)
     done = client.post("/profile/mfa", data={"code": code})
     assert done.status_code == 200
-    codes = [c for c in done.get_data(as_text=True).split("<code>")[1:]]
+    codes = done.get_data(as_text=True).split("<code>")[1:]
     return secret, [c.split("</code>")[0] for c in codes]
 
 
@@ -313,3 +313,50 @@ def test_a_user_cannot_revoke_someone_elses_token(client, users):
     assert client.post(f"/profile/tokens/{other.id}/revoke").status_code == 404
     db.session.refresh(other)
     assert other.revoked_at is None
+
+
+@pytest.fixture
+def csrf_config(app_config):
+    return app_config | {"WTF_CSRF_ENABLED": True}
+
+
+def test_csrf_missing_is_refused_and_the_input_is_offered_back(csrf_config):
+    from ceasefire import create_app
+    from ceasefire.models import Group
+
+    app = create_app(csrf_config)
+    with app.app_context():
+        from conftest import make_test_user
+
+        user = make_test_user(Role.CASEWORKER)
+        client = app.test_client()
+        page = client.get("/login")
+        token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        assert client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+                           ).status_code == 302
+        # Sign-out without the token: refused, still signed in.
+        refused = client.post("/logout")
+        assert refused.status_code == 400
+        assert client.get("/profile").status_code == 200
+        # A form without the token changes nothing and offers the typed values (never a password) back.
+        before = db.session.scalar(sa.select(sa.func.count(Group.id)))
+        response = client.post("/profile/tokens", data={"name": "nightly export", "expires_in_days": "7"})
+        assert response.status_code == 400
+        body = response.get_data(as_text=True)
+        assert "nightly export" in body
+        assert 'name="csrf_token"' in body
+        assert db.session.scalar(sa.select(sa.func.count(Group.id))) == before
+        assert "token_create" not in _actions(user.id)
+
+
+def test_https_gets_hsts_and_proxy_headers_are_trusted_only_when_configured(app_config):
+    from ceasefire import create_app
+
+    plain = create_app(app_config).test_client().get("/login")
+    assert "Strict-Transport-Security" not in plain.headers
+    proxied = create_app(app_config | {"TRUSTED_PROXIES": 1}).test_client()
+    response = proxied.get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    untrusted = create_app(app_config).test_client()
+    response = untrusted.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in response.headers

@@ -25,7 +25,6 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
 
 @bp.before_request
 def authenticate() -> None:
-    g.face = "api"
     if request.endpoint == "api.openapi_document":
         return
     header = request.headers.get("Authorization", "")

@@ -31,7 +31,9 @@ class PasswordChangeForm(FlaskForm):
         "New password",
         validators=[
             DataRequired(),
-            Length(min=limits.PASSWORD_MIN, max=limits.PASSWORD_MAX, message="Use at least 12 characters (at most 256)."),
+            Length(
+                min=limits.PASSWORD_MIN, max=limits.PASSWORD_MAX, message="Use at least 12 characters (at most 256)."
+            ),
         ],
         render_kw={"autocomplete": "new-password"},
     )
