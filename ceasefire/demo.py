@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import deque
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -223,17 +224,15 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         )
     ]
 
-    # How far through the pipeline each participant gets.
-    plan = (
-        ["identified"] * 18
-        + ["invited"] * 12
-        + ["no_show"] * 6
-        + ["attended"] * 14
-        + ["services_offered"] * 30
-        + ["enforced"] * 8
-        + ["closed"] * 8
-        + ["reopened"] * 4
+    # How far through the pipeline each participant gets, in these proportions. Interleaved, so that the first
+    # participants already reach every stage and a small demo (--participants 40) still shows each one.
+    weights = {"identified": 18, "invited": 12, "no_show": 6, "attended": 14, "services_offered": 30,
+               "enforced": 8, "closed": 8, "reopened": 4}
+    plan = sorted(
+        ((k / n, target) for target, n in weights.items() for k in range(n)), key=lambda entry: entry[0]
     )
+    plan = [target for _share, target in plan]
+    outcomes = deque(REFERRAL_PATHS)
     for i in range(count):
         target = plan[i % len(plan)]
         creator = police if i % 3 else cw
@@ -257,7 +256,7 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         p = participants.create_participant(creator, data)
         p.identified_on = (now - timedelta(days=days_ago)).date()
         _stamp_last(p, _back(days_ago, rng))
-        _walk(p, target, forums, services, users, rng, days_ago, org)
+        _walk(p, target, forums, services, users, rng, days_ago, org, outcomes)
 
     forums[0].status = ForumStatus.HELD
     forums[1].status = ForumStatus.HELD
@@ -270,9 +269,12 @@ def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> No
     _stamp_last(p, when)
 
 
-def _walk(p, target, forums, services, users, rng, days_ago, org) -> None:
+def _walk(p, target, forums, services, users, rng, days_ago, org, outcomes) -> None:
     cw, police, sup = users["caseworker"], users["police"], users["supervisor"]
-    step = lambda k: _back(max(days_ago - k * rng.randint(3, 12), 0), rng)  # noqa: E731
+    # One gap per participant, at most a seventh of their time, so the k-th step comes after the one before it
+    # and all six of them before today (days_ago is at least 30).
+    gap = rng.randint(3, min(12, days_ago // 7))
+    step = lambda k: _back(days_ago - k * gap, rng)  # noqa: E731
     if target == "identified":
         return
     if target == "enforced":
@@ -311,7 +313,7 @@ def _walk(p, target, forums, services, users, rng, days_ago, org) -> None:
                 if service.organization.name == "Westside Behavioral Health"
                 else None
             )
-            _advance_referral(ref, provider, cw, rng, may_withdraw=n > 0)
+            _advance_referral(ref, provider, cw, outcomes, may_withdraw=n > 0)
         _fire(p, cw, "offer_services", step(3))
     if target == "closed":
         _fire(p, cw, "close", step(5), reason=rng.choice(["completed", "moved", "incarcerated", "declined"]))
@@ -320,20 +322,28 @@ def _walk(p, target, forums, services, users, rng, days_ago, org) -> None:
         _fire(p, sup, "reopen", step(6), reason="Moved back to the area; new contact with the group.")
 
 
-def _advance_referral(ref, provider, cw, rng, may_withdraw: bool) -> None:
-    """Spread referrals over every status (the first of a participant's is never withdrawn)."""
-    path = rng.choice(
-        [
-            [],
-            ["accepted"],
-            ["accepted", "enrolled"],
-            ["accepted", "enrolled", "completed"],
-            ["accepted", "dropped"],
-            ["accepted", "enrolled", "dropped"],
-            ["declined"],
-            ["withdrawn"],
-        ]
-    )
+REFERRAL_PATHS = (
+    (),
+    ("accepted",),
+    ("accepted", "enrolled"),
+    ("accepted", "enrolled", "completed"),
+    ("accepted", "dropped"),
+    ("accepted", "enrolled", "dropped"),
+    ("declined",),
+    ("withdrawn",),
+)
+
+
+def _advance_referral(ref, provider, cw, outcomes: deque, may_withdraw: bool) -> None:
+    """Spread referrals over every status: each takes the first path in the queue it can follow (a provider must
+    report the provider's statuses; the first referral of a participant is never withdrawn), which goes last."""
+
+    def possible(path) -> bool:
+        return may_withdraw if path == ("withdrawn",) else provider is not None or not path
+
+    path = next(p for p in outcomes if possible(p))
+    outcomes.remove(path)
+    outcomes.append(path)
     for status in path:
         if status == "withdrawn" and may_withdraw:
             referrals.set_status(cw, ref, ReferralStatus.WITHDRAWN)

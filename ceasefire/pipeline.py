@@ -128,7 +128,10 @@ def check(participant: Participant, name: str, actor: User, **ctx: Any) -> Event
             f"'{ev.label}' is not possible while the participant is {State(participant.state).value}."
         )
     if ev.guard is not None:
-        problems = ev.guard(participant, ctx)
+        # A guard only reads: without autoflush its queries cannot write the caller's pending changes, which
+        # would cost the participant a second version bump when fire() flushes the state change.
+        with db.session.no_autoflush:
+            problems = ev.guard(participant, ctx)
         if problems:
             raise ValidationFailed(next(iter(problems.values())), problems)
     return ev

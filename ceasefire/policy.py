@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from ceasefire import pipeline
 from ceasefire.errors import Forbidden, NotFound
 from ceasefire.extensions import db
 from ceasefire.models import Consent, Participant, Referral, Service, User
@@ -202,3 +203,5 @@ def referral_visible_in_record(user: User, referral: Referral) -> bool:
 
 # Whoever sees the pipeline history in full may read it through the history endpoint.
 ACTIONS["participant.history"] = frozenset(r for r in Role if sees(r, "history"))
+# Whoever may fire at least one pipeline event (ceasefire.pipeline's table) may post to the events endpoint.
+ACTIONS["participant.event"] = frozenset().union(*(event.roles for event in pipeline.EVENTS))

@@ -9,7 +9,8 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from ceasefire.errors import ServiceError, StaleVersion, Unauthorized, ValidationFailed
+from ceasefire.api.schema import INT_RANGE
+from ceasefire.errors import NotFound, ServiceError, StaleVersion, Unauthorized, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.services.accounts import user_for_token
 
@@ -33,6 +34,8 @@ def authenticate() -> None:
     if user is None:
         raise Unauthorized("A valid API token is required (Authorization: Bearer <token>).")
     g.user = user
+    if any(isinstance(v, int) and v not in INT_RANGE for v in (request.view_args or {}).values()):
+        raise NotFound("No such record.")  # an id no table can hold
 
 
 @bp.errorhandler(ServiceError)
@@ -70,13 +73,15 @@ def paging() -> tuple[int, int]:
     problems = {}
     page = per_page = None
     try:
-        page = int(request.args.get("page", 1))
+        page = int(request.args.get("page") or 1)
         if page < 1:
             problems["page"] = "Pages start at 1."
+        elif page not in INT_RANGE:
+            problems["page"] = "There are not that many pages."
     except ValueError:
         problems["page"] = "Must be a whole number."
     try:
-        per_page = int(request.args.get("per_page", DEFAULT_PER_PAGE))
+        per_page = int(request.args.get("per_page") or DEFAULT_PER_PAGE)
         if per_page < 1:
             problems["per_page"] = "Must be at least 1."
     except ValueError:

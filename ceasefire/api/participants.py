@@ -31,9 +31,11 @@ PARTICIPANT_SPEC: dict[str, F] = {
     "consent_to_share": F("bool", nullable=False),
 }
 
+VERSION = F("int")  # required: the version the caller read
+
 EVENT_SPEC: dict[str, F] = {
     "event": F("str", 32),
-    "version": F("int", nullable=False),
+    "version": VERSION,
     "forum_id": F("int"),
     "method": F("enum", enum=DeliveryMethod),
     "action_type": F("enum", enum=ActionType),
@@ -75,31 +77,19 @@ def get_participant(participant_id: int):
     return done(serialize.participant(user, participant))
 
 
-def _version(data: dict) -> int:
-    version = data.get("version")
-    if version is None:
-        raise ValidationFailed("Send the version you read.", {"version": "This field is required."})
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise ValidationFailed("Bad version.", {"version": "This field must be a whole number."})
-    return version
-
-
 @bp.patch("/participants/<int:participant_id>")
 def patch_participant(participant_id: int):
     user = g.user
     participant = policy.get_participant(user, participant_id, "participant.update")
     data = json_body()
+    service.check_settable(user, data.keys())
     if "state" in data:
         raise ValidationFailed(
             "The state changes only through events.",
             {"state": "The state is never set directly; POST an event to /participants/{id}/events."},
         )
-    service.check_settable(user, data.keys())
-    values = validate(data, PARTICIPANT_SPEC, ignore=("version",))
-    for name in ("first_name", "last_name"):
-        if name in values and not (values[name] or "").strip():
-            raise ValidationFailed("Some fields need attention.", {name: "This field is required."})
-    version = _version(data)
+    values = validate(data, PARTICIPANT_SPEC | {"version": VERSION}, required=("version",))
+    version = values.pop("version")
     service.update_participant(user, participant, version, values)
     return done(serialize.participant(user, participant))
 
@@ -107,15 +97,14 @@ def patch_participant(participant_id: int):
 @bp.post("/participants/<int:participant_id>/events")
 def post_event(participant_id: int):
     user = g.user
-    participant = policy.get_participant(user, participant_id)
+    participant = policy.get_participant(user, participant_id, "participant.event")
     data = json_body()
     name = data.get("event")
     if not isinstance(name, str):
         raise ValidationFailed("Name the event.", {"event": "This field is required."})
     pipeline.authorize(name, user)
-    values = validate(data, EVENT_SPEC)
-    version = _version(data)
-    service.fire_event(user, participant, version, name, values)
+    values = validate(data, EVENT_SPEC, required=("version",))
+    service.fire_event(user, participant, values["version"], name, values)
     return done(serialize.participant(user, participant))
 
 

@@ -100,12 +100,10 @@ def create_user():
     user = g.user
     policy.require(user, "user.create")
     spec = {
-        "email": F("str", limits.EMAIL), "name": name_f(), "role": F("enum", enum=Role),
+        "email": F("email", limits.EMAIL), "name": name_f(), "role": F("enum", enum=Role),
         "organization_id": F("int"), "password": F("str", limits.PASSWORD_MAX),
     }
     values = validate(json_body(), spec, required=("email", "name", "role", "password"))
-    if "@" not in values["email"] or values["email"].strip() != values["email"] or " " in values["email"]:
-        raise ValidationFailed("Not an email address.", {"email": "Give a valid email address."})
     created = accounts.create_user(user, **values)
     return done(serialize.user(created), 201)
 
@@ -121,8 +119,8 @@ def create_organization():
     user = g.user
     policy.require(user, "organization.create")
     spec = {
-        "name": F("str", limits.TITLE), "kind": F("enum", enum=OrgKind), "description": text_f(),
-        "email": F("str", limits.EMAIL), "phone": F("str", limits.PHONE), "url": F("str", limits.URL),
+        "name": name_f(), "kind": F("enum", enum=OrgKind), "description": text_f(),
+        "email": F("email", limits.EMAIL), "phone": F("str", limits.PHONE), "url": F("str", limits.URL),
     }
     values = validate(json_body(), spec, required=("name", "kind"))
     return done(serialize.organization(catalog.create_organization(user, values)), 201)
@@ -143,7 +141,7 @@ def create_service():
     user = g.user
     policy.require(user, "service.create")
     spec = {
-        "organization_id": F("int"), "name": F("str", limits.TITLE), "category": F("enum", enum=ServiceCategory),
+        "organization_id": F("int"), "name": name_f(), "category": F("enum", enum=ServiceCategory),
         "description": text_f(), "eligibility": text_f(), "capacity": F("int"), "active": F("bool", nullable=False),
     }
     values = validate(json_body(), spec, required=("organization_id", "name", "category"))

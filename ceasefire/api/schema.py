@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -12,10 +13,14 @@ from flask import request
 from ceasefire import limits
 from ceasefire.errors import BadRequest, ValidationFailed
 
+# ISO 8601 extended format with a time: 2026-11-23T17:00, …:00, …:00.5, with Z or ±hh:mm (UTC when left out).
+DATETIME_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?")
+INT_RANGE = range(-(2**31), 2**31)  # what an INTEGER column holds on every database
+
 
 @dataclass(frozen=True)
 class F:
-    kind: str  # str | text | int | bool | date | datetime | enum
+    kind: str  # str | email | int | bool | date | datetime | enum
     max_len: int | None = None
     enum: type[StrEnum] | None = None
     nullable: bool = True
@@ -29,8 +34,16 @@ def text_f() -> F:
     return F("str", limits.TEXT)
 
 
+def _looks_like_email(value: str) -> bool:
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and "." in domain.strip(".") and not any(c.isspace() for c in value))
+
+
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        data = None
     if data is None:
         raise BadRequest("The body must be JSON (Content-Type: application/json).")
     if not isinstance(data, dict):
@@ -43,16 +56,20 @@ def _convert(name: str, value: Any, f: F) -> Any:
         if not f.nullable:
             raise ValueError("may not be null")
         return None
-    if f.kind == "str":
+    if f.kind in ("str", "email"):
         if not isinstance(value, str):
             raise ValueError("must be a string")
         if f.max_len is not None and len(value) > f.max_len:
             raise ValueError(f"must be at most {f.max_len} characters")
+        if "\x00" in value:  # PostgreSQL cannot store it
+            raise ValueError("may not contain NUL characters")
+        if f.kind == "email" and value and not _looks_like_email(value):
+            raise ValueError("must be an email address")
         return value
     if f.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
-        if not -(2**31) <= value < 2**31:
+        if value not in INT_RANGE:
             raise ValueError("is out of range")
         return value
     if f.kind == "bool":
@@ -69,13 +86,14 @@ def _convert(name: str, value: Any, f: F) -> Any:
         except ValueError:
             raise ValueError("must be a date, YYYY-MM-DD") from None
     if f.kind == "datetime":
-        if not isinstance(value, str):
-            raise ValueError("must be an ISO 8601 time, e.g. 2026-11-23T17:00:00Z")
+        message = "must be an ISO 8601 time, e.g. 2026-11-23T17:00:00Z"
+        if not isinstance(value, str) or not DATETIME_PATTERN.fullmatch(value):
+            raise ValueError(message)
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError("must be an ISO 8601 time, e.g. 2026-11-23T17:00:00Z") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):  # no such day or hour, or outside years 1-9999 once in UTC
+            raise ValueError(message) from None
     if f.kind == "enum" and f.enum is not None:
         allowed = [m.value for m in f.enum]
         if not isinstance(value, str) or value not in allowed:
@@ -105,7 +123,8 @@ def validate(
         except ValueError as exc:
             problems[name] = f"This field {exc}."
     for name in required:
-        if name not in problems and (out.get(name) is None or out.get(name) == ""):
+        value = out.get(name)
+        if name not in problems and (value is None or (isinstance(value, str) and not value.strip())):
             problems[name] = "This field is required."
     if problems:
         raise ValidationFailed("Some fields need attention.", problems)
@@ -118,7 +137,7 @@ def query_arg(name: str, f: F) -> Any:
         return None
     if f.kind == "int":
         try:
-            return int(raw)
+            raw = int(raw)
         except ValueError:
             raise ValidationFailed("Bad query parameter.", {name: "Must be a whole number."}) from None
     try:

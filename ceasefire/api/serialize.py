@@ -29,7 +29,7 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"  # years < 1000 too
     return value.isoformat()
 
 
@@ -90,6 +90,8 @@ PARTICIPANT_FIELDS: dict[str, Callable[[User, Participant], Any]] = {
     "services_offered": lambda u, p: has_sent_referral(p),
     "consent_to_share": lambda u, p: p.consent_in_force() is not None,
     "referrals": _referrals,
+    # DESIGN.md §3 has OutreachContact, but nothing records one yet: the roles §4 grants see an empty list.
+    "outreach_contacts": lambda u, p: [],
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from ceasefire import policy
@@ -14,7 +15,8 @@ from ceasefire.services import audit
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.strip() or None) if isinstance(v, str) else v for k, v in data.items()}
+    """Strings stripped, blanks to None; enum members (also str) kept as they are."""
+    return {k: (v.strip() or None) if isinstance(v, str) and not isinstance(v, Enum) else v for k, v in data.items()}
 
 
 def create_organization(actor: User, data: dict[str, Any]) -> Organization:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,7 +86,7 @@ def _apply(participant: Participant, data: dict[str, Any], actor: User) -> list[
             if before != bool(value):
                 changed.append(field)
             continue
-        if isinstance(value, str):
+        if isinstance(value, str) and not isinstance(value, Enum):  # an enum member is a str too: keep it
             value = value.strip() or None
         if getattr(participant, field) != value:
             setattr(participant, field, value)
@@ -125,7 +126,10 @@ def update_participant(actor: User, participant: Participant, version: int, data
     check_settable(actor, data)
     _check_references(data)
     check_version(participant, version)
-    changed = _apply(participant, data, actor)
+    # No autoflush while applying: loading the consents midway would write the fields set so far as an UPDATE
+    # of its own, and the version would move on twice.
+    with db.session.no_autoflush:
+        changed = _apply(participant, data, actor)
     participant.updated_at = utcnow()  # always an UPDATE, so the version moves on
     db.session.flush()
     audit.record(actor, "update", "participant", participant.id, ",".join(changed) or "no change")

@@ -1,0 +1,130 @@
+"""Participant forms. Their field names are the API's keys, so form data goes to the services unchanged.
+
+Choices that come from the database (groups, forums, agencies, services) are filled in by the view.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
+
+from ceasefire import limits
+from ceasefire.models.base import today
+from ceasefire.models.enums import ActionType, CloseReason, DeliveryMethod, State, SupervisionStatus
+
+
+def optional_int(value) -> int | None:
+    """For selects with a "none" choice: the empty option is None, anything else a whole number."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select choices from (value, label) pairs; the empty value is the "none" option."""
+    return [SelectChoice(value if value == "" else str(value), label) for value, label in pairs]
+
+
+def _choices(enum_cls) -> list[SelectChoice]:
+    return options((m.value, m.value.replace("_", " ").capitalize()) for m in enum_cls)
+
+
+class FilterForm(FlaskForm):
+    """The participant list's search box and filters, sent as a GET query (no token needed)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Name or alias", validators=[Optional(), Length(max=limits.NAME)])
+    state = SelectField("State", choices=[*options([("", "Any state")]), *_choices(State)], validators=[Optional()])
+    group_id = SelectField("Group", coerce=optional_int, validators=[Optional()])
+
+
+class VersionForm(FlaskForm):
+    """Every form that changes a participant carries the version the page showed (409 when stale)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired("Reload the page and try again.")])
+
+
+class ParticipantForm(VersionForm):
+    """The editable fields; the view removes those the user's role may not see (and so may not set)."""
+
+    first_name = StringField("First name", validators=[InputRequired(), Length(max=limits.NAME)])
+    last_name = StringField("Last name", validators=[InputRequired(), Length(max=limits.NAME)])
+    aliases = StringField("Aliases (street names)", validators=[Optional(), Length(max=limits.ALIASES)])
+    date_of_birth = DateField("Date of birth", validators=[Optional()])
+    phone = StringField("Phone", validators=[Optional(), Length(max=limits.PHONE)])
+    address = StringField("Address", validators=[Optional(), Length(max=limits.ADDRESS)])
+    supervision_status = SelectField(
+        "Supervision status",
+        choices=_choices(SupervisionStatus),
+        coerce=SupervisionStatus,
+        default=SupervisionStatus.NONE,
+    )
+    supervising_agency = StringField("Supervising agency", validators=[Optional(), Length(max=limits.TITLE)])
+    identification_basis = TextAreaField(
+        "Basis of identification", validators=[Optional(), Length(max=limits.TEXT)]
+    )
+    group_id = SelectField("Group", coerce=optional_int, validators=[Optional()])
+    caseworker_id = SelectField("Caseworker", coerce=optional_int, validators=[Optional()])
+    community_org_id = SelectField("Community group (outreach)", coerce=optional_int, validators=[Optional()])
+
+
+class NewParticipantForm(ParticipantForm):
+    version = None  # a new participant has no version yet
+    consent_to_share = BooleanField("The participant consents to share their information with service providers")
+
+
+class ConsentForm(VersionForm):
+    consent_to_share = HiddenField(validators=[AnyOf(["yes", "no"])])
+
+
+class ReferralForm(FlaskForm):
+    service_id = SelectField("Service", coerce=optional_int, validators=[InputRequired()])
+    note = TextAreaField("Note for the provider", validators=[Optional(), Length(max=limits.TEXT)])
+
+
+class InviteForm(VersionForm):
+    forum_id = SelectField("Forum", coerce=optional_int, validators=[InputRequired()])
+    method = SelectField("How the invitation is delivered", choices=_choices(DeliveryMethod))
+
+
+class EnforceForm(VersionForm):
+    action_type = SelectField("Action", choices=_choices(ActionType))
+    occurred_on = DateField("Date it happened", default=today, validators=[InputRequired()])
+    agency_id = SelectField("Agency", coerce=optional_int, validators=[Optional()])
+    incident_ref = StringField("Incident or report number", validators=[Optional(), Length(max=limits.NAME)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=limits.TEXT)])
+
+
+class CloseForm(VersionForm):
+    reason = SelectField("Reason", choices=_choices(CloseReason))
+
+
+class ReopenForm(VersionForm):
+    reason = TextAreaField("Why reopen the case?", validators=[InputRequired(), Length(max=limits.TEXT)])
+
+
+# The events whose form has fields of its own; the others are a single button (VersionForm).
+EVENT_FORMS: dict[str, type[VersionForm]] = {
+    "invite": InviteForm,
+    "enforce": EnforceForm,
+    "close": CloseForm,
+    "reopen": ReopenForm,
+}
+
+
+def event_form_class(name: str) -> type[VersionForm]:
+    return EVENT_FORMS.get(name, VersionForm)

@@ -1,0 +1,89 @@
+"""What the page views of every blueprint share: the one commit point of a form post, and how times show."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ceasefire.errors import ServiceError
+from ceasefire.extensions import db
+from ceasefire.models import User
+
+T = TypeVar("T")
+
+
+def signed_in_blueprint(name: str, import_name: str, url_prefix: str) -> Blueprint:
+    """A blueprint whose every page needs a signed-in user (the sign-in page otherwise)."""
+    bp = Blueprint(name, import_name, url_prefix=url_prefix)
+
+    @bp.before_request
+    @login_required
+    def _signed_in() -> None:
+        return None
+
+    return bp
+
+
+def actor() -> User:
+    """The signed-in user as a plain model object, for the services."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def attempt(action: Callable[[], T], form: FlaskForm | None = None) -> tuple[T | None, ServiceError | None]:
+    """Call one service and commit once. On a ServiceError nothing is kept: roll back, put its field messages
+    beside the form's fields, and hand the error back for the page to show with its status."""
+    try:
+        result = action()
+    except ServiceError as exc:
+        db.session.rollback()
+        if form is not None:
+            add_field_errors(form, exc.fields)
+        return None, exc
+    db.session.commit()
+    return result, None
+
+
+def add_field_errors(form: FlaskForm, fields: dict[str, str]) -> None:
+    for name, message in fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, message]
+
+
+def form_values(form: FlaskForm, *leave_out: str) -> dict[str, Any]:
+    """The form's data with the keys the services know (the API's), without the token and buttons."""
+    skip = {"csrf_token", "submit", *leave_out}
+    return {name: value for name, value in form.data.items() if name not in skip}
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TIMEZONE", "UTC"))
+
+
+def to_utc(naive_local: datetime) -> datetime:
+    """A time typed into a form (the program's local time) as an aware UTC datetime."""
+    return naive_local.replace(tzinfo=local_zone()).astimezone(UTC)
+
+
+def register_filters(bp: Blueprint) -> None:
+    @bp.app_template_filter("when")
+    def when(value: datetime | date | None) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, datetime):
+            local = value.astimezone(local_zone())
+            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        return value.isoformat()
+
+    @bp.app_template_filter("words")
+    def words(value: Any) -> str:
+        """An enum value as people say it: services_offered -> Services offered."""
+        if value is None:
+            return "—"
+        text = str(getattr(value, "value", value)).replace("_", " ")
+        return text[:1].upper() + text[1:]

@@ -1,0 +1,222 @@
+"""Helpers for the matrix tests: put records where a test needs them honestly, through the services people
+use (never by writing a state column), and read back what the database holds on a connection of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire.extensions import db
+from ceasefire.models import (
+    EnforcementAction,
+    Forum,
+    Invitation,
+    Organization,
+    Participant,
+    Referral,
+    Service,
+    StatusChange,
+    User,
+)
+from ceasefire.models.base import today
+from ceasefire.models.enums import ForumStatus, OrgKind, Role, State
+from ceasefire.services import catalog
+from ceasefire.services import participants as participant_service
+from ceasefire.services import referrals as referral_service
+
+# The reason sent with each event that takes one, as the API's clients send it.
+REASONS = {"close": "moved", "reopen": "Back in the area; in contact with the group again."}
+
+
+@dataclass
+class Snapshot:
+    """What the database holds about one participant, read outside the request's session."""
+
+    state: State
+    version: int
+    history: list[tuple]
+    invitations: list[tuple]
+    enforcement_actions: int
+
+
+def snapshot(participant_id: int) -> Snapshot:
+    with db.engine.connect() as conn:
+        state, version = conn.execute(
+            sa.select(Participant.state, Participant.version).where(Participant.id == participant_id)
+        ).one()
+        history = conn.execute(
+            sa.select(
+                StatusChange.id, StatusChange.event, StatusChange.from_state, StatusChange.to_state,
+                StatusChange.actor_id, StatusChange.reason,
+            ).where(StatusChange.participant_id == participant_id).order_by(StatusChange.id)
+        ).all()
+        invitations = conn.execute(
+            sa.select(
+                Invitation.id, Invitation.forum_id, Invitation.method, Invitation.attended, Invitation.checked_in_by_id
+            ).where(Invitation.participant_id == participant_id).order_by(Invitation.id)
+        ).all()
+        enforcement = conn.scalar(
+            sa.select(sa.func.count(EnforcementAction.id)).where(EnforcementAction.participant_id == participant_id)
+        )
+    return Snapshot(State(state), version, [tuple(r) for r in history], [tuple(r) for r in invitations], enforcement)
+
+
+@dataclass
+class Program:
+    """A small program to drive participants through: a supervisor who does the driving, a police agency,
+    a provider with a service, and forums made on demand."""
+
+    supervisor: User
+    police_org: Organization
+    service: Service
+    _depth: int = 0  # inside batch(): flush, and commit once at the end
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many steps, one commit (a commit costs a file sync on SQLite)."""
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if not self._depth:
+            db.session.commit()
+
+    def _save(self) -> None:
+        if self._depth:
+            db.session.flush()
+        else:
+            db.session.commit()
+
+    @classmethod
+    def build(cls, supervisor: User, provider_org: Organization | None = None) -> Program:
+        police_org = Organization(name="Metro Police", kind=OrgKind.POLICE)
+        db.session.add(police_org)
+        if provider_org is None:
+            provider_org = Organization(name="Second Chance Employment", kind=OrgKind.PROVIDER)
+            db.session.add(provider_org)
+        db.session.flush()
+        service = Service(organization_id=provider_org.id, name="Transitional jobs", category="employment")
+        db.session.add(service)
+        db.session.commit()
+        return cls(supervisor, police_org, service)
+
+    def forum(self, status: ForumStatus = ForumStatus.PLANNED) -> Forum:
+        forum = catalog.create_forum(
+            self.supervisor, "Call-in forum", datetime.now(UTC) + timedelta(days=14), location="Fieldhouse"
+        )
+        forum.status = status
+        self._save()
+        return forum
+
+    def create(self, actor: User | None = None, **fields: Any) -> Participant:
+        data = {"first_name": "Marcus", "last_name": "Johnson"} | fields
+        participant = participant_service.create_participant(actor or self.supervisor, data)
+        self._save()
+        return participant
+
+    def fire(self, participant: Participant, name: str, actor: User | None = None, **data: Any) -> Participant:
+        participant_service.fire_event(actor or self.supervisor, participant, participant.version, name, data)
+        self._save()
+        return participant
+
+    def consent(self, participant: Participant, given: bool = True) -> None:
+        participant_service.update_participant(
+            self.supervisor, participant, participant.version, {"consent_to_share": given}
+        )
+        self._save()
+
+    def refer(self, participant: Participant, service: Service | None = None) -> Referral:
+        if participant.consent_in_force() is None:
+            self.consent(participant)
+        referral = referral_service.send_referral(self.supervisor, participant, service or self.service, "From a test")
+        self._save()
+        return referral
+
+    def event_data(self, name: str) -> dict[str, Any]:
+        """The extra fields API.md asks of each event, as JSON."""
+        if name == "invite":
+            return {"forum_id": self.forum().id, "method": "custom_notification"}
+        if name == "enforce":
+            return {
+                "action_type": "arrest", "occurred_on": today().isoformat(), "agency_id": self.police_org.id,
+                "description": "Arrested after a shooting on Oak St.",
+            }
+        if name in REASONS:
+            return {"reason": REASONS[name]}
+        return {}
+
+    def prepare(self, participant: Participant, name: str) -> None:
+        """What must exist before an event can pass its guard, whatever the state (offer_services: a referral)."""
+        if name == "offer_services" and not referral_service.has_sent_referral(participant):
+            self.refer(participant)
+
+    def bring_to(self, state: State | str, **fields: Any) -> Participant:
+        """A new participant walked to `state` along the pipeline's own roads, one event at a time."""
+        state = State(state)
+        with self.batch():
+            return self._walk(state, fields)
+
+    def _walk(self, state: State, fields: dict[str, Any]) -> Participant:
+        participant = self.create(**fields)
+        roads: dict[State, list[str]] = {
+            State.IDENTIFIED: [],
+            State.INVITED: ["invite"],
+            State.ATTENDED: ["invite", "attend"],
+            State.SERVICES_OFFERED: ["invite", "attend", "offer_services"],
+            State.ENFORCED: ["enforce"],
+            State.CLOSED: ["close"],
+        }
+        for name in roads[state]:
+            self.prepare(participant, name)
+            self.fire(participant, name, **_typed(self.event_data(name)))
+        assert participant.state == state
+        return participant
+
+
+def _typed(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON values as the service layer takes them (the API's validator does this for requests)."""
+    out = dict(data)
+    if "occurred_on" in out:
+        out["occurred_on"] = datetime.fromisoformat(out["occurred_on"]).date()
+    return out
+
+
+def put_in_scope(program: Program, participant: Participant, user: User) -> None:
+    """Make the participant one the user may see: a referral to a provider's organization with a consent in
+    force, or the assignment of a community group."""
+    if user.role == Role.PROVIDER:
+        service = Service(organization_id=user.organization_id, name="Trauma counselling", category="mental_health")
+        db.session.add(service)
+        db.session.flush()
+        program.refer(participant, service)
+    elif user.role == Role.COMMUNITY:
+        participant_service.update_participant(
+            program.supervisor, participant, participant.version, {"community_org_id": user.organization_id}
+        )
+        program._save()
+
+
+# Speed: the matrices make hundreds of small databases' worth of rows. Neither of these changes what is tested.
+QUICK_HASHING = {"ARGON2_MEMORY_COST": 64}  # argon2's floor is 8 KiB per lane; conftest already lowers the cost
+
+
+def quick_sqlite() -> None:
+    """On SQLite, skip the file sync of every commit: a test database need not survive a power cut."""
+    if db.engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(db.engine, "connect")
+    def _no_sync(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous=OFF")
+        cursor.execute("PRAGMA journal_mode=MEMORY")
+        cursor.close()
+
+    db.session.remove()
+    db.engine.dispose()

@@ -1,0 +1,149 @@
+"""The migrations build exactly the models, and take themselves down again, on a scratch database of their own:
+a temporary SQLite file, and with TEST_DATABASE_URL set a PostgreSQL database created for the test and dropped
+after it (the shared test database is never touched)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from ceasefire import create_app
+from ceasefire.extensions import db
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _config(url: str) -> dict:
+    return {"TESTING": True, "ENV_NAME": "testing", "SECRET_KEY": "migrations-only", "SQLALCHEMY_DATABASE_URI": url}
+
+
+@contextmanager
+def _scratch_database(backend: str, tmp_path, label: str) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / (label + '.sqlite')}"
+        return
+    base = sa.engine.make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"ceasefire_{label}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def scratch(request, tmp_path) -> Iterator[tuple[str, str]]:
+    """Two empty databases of the backend: one for the migrations, one for create_all (the models' own DDL)."""
+    with _scratch_database(request.param, tmp_path, "migrated") as migrated, \
+            _scratch_database(request.param, tmp_path, "created") as created:
+        yield migrated, created
+
+
+@contextmanager
+def _logging_kept() -> Iterator[None]:
+    """migrations/env.py runs logging.config.fileConfig, as `flask db` does; undo it for the tests that follow."""
+    manager = logging.root.manager
+    saved = {
+        name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
+        for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)
+    }
+    root = (logging.root.level, list(logging.root.handlers))
+    try:
+        yield
+    finally:
+        for name, lg in manager.loggerDict.items():
+            if isinstance(lg, logging.Logger):
+                lg.disabled, lg.level, lg.handlers[:], lg.propagate = saved.get(name, (False, logging.NOTSET, [], True))
+        logging.root.level, logging.root.handlers[:] = root[0], root[1]
+
+
+@contextmanager
+def _app(url: str) -> Iterator:
+    app = create_app(_config(url))
+    with app.app_context(), _logging_kept():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _schema_extras(url: str) -> dict[str, set]:
+    """What autogenerate does not compare: CHECK constraints and triggers."""
+    engine = sa.create_engine(url)
+    try:
+        inspector = sa.inspect(engine)
+        checks = {
+            (table, check["name"], " ".join(check["sqltext"].split()).replace('"', ""))
+            for table in inspector.get_table_names() if table != "alembic_version"
+            for check in inspector.get_check_constraints(table)
+        }
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                triggers = set(conn.scalars(sa.text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")))
+            else:
+                triggers = set(conn.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        return {"checks": checks, "triggers": triggers}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_builds_exactly_the_models(scratch):
+    migrated, created = scratch
+    with _app(migrated):
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            differences = compare_metadata(context, db.metadata)
+    assert differences == []
+    with _app(created):
+        db.create_all()
+    assert _tables(migrated) - {"alembic_version"} == _tables(created)
+    assert _schema_extras(migrated) == _schema_extras(created)
+
+
+def test_downgrade_to_base_leaves_no_tables_and_upgrades_again(scratch):
+    migrated, _created = scratch
+    with _app(migrated):
+        flask_migrate.upgrade()
+        heads = _heads()
+        assert len(heads) == 1, f"the migrations have several heads: {heads}"
+        flask_migrate.downgrade(revision="base")
+        with db.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT count(*) FROM alembic_version")) == 0
+    assert _tables(migrated) <= {"alembic_version"}
+    assert _schema_extras(migrated) == {"checks": set(), "triggers": set()}
+    with _app(migrated):
+        flask_migrate.upgrade()
+    assert "participants" in _tables(migrated)
+
+
+def _heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    config = current_app.extensions["migrate"].migrate.get_config()
+    return set(ScriptDirectory.from_config(config).get_heads())
