@@ -33,6 +33,7 @@ def _configure(app: Flask, config: dict[str, Any] | None) -> None:
     if config:
         app.config.update(config)
     settings.check_production_safe(app.config)
+    settings.check_timezone(app.config)
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -84,10 +85,12 @@ def _register_blueprints(app: Flask) -> None:
     from ceasefire.auth.views import bp as auth_bp
     from ceasefire.forums.views import bp as forums_bp
     from ceasefire.participants.views import bp as participants_bp
+    from ceasefire.referrals.views import bp as referrals_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)

@@ -32,6 +32,8 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # Pages show times, and forms read them, in the program's own time zone (an IANA name).
+        "TIMEZONE": os.environ.get("TIMEZONE", "UTC"),
         "WTF_CSRF_TIME_LIMIT": None,
         # argon2 parameters; the tests lower them, production keeps the library defaults.
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
@@ -58,3 +60,14 @@ def check_production_safe(config: dict) -> None:
             "SECRET_KEY is missing or is the development default; set a long random SECRET_KEY "
             "in the environment before starting ceasefire in production."
         )
+
+
+def check_timezone(config: dict) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(
+            f"TIMEZONE={config['TIMEZONE']!r} is not a time zone; use an IANA name such as America/Chicago."
+        ) from None

@@ -265,8 +265,13 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
 
 
 def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> None:
+    invitation = participants.open_invitation(p) if event == "attend" else None
     participants.fire_event(actor, p, p.version, event, data)
     _stamp_last(p, when)
+    if event == "invite":
+        participants.open_invitation(p).delivered_at = when
+    elif invitation is not None:
+        invitation.checked_in_at = when
 
 
 def _walk(p, target, forums, services, users, rng, days_ago, org, outcomes) -> None:

@@ -83,21 +83,38 @@ def app_config(database_url) -> dict:
     return _config(database_url)
 
 
-def _forget_cached_user() -> None:
+def _forget_request_state() -> None:
     g.pop("_login_user", None)
+    g.pop("csrf_token", None)
 
 
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
-    # Requests reuse the test's app context, and with it `g`, where Flask-Login caches the signed-in user:
-    # forget it before each request, as the fresh context of a real request would.
-    app.before_request_funcs.setdefault(None, []).insert(0, _forget_cached_user)
+    # Requests reuse the test's app context, and with it `g`, where Flask-Login caches the signed-in user and
+    # Flask-WTF the CSRF token: forget both before each request, as the fresh context of a real request would.
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_request_state)
     with app.app_context():
         _empty_tables()
         yield app
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(app_config):
+    """Another app on the test database with some settings changed; its connections are closed afterwards."""
+    made = []
+
+    def make(**overrides):
+        other = create_app(app_config | overrides)
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

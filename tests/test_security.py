@@ -85,15 +85,8 @@ def test_a_success_resets_the_failure_count(client, users, clock):
     assert login(client, user, PASSWORD).status_code == 302
 
 
-@pytest.fixture
-def limited_config(app_config):
-    return app_config | {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
-
-
-def test_sign_in_is_rate_limited_per_address(limited_config, users):
-    from ceasefire import create_app
-
-    app = create_app(limited_config)
+def test_sign_in_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     with app.app_context():
         statuses = [
@@ -125,8 +118,9 @@ def test_sessions_end_after_twelve_hours_however_active(client, users, clock):
     assert not _signed_in(client)
 
 
-def test_a_password_change_ends_other_sessions_only(app, users):
+def test_a_password_change_ends_other_sessions_only(app, users, api_as):
     user = users["caseworker"]
+    api_client = api_as(user)
     laptop, phone = app.test_client(), app.test_client()
     login(laptop, user)
     login(phone, user)
@@ -139,6 +133,8 @@ def test_a_password_change_ends_other_sessions_only(app, users):
     assert not _signed_in(phone)
     assert "password_change" in _actions(user.id)
     assert login(phone, user, new).status_code == 302
+    # It ends sessions and revokes nothing else: the user's API tokens still work.
+    assert api_client.get("/organizations")[0] == 200
 
 
 @pytest.mark.parametrize(("new", "message"), [
@@ -225,24 +221,20 @@ def test_totp_enrolment_and_sign_in_with_wrong_right_and_replayed_codes(app, use
     assert b"not right" in client.post("/login/verify", data={"code": recovery[0]}).data
 
 
-@pytest.fixture
-def mfa_config(app_config):
-    return app_config | {"MFA_REQUIRED_ROLES": frozenset({"police", "supervisor", "admin"})}
+MFA_ROLES = frozenset({"police", "supervisor", "admin"})
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_roles_that_must_use_a_second_factor_are_sent_to_enrol(mfa_config, role):
+def test_roles_that_must_use_a_second_factor_are_sent_to_enrol(make_app, role):
     from conftest import make_test_user
 
-    from ceasefire import create_app
-
-    app = create_app(mfa_config)
+    app = make_app(MFA_REQUIRED_ROLES=MFA_ROLES)
     with app.app_context():
         user = make_test_user(role)
         client = app.test_client()
         login(client, user)
         response = client.get("/profile")
-        if role.value in mfa_config["MFA_REQUIRED_ROLES"]:
+        if role.value in MFA_ROLES:
             assert response.status_code == 302
             assert response.headers["Location"].endswith("/profile/mfa")
         else:
@@ -264,16 +256,31 @@ def test_next_keeps_a_local_path(client, users):
     assert response.headers["Location"] == "/forums/"
 
 
-@pytest.mark.parametrize("path", ["/login", "/profile", "/participants/", "/api/v1/organizations", "/nowhere"])
-def test_security_headers_on_every_response(client, users, path):
-    login(client, users["caseworker"])
-    response = client.get(path)
-    csp = response.headers["Content-Security-Policy"]
+def _page_paths() -> list[str]:
+    """Every GET page without arguments, read from the app itself, plus an API route and an unknown one."""
+    from ceasefire import create_app
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "listing-only"})
+    paths = {
+        rule.rule for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+    }
+    return sorted(paths | {"/nowhere", "/static/style.css"})
+
+
+@pytest.mark.parametrize("path", _page_paths())
+@pytest.mark.parametrize("role", ["caseworker", "supervisor", "admin", None])
+def test_security_headers_on_every_response(client, users, path, role):
+    if role:
+        login(client, users[role])
+    with client.get(path) as response:
+        headers = response.headers
+    csp = headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp
     assert "'unsafe-inline'" not in csp
     assert "script-src 'self'" in csp
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_session_cookie_is_httponly_and_samesite(client, users):
@@ -315,16 +322,10 @@ def test_a_user_cannot_revoke_someone_elses_token(client, users):
     assert other.revoked_at is None
 
 
-@pytest.fixture
-def csrf_config(app_config):
-    return app_config | {"WTF_CSRF_ENABLED": True}
-
-
-def test_csrf_missing_is_refused_and_the_input_is_offered_back(csrf_config):
-    from ceasefire import create_app
+def test_csrf_missing_is_refused_and_the_input_is_offered_back(make_app):
     from ceasefire.models import Group
 
-    app = create_app(csrf_config)
+    app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
         from conftest import make_test_user
 
@@ -349,14 +350,12 @@ def test_csrf_missing_is_refused_and_the_input_is_offered_back(csrf_config):
         assert "token_create" not in _actions(user.id)
 
 
-def test_https_gets_hsts_and_proxy_headers_are_trusted_only_when_configured(app_config):
-    from ceasefire import create_app
-
-    plain = create_app(app_config).test_client().get("/login")
+def test_https_gets_hsts_and_proxy_headers_are_trusted_only_when_configured(make_app):
+    plain = make_app().test_client().get("/login")
     assert "Strict-Transport-Security" not in plain.headers
-    proxied = create_app(app_config | {"TRUSTED_PROXIES": 1}).test_client()
+    proxied = make_app(TRUSTED_PROXIES=1).test_client()
     response = proxied.get("/login", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
-    untrusted = create_app(app_config).test_client()
+    untrusted = make_app().test_client()
     response = untrusted.get("/login", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers

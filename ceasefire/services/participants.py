@@ -151,6 +151,14 @@ def _required(data: dict[str, Any], *fields: str) -> None:
         raise ValidationFailed("Some fields are missing.", missing)
 
 
+def _choice(enum_cls, data: dict[str, Any], field: str):
+    try:
+        return enum_cls(data[field])
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        raise ValidationFailed("Unknown value.", {field: f"Must be one of: {allowed}."}) from None
+
+
 def _validate_event_fields(actor: User, name: str, data: dict[str, Any]) -> dict[str, Any]:
     """The 422s of an event's own fields (shape and references), before version and state are looked at."""
     ctx: dict[str, Any] = {}
@@ -160,7 +168,7 @@ def _validate_event_fields(actor: User, name: str, data: dict[str, Any]) -> dict
         if forum is None:
             raise ValidationFailed("No such forum.", {"forum_id": "No such forum."})
         ctx["forum"] = forum
-        ctx["method"] = DeliveryMethod(data["method"])
+        ctx["method"] = _choice(DeliveryMethod, data, "method")
     elif name == "enforce":
         _required(data, "action_type", "occurred_on")
         agency_id = data.get("agency_id") or actor.organization_id
@@ -171,10 +179,12 @@ def _validate_event_fields(actor: User, name: str, data: dict[str, Any]) -> dict
             raise ValidationFailed(
                 "No such agency.", {"agency_id": "Must be a police, probation, parole or prosecutor organization."}
             )
-        occurred_on: date = data["occurred_on"]
+        occurred_on = data["occurred_on"]
+        if not isinstance(occurred_on, date):
+            raise ValidationFailed("Not a date.", {"occurred_on": "Must be a date, YYYY-MM-DD."})
         if occurred_on > today():
             raise ValidationFailed("The date is in the future.", {"occurred_on": "The date is in the future."})
-        ctx.update(agency=agency, action_type=ActionType(data["action_type"]), occurred_on=occurred_on)
+        ctx.update(agency=agency, action_type=_choice(ActionType, data, "action_type"), occurred_on=occurred_on)
     elif name == "close":
         _required(data, "reason")
         reasons = [r.value for r in CloseReason]
@@ -194,22 +204,22 @@ def fire_event(actor: User, participant: Participant, version: int, name: str, d
     ctx = _validate_event_fields(actor, name, data)
     reason = ctx.pop("reason", None)
     check_version(participant, version)
-    if name in ("no_show", "attend"):
+    if name in ("no_show", "attend", "enforce", "close"):
         ctx["invitation"] = open_invitation(participant)
     pipeline.check(participant, name, actor, **ctx)
 
+    invitation = ctx.get("invitation")
     if name == "invite":
         db.session.add(Invitation(
             forum=ctx["forum"], participant=participant, method=ctx["method"], delivered_by_id=actor.id
         ))
-    elif name == "no_show":
-        ctx["invitation"].attended = False
     elif name == "attend":
-        invitation = ctx["invitation"]
         invitation.attended = True
         invitation.checked_in_at = utcnow()
         invitation.checked_in_by_id = actor.id
-    elif name == "enforce":
+    elif invitation is not None:  # a no-show, or leaving the pipeline while invited: they did not come
+        invitation.attended = False
+    if name == "enforce":
         db.session.add(EnforcementAction(
             participant_id=participant.id,
             agency_id=ctx["agency"].id,
@@ -237,12 +247,13 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
             raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
         query = query.where(Participant.group_id == group_id)
     if q:
-        like = f"%{q.strip().lower()}%"
+        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
         query = query.where(sa.or_(
-            sa.func.lower(Participant.first_name).like(like),
-            sa.func.lower(Participant.last_name).like(like),
-            sa.func.lower(Participant.aliases).like(like),
-            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like),
+            sa.func.lower(Participant.first_name).like(like, escape="\\"),
+            sa.func.lower(Participant.last_name).like(like, escape="\\"),
+            sa.func.lower(Participant.aliases).like(like, escape="\\"),
+            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
         ))
     return query.order_by(Participant.last_name, Participant.first_name, Participant.id)
 
