@@ -195,10 +195,14 @@ def get_referral(user: User, referral_id: int) -> Referral:
 
 
 def referral_visible_in_record(user: User, referral: Referral) -> bool:
-    """Within a participant record, a provider sees only the referrals to their own organization."""
-    if user.role == PROVIDER:
-        return referral.service.organization_id == user.organization_id
-    return True
+    """Within a participant record, a provider sees only their own organization's referrals, open or closed
+    within the window: the same rule as own_referral_clause."""
+    if user.role != PROVIDER:
+        return True
+    return referral.service.organization_id == user.organization_id and (
+        referral.status in OPEN_REFERRAL_STATUSES
+        or (referral.closed_at is not None and referral.closed_at >= provider_window_start())
+    )
 
 
 # Whoever sees the pipeline history in full may read it through the history endpoint.

@@ -55,3 +55,31 @@ def test_services_refuse_bad_values_from_any_caller(users, make_participant, mak
     with pytest.raises(ValidationFailed) as exc:
         participant_service.fire_event(actor, p, p.version, event, data)
     assert field in exc.value.fields
+
+
+def test_a_provider_sees_no_referral_closed_before_the_window_in_a_record(users, api_as, make_participant,
+                                                                         make_service):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from ceasefire.extensions import db
+    from ceasefire.models import Referral
+    from ceasefire.models.base import utcnow
+    from ceasefire.models.enums import ReferralStatus
+    from ceasefire.services import referrals
+
+    provider = users["provider"]
+    p = make_participant(users["caseworker"], consent_to_share=True)
+    old = referrals.send_referral(users["caseworker"], p, make_service(provider.organization), None)
+    referrals.set_status(provider, old, ReferralStatus.DECLINED, "Full")
+    recent = referrals.send_referral(users["caseworker"], p, make_service(provider.organization, "GED"), None)
+    db.session.commit()
+    db.session.execute(sa.update(Referral).where(Referral.id == old.id)
+                       .values(closed_at=utcnow() - timedelta(days=91)))
+    db.session.commit()
+    status, body = api_as(provider).get(f"/participants/{p.id}")
+    assert status == 200
+    assert [r["id"] for r in body["referrals"]] == [recent.id]
+    status, body = api_as(users["caseworker"]).get(f"/participants/{p.id}")
+    assert sorted(r["id"] for r in body["referrals"]) == sorted([old.id, recent.id])

@@ -35,6 +35,8 @@ ENROLMENT_ENDPOINTS = {"auth.mfa", "auth.logout", "static"}
 def home_for(user) -> str:
     if user.role == Role.ADMIN:
         return url_for("auth.profile")
+    if user.role == Role.PROVIDER:
+        return url_for("referrals.index")
     return url_for("participants.index")
 
 

@@ -186,6 +186,9 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
     if "referrals" in seen:
         rows = db.session.scalars(sa.select(Referral).where(Referral.participant_id == p.id).order_by(Referral.id))
         context["referrals"] = [r for r in rows if policy.referral_visible_in_record(user, r)]
+        if policy.can(user, "referral.list"):  # which rows link to their referral page
+            context["referral_pages"] = set(db.session.scalars(policy.referral_query(user).where(
+                Referral.participant_id == p.id).with_only_columns(Referral.id)))
         if policy.can(user, "referral.create"):
             context["referral_form"] = referral_form or _referral_form()
     elif "services_offered" in seen:

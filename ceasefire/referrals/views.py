@@ -1,0 +1,128 @@
+"""Referral pages: the referrals a user may work (a provider's own organization's, everyone's for caseworkers
+and supervisors), one referral with its history, and the status buttons.
+
+Each view loads (404), checks the policy (403), calls one service, commits once, then redirects or renders.
+Which referrals a user sees is ceasefire.policy's to say; which statuses they may set now is
+ceasefire.services.referrals.allowed_statuses'; no rule is written here.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import selectinload
+
+from ceasefire import policy
+from ceasefire.errors import ServiceError, ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.models import Referral, Service, User
+from ceasefire.models.enums import ReferralStatus
+from ceasefire.participants.pages import actor, attempt, signed_in_blueprint
+from ceasefire.referrals.forms import ReferralFilterForm, StatusForm
+from ceasefire.services import audit
+from ceasefire.services import referrals as referral_service
+
+bp = signed_in_blueprint("referrals", __name__, "/referrals")
+# base.html asks the policy which links the navigation shows.
+bp.add_app_template_global(policy, "policy")
+
+PER_PAGE = 50
+S = ReferralStatus
+
+# How each status reads as a button and how loud it is; which buttons a page shows is allowed_statuses'.
+BUTTONS: dict[ReferralStatus, tuple[str, str]] = {
+    S.ACCEPTED: ("Accept", "primary"),
+    S.DECLINED: ("Decline", "danger"),
+    S.ENROLLED: ("Mark enrolled", "primary"),
+    S.COMPLETED: ("Mark completed", "primary"),
+    S.DROPPED: ("Mark dropped", "secondary"),
+    S.WITHDRAWN: ("Withdraw referral", "danger"),
+}
+# The statuses whose button comes with a reason to type (the service refuses "declined" without one).
+WITH_REASON = frozenset({S.DECLINED})
+
+
+def _page(user: User, referral: Referral, status: int = 200, error: ServiceError | None = None,
+          posted: StatusForm | None = None):
+    """One referral: what the policy lets the role see, its history, and the statuses the user may set now."""
+    seen = policy.visible_fields(user.role)
+    actions, reason_forms = [], []
+    for new in referral_service.allowed_statuses(user, referral):
+        label, kind = BUTTONS[new]
+        if new in WITH_REASON:
+            form = posted if posted is not None and posted.status.data == new.value else None
+            reason_forms.append((new, label, kind, form or StatusForm(formdata=None, status=new.value)))
+        else:
+            actions.append((new, label, kind, StatusForm(formdata=None, status=new.value)))
+    actor_ids = {e.actor_id for e in referral.events if e.actor_id is not None}
+    names = {u.id: u.name for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} \
+        if actor_ids else {}
+    return render_template(
+        "referrals/show.html",
+        referral=referral,
+        participant=referral.participant,
+        seen=seen,
+        actions=actions,
+        reason_forms=reason_forms,
+        history=[(e, names.get(e.actor_id)) for e in referral.events],
+        error=error,
+        posted=posted,
+    ), status
+
+
+@bp.get("/")
+def index():
+    user = actor()
+    query = policy.referral_query(user)  # 403 for the roles that work no referrals
+    form = ReferralFilterForm(formdata=request.args)
+    valid = form.validate()
+    if valid and form.status.data:
+        query = query.where(Referral.status == ReferralStatus(form.status.data))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = db.session.scalars(
+        query.options(
+            selectinload(Referral.participant),
+            selectinload(Referral.service).selectinload(Service.organization),
+        )
+        .order_by(Referral.sent_at.desc(), Referral.id.desc())
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "referrals/index.html",
+        form=form,
+        rows=list(rows),
+        sees_phone=policy.sees(user.role, "phone"),
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+    ), 200 if valid else 422
+
+
+@bp.get("/<int:referral_id>")
+def show(referral_id: int):
+    user = actor()
+    referral = policy.get_referral(user, referral_id)
+    audit.record(user, "view", "referral", referral.id, f"participant={referral.participant_id}")
+    db.session.commit()
+    return _page(user, referral)
+
+
+@bp.post("/<int:referral_id>/status")
+def status(referral_id: int):
+    user = actor()
+    referral = policy.get_referral(user, referral_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        messages = [message for errors in form.errors.values() for message in errors]
+        return _page(user, referral, 422, ValidationFailed(" ".join(messages)), form)
+    new = ReferralStatus(form.status.data)
+    _, error = attempt(lambda: referral_service.set_status(user, referral, new, form.reason.data), form)
+    if error is None:
+        flash(f"The referral is now {new.value}.", "success")
+        return redirect(url_for(".show", referral_id=referral.id))
+    return _page(user, referral, error.status, error, form)
