@@ -1,10 +1,10 @@
-"""What every page shares: the one commit point of a form post, the error pages, the security headers."""
+"""What every response shares: the error pages (JSON under /api/), the security headers, safe redirects."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, render_template, request
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,10 +20,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
-
-
-def flash_error(exc: ServiceError) -> None:
-    flash(exc.message, "error")
 
 
 def _page_or_json(status: int, code: str, message: str):

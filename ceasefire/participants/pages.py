@@ -62,7 +62,7 @@ def form_values(form: FlaskForm, *leave_out: str) -> dict[str, Any]:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE", "UTC"))
+    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def to_utc(naive_local: datetime) -> datetime:
