@@ -68,6 +68,9 @@ def set_status(actor: User, referral: Referral, status: ReferralStatus, reason: 
     reason = (reason or "").strip() or None
     if status == S.DECLINED and not reason:
         raise ValidationFailed("Say why the referral is declined.", {"reason": "Required when declining."})
+    # Lock the row and read its status afresh (PostgreSQL), so two people clicking at once take turns and the
+    # second is judged against what the first did.
+    db.session.refresh(referral, ["status"], with_for_update=True)
     current = S(referral.status)
     if status not in NEXT_STATUSES.get(current, frozenset()):
         raise InvalidTransition(f"A referral that is {current} cannot become {status}.")
