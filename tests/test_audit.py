@@ -146,3 +146,19 @@ def test_each_kind_of_change_writes_its_audit_row_with_address_and_face(client, 
     assert all(r.ip == "127.0.0.1" for a in request_actions for r in by_action[a])
     assert by_action["event"][0].object_id == p["id"]
     assert by_action["event"][0].detail == "close"
+
+
+def test_the_participant_filter_includes_their_referrals(users, api_as, make_participant, make_service):
+    cw, provider = users["caseworker"], users["provider"]
+    p = make_participant(cw, consent_to_share=True)
+    other = make_participant(cw, consent_to_share=True)
+    status, ref = api_as(cw).post("/referrals", json={"participant_id": p.id,
+                                                     "service_id": make_service(provider.organization).id})
+    assert status == 201
+    assert api_as(provider).post(f"/referrals/{ref['id']}/status", json={"status": "accepted"})[0] == 200
+
+    status, body = api_as(users["supervisor"]).get(f"/audit?participant_id={p.id}")
+    assert status == 200
+    seen = [(i["action"], i["object_type"]) for i in body["items"]]
+    assert seen == [("referral_status", "referral"), ("create", "referral"), ("create", "participant")]
+    assert all(i["object_id"] != other.id or i["object_type"] != "participant" for i in body["items"])

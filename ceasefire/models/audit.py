@@ -20,6 +20,9 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(32), index=True)
     object_type: Mapped[str | None] = mapped_column(sa.String(32))
     object_id: Mapped[int | None] = mapped_column(index=True)
+    # The participant a row is about, whatever its object (the participant, one of their referrals…), so a
+    # supervisor can see everything done with one person's file.
+    participant_id: Mapped[int | None] = mapped_column(index=True)
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     face: Mapped[str | None] = mapped_column(sa.String(8))
     detail: Mapped[str | None] = mapped_column(sa.String(500))

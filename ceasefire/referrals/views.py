@@ -107,7 +107,7 @@ def index():
 def show(referral_id: int):
     user = actor()
     referral = policy.get_referral(user, referral_id)
-    audit.record(user, "view", "referral", referral.id, f"participant={referral.participant_id}")
+    audit.record(user, "view", "referral", referral.id, participant_id=referral.participant_id)
     db.session.commit()
     return _page(user, referral)
 

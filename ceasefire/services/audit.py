@@ -19,6 +19,7 @@ def record(
     object_type: str | None = None,
     object_id: int | None = None,
     detail: str | None = None,
+    participant_id: int | None = None,
 ) -> AuditEvent:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
@@ -34,6 +35,7 @@ def record(
         ip=ip,
         face=face,
         detail=(detail or None) and detail[:500],
+        participant_id=object_id if participant_id is None and object_type == "participant" else participant_id,
     )
     db.session.add(row)
     return row

@@ -22,7 +22,7 @@ def query(
     policy.require(actor, "audit.view")
     q = sa.select(AuditEvent)
     if participant_id is not None:
-        q = q.where(AuditEvent.object_type == "participant", AuditEvent.object_id == participant_id)
+        q = q.where(AuditEvent.participant_id == participant_id)
     if user_id is not None:
         q = q.where(AuditEvent.user_id == user_id)
     if action:

@@ -53,7 +53,7 @@ def send_referral(actor: User, participant: Participant, service: Service, note:
     db.session.flush()
     from ceasefire.services import audit
 
-    audit.record(actor, "create", "referral", referral.id, f"participant={participant.id}")
+    audit.record(actor, "create", "referral", referral.id, participant_id=participant.id)
     return referral
 
 
@@ -85,5 +85,6 @@ def set_status(actor: User, referral: Referral, status: ReferralStatus, reason: 
     db.session.flush()
     from ceasefire.services import audit
 
-    audit.record(actor, "referral_status", "referral", referral.id, f"{current}->{status}")
+    audit.record(actor, "referral_status", "referral", referral.id, f"{current}->{status}",
+                 participant_id=referral.participant_id)
     return referral
