@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -246,6 +247,19 @@ def make_service(app, make_org):
 
 def login(client, user: User, password: str = PASSWORD):
     return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def login_with_csrf(client, user: User, password: str = PASSWORD):
+    """Sign in through the real form, token and all, for tests that keep CSRF protection on."""
+    token = csrf_token_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+    assert response.status_code == 302
+    return response
 
 
 def make_test_user(role: Role | str, email: str | None = None) -> User:

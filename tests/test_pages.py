@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, login
-from flask import g
+from conftest import csrf_token_of, login, login_with_csrf
 
 from ceasefire import pipeline
 from ceasefire.extensions import db
@@ -575,13 +574,7 @@ class TestCsrf:
         return {**app_config, "WTF_CSRF_ENABLED": True}
 
     def _sign_in(self, client, user):
-        form = text(client.get("/login"))
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        # Signing in starts a new session (and so a new CSRF secret). The `app` fixture keeps one app context,
-        # and so one `g`, for the whole test, where flask-wtf caches the old token: drop it, as a new request would.
-        g.pop("csrf_token", None)
+        login_with_csrf(client, user)
 
     def test_a_post_without_the_token_is_refused(self, client, users, make_participant):
         p = make_participant(users["caseworker"])
@@ -597,7 +590,7 @@ class TestCsrf:
         p = make_participant(users["caseworker"])
         self._sign_in(client, users["caseworker"])
         page = text(client.get(f"/participants/{p.id}/events/close"))
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        token = csrf_token_of(page)
         response = client.post(f"/participants/{p.id}/events/close",
                                data={"version": p.version, "reason": "moved", "csrf_token": token})
         assert response.status_code == 302

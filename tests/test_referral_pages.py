@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, login
-from flask import g
+from conftest import login, login_with_csrf
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Participant, Referral, ReferralEvent, User
@@ -429,11 +428,7 @@ class TestCsrf:
         return {**app_config, "WTF_CSRF_ENABLED": True}
 
     def _sign_in(self, client, user):
-        form = text(client.get("/login"))
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-        response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302
-        g.pop("csrf_token", None)
+        login_with_csrf(client, user)
 
     def test_a_status_post_without_the_token_is_refused(self, client, users, refer):
         referral = refer()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, login
+from conftest import PASSWORD, login, login_with_csrf
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, User, base
@@ -331,10 +331,7 @@ def test_csrf_missing_is_refused_and_the_input_is_offered_back(make_app):
 
         user = make_test_user(Role.CASEWORKER)
         client = app.test_client()
-        page = client.get("/login")
-        token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-        assert client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
-                           ).status_code == 302
+        login_with_csrf(client, user)
         # Sign-out without the token: refused, still signed in.
         refused = client.post("/logout")
         assert refused.status_code == 400
