@@ -200,23 +200,3 @@ def put_in_scope(program: Program, participant: Participant, user: User) -> None
             program.supervisor, participant, participant.version, {"community_org_id": user.organization_id}
         )
         program._save()
-
-
-# Speed: the matrices make hundreds of small databases' worth of rows. Neither of these changes what is tested.
-QUICK_HASHING = {"ARGON2_MEMORY_COST": 64}  # argon2's floor is 8 KiB per lane; conftest already lowers the cost
-
-
-def quick_sqlite() -> None:
-    """On SQLite, skip the file sync of every commit: a test database need not survive a power cut."""
-    if db.engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(db.engine, "connect")
-    def _no_sync(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.execute("PRAGMA journal_mode=MEMORY")
-        cursor.close()
-
-    db.session.remove()
-    db.engine.dispose()

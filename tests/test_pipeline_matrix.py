@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from helpers import QUICK_HASHING, REASONS, Program, put_in_scope, quick_sqlite, snapshot
+from helpers import REASONS, Program, put_in_scope, snapshot
 
 from ceasefire import pipeline, policy
 from ceasefire.extensions import db
@@ -52,16 +52,6 @@ def expectation(ev: pipeline.Event, state: State, role: Role, in_scope: bool) ->
     if state not in ev.sources:
         return 409, "invalid_transition"
     return 200, None
-
-
-@pytest.fixture
-def app_config(app_config):
-    return app_config | QUICK_HASHING
-
-
-@pytest.fixture(autouse=True)
-def _quick_database(app):
-    quick_sqlite()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers import QUICK_HASHING, Program, quick_sqlite
+from helpers import Program
 
 from ceasefire import create_app, pipeline, policy
 from ceasefire.extensions import db
@@ -76,16 +76,6 @@ def test_the_table_is_the_design():
         assert expected | {"id", "version"} == policy.visible_fields(role), role
     assert policy.visible_fields(Role.ADMIN) == {"id", "version"}
     assert policy.SCOPES[Role.ADMIN] is None
-
-
-@pytest.fixture
-def app_config(app_config):
-    return app_config | QUICK_HASHING
-
-
-@pytest.fixture(autouse=True)
-def _quick_database(app):
-    quick_sqlite()
 
 
 # A world in which one participant is in every role's scope, with something in every field group.
