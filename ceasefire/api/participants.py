@@ -55,7 +55,7 @@ def list_participants():
     group_id = query_arg("group_id", F("int"))
     q = query_arg("q", F("str", limits.NAME))
     query = service.list_query(user, state=state, group_id=group_id, q=q)
-    return done(page_of(query, lambda p: serialize.participant(user, p)))
+    return done(page_of(query, render_all=lambda rows: serialize.participants(user, rows)))
 
 
 @bp.post("/participants")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ceasefire import policy
 from ceasefire.extensions import db
 from ceasefire.models import (
+    Consent,
+    EnforcementAction,
     Forum,
     Group,
     Invitation,
@@ -21,8 +26,8 @@ from ceasefire.models import (
     StatusChange,
     User,
 )
+from ceasefire.models.enums import ReferralStatus
 from ceasefire.services import participants as participant_service
-from ceasefire.services.referrals import has_sent_referral
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -33,10 +38,39 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
-def _referrals(user: User, p: Participant) -> list[dict[str, Any]]:
-    rows = db.session.scalars(
-        sa.select(Referral).where(Referral.participant_id == p.id).order_by(Referral.id)
-    )
+@dataclass
+class Related:
+    """What a page of participant records needs from other tables, loaded in a few queries, not per record."""
+
+    referrals: dict[int, list[Referral]] = field(default_factory=dict)
+    enforcement: dict[int, list[EnforcementAction]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, user: User, participants: list[Participant]) -> Related:
+        visible = policy.visible_fields(user.role)
+        ids = [p.id for p in participants]
+        related = cls()
+        if visible & {"consent_to_share"}:
+            consents: dict[int, list[Consent]] = {i: [] for i in ids}
+            for consent in db.session.scalars(
+                sa.select(Consent).where(Consent.participant_id.in_(ids)).order_by(Consent.id)
+            ):
+                consents[consent.participant_id].append(consent)
+            for p in participants:
+                set_committed_value(p, "consents", consents[p.id])
+        if visible & {"referrals", "services_offered"}:
+            related.referrals = {i: [] for i in ids}
+            for referral in db.session.scalars(
+                sa.select(Referral).options(selectinload(Referral.service))
+                .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
+            ):
+                related.referrals[referral.participant_id].append(referral)
+        if visible & {"enforcement_dates", "enforcement_actions"}:
+            related.enforcement = participant_service.enforcement_actions_for(participants)
+        return related
+
+
+def _referrals(user: User, p: Participant, related: Related) -> list[dict[str, Any]]:
     return [
         {
             "id": r.id,
@@ -46,12 +80,12 @@ def _referrals(user: User, p: Participant) -> list[dict[str, Any]]:
             "status": r.status.value,
             "sent_at": iso(r.sent_at),
         }
-        for r in rows
+        for r in related.referrals[p.id]
         if policy.referral_visible_in_record(user, r)
     ]
 
 
-def _enforcement(p: Participant) -> list[dict[str, Any]]:
+def _enforcement(p: Participant, related: Related) -> list[dict[str, Any]]:
     return [
         {
             "id": a.id,
@@ -62,42 +96,49 @@ def _enforcement(p: Participant) -> list[dict[str, Any]]:
             "incident_ref": a.incident_ref,
             "description": a.description,
         }
-        for a in participant_service.enforcement_actions(p)
+        for a in related.enforcement[p.id]
     ]
 
 
-PARTICIPANT_FIELDS: dict[str, Callable[[User, Participant], Any]] = {
-    "id": lambda u, p: p.id,
-    "version": lambda u, p: p.version,
-    "first_name": lambda u, p: p.first_name,
-    "last_name": lambda u, p: p.last_name,
-    "aliases": lambda u, p: p.aliases,
-    "date_of_birth": lambda u, p: iso(p.date_of_birth),
-    "phone": lambda u, p: p.phone,
-    "address": lambda u, p: p.address,
-    "state": lambda u, p: p.state.value if p.state else None,
-    "supervision_status": lambda u, p: p.supervision_status.value if p.supervision_status else None,
-    "supervising_agency": lambda u, p: p.supervising_agency,
-    "caseworker_id": lambda u, p: p.caseworker_id,
-    "community_org_id": lambda u, p: p.community_org_id,
-    "group_id": lambda u, p: p.group_id,
-    "group_name": lambda u, p: p.group.name if p.group else None,
-    "identification_basis": lambda u, p: p.identification_basis,
-    "identifying_org_id": lambda u, p: p.identifying_org_id,
-    "identified_on": lambda u, p: iso(p.identified_on),
-    "enforcement_dates": lambda u, p: sorted({iso(a.occurred_on) for a in participant_service.enforcement_actions(p)}),
-    "enforcement_actions": lambda u, p: _enforcement(p),
-    "services_offered": lambda u, p: has_sent_referral(p),
-    "consent_to_share": lambda u, p: p.consent_in_force() is not None,
+PARTICIPANT_FIELDS: dict[str, Callable[[User, Participant, Related], Any]] = {
+    "id": lambda u, p, r: p.id,
+    "version": lambda u, p, r: p.version,
+    "first_name": lambda u, p, r: p.first_name,
+    "last_name": lambda u, p, r: p.last_name,
+    "aliases": lambda u, p, r: p.aliases,
+    "date_of_birth": lambda u, p, r: iso(p.date_of_birth),
+    "phone": lambda u, p, r: p.phone,
+    "address": lambda u, p, r: p.address,
+    "state": lambda u, p, r: p.state.value if p.state else None,
+    "supervision_status": lambda u, p, r: p.supervision_status.value if p.supervision_status else None,
+    "supervising_agency": lambda u, p, r: p.supervising_agency,
+    "caseworker_id": lambda u, p, r: p.caseworker_id,
+    "community_org_id": lambda u, p, r: p.community_org_id,
+    "group_id": lambda u, p, r: p.group_id,
+    "group_name": lambda u, p, r: p.group.name if p.group else None,
+    "identification_basis": lambda u, p, r: p.identification_basis,
+    "identifying_org_id": lambda u, p, r: p.identifying_org_id,
+    "identified_on": lambda u, p, r: iso(p.identified_on),
+    "enforcement_dates": lambda u, p, r: sorted({iso(a.occurred_on) for a in r.enforcement[p.id]}),
+    "enforcement_actions": lambda u, p, r: _enforcement(p, r),
+    # the same rule as services.referrals.has_sent_referral, over the referrals already loaded
+    "services_offered": lambda u, p, r: any(x.status != ReferralStatus.WITHDRAWN for x in r.referrals[p.id]),
+    "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
     "referrals": _referrals,
     # DESIGN.md §3 has OutreachContact, but nothing records one yet: the roles §4 grants see an empty list.
-    "outreach_contacts": lambda u, p: [],
+    "outreach_contacts": lambda u, p, r: [],
 }
 
 
-def participant(user: User, p: Participant) -> dict[str, Any]:
+def participants(user: User, rows: list[Participant]) -> list[dict[str, Any]]:
     visible = policy.visible_fields(user.role)
-    return {name: get(user, p) for name, get in PARTICIPANT_FIELDS.items() if name in visible}
+    getters = [(name, get) for name, get in PARTICIPANT_FIELDS.items() if name in visible]
+    related = Related.load(user, rows)
+    return [{name: get(user, p, related) for name, get in getters} for p in rows]
+
+
+def participant(user: User, p: Participant) -> dict[str, Any]:
+    return participants(user, [p])[0]
 
 
 def history_row(change: StatusChange) -> dict[str, Any]:

@@ -259,11 +259,22 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
 
 
 def enforcement_actions(participant: Participant) -> list[EnforcementAction]:
-    return list(db.session.scalars(
+    """Actions against the participant and against their whole group, oldest first."""
+    return enforcement_actions_for([participant])[participant.id]
+
+
+def enforcement_actions_for(participants: list[Participant]) -> dict[int, list[EnforcementAction]]:
+    """enforcement_actions() for a page of participants, in one query."""
+    ids = [p.id for p in participants]
+    group_ids = {p.group_id for p in participants if p.group_id is not None}
+    found: dict[int, list[EnforcementAction]] = {p.id: [] for p in participants}
+    rows = db.session.scalars(
         sa.select(EnforcementAction)
-        .where(sa.or_(
-            EnforcementAction.participant_id == participant.id,
-            sa.and_(EnforcementAction.group_id.is_not(None), EnforcementAction.group_id == participant.group_id),
-        ))
+        .where(sa.or_(EnforcementAction.participant_id.in_(ids), EnforcementAction.group_id.in_(group_ids)))
         .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
-    ))
+    )
+    for action in rows:
+        for p in participants:
+            if action.participant_id == p.id or (action.group_id is not None and action.group_id == p.group_id):
+                found[p.id].append(action)
+    return found
