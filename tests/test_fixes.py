@@ -83,3 +83,22 @@ def test_a_provider_sees_no_referral_closed_before_the_window_in_a_record(users,
     assert [r["id"] for r in body["referrals"]] == [recent.id]
     status, body = api_as(users["caseworker"]).get(f"/participants/{p.id}")
     assert sorted(r["id"] for r in body["referrals"]) == sorted([old.id, recent.id])
+
+
+def test_services_offered_tells_a_provider_only_of_their_own_referrals(users, api_as, make_participant,
+                                                                       make_service, make_org):
+    from ceasefire.extensions import db
+    from ceasefire.models.enums import ReferralStatus
+    from ceasefire.services import referrals
+
+    provider = users["provider"]
+    p = make_participant(users["caseworker"], consent_to_share=True)
+    mine = referrals.send_referral(users["caseworker"], p, make_service(provider.organization), None)
+    referrals.send_referral(users["caseworker"], p, make_service(make_org("provider")), None)
+    referrals.set_status(users["caseworker"], mine, ReferralStatus.WITHDRAWN)
+    db.session.commit()
+    # Still in scope (a withdrawn referral closed today), but the open referral is another provider's.
+    status, body = api_as(provider).get(f"/participants/{p.id}")
+    assert status == 200
+    assert body["services_offered"] is False
+    assert api_as(users["police"]).get(f"/participants/{p.id}")[1]["services_offered"] is True

@@ -121,8 +121,11 @@ PARTICIPANT_FIELDS: dict[str, Callable[[User, Participant, Related], Any]] = {
     "identified_on": lambda u, p, r: iso(p.identified_on),
     "enforcement_dates": lambda u, p, r: sorted({iso(a.occurred_on) for a in r.enforcement[p.id]}),
     "enforcement_actions": lambda u, p, r: _enforcement(p, r),
-    # the same rule as services.referrals.has_sent_referral, over the referrals already loaded
-    "services_offered": lambda u, p, r: any(x.status != ReferralStatus.WITHDRAWN for x in r.referrals[p.id]),
+    # services.referrals.has_sent_referral's rule, over the referrals already loaded that the caller may see (a
+    # provider learns nothing of other providers' referrals)
+    "services_offered": lambda u, p, r: any(
+        x.status != ReferralStatus.WITHDRAWN and policy.referral_visible_in_record(u, x) for x in r.referrals[p.id]
+    ),
     "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
     "referrals": _referrals,
     # DESIGN.md §3 has OutreachContact, but nothing records one yet: the roles §4 grants see an empty list.
