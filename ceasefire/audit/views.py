@@ -11,6 +11,7 @@ from wtforms.validators import NumberRange, Optional
 from ceasefire import policy
 from ceasefire.exports import csv_text
 from ceasefire.extensions import db
+from ceasefire.participants.pages import Page, paginate
 from ceasefire.services import audit, audit_trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -46,17 +47,14 @@ def _filters(form: AuditFilterForm) -> dict:
 def index():
     policy.require(current_user, "audit.view")
     form = AuditFilterForm(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = [], 0
+    listing = Page([], 0, 1, 1)
     if form.validate():
-        query = audit_trail.query(current_user, **_filters(form))
-        total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
-        rows = list(db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+        listing = paginate(audit_trail.query(current_user, **_filters(form)), PER_PAGE)
         audit_trail.note_read(current_user, _filters(form))
         db.session.commit()
     return render_template(
-        "audit/index.html", form=form, rows=rows, total=total, page=page, per_page=PER_PAGE,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        "audit/index.html", form=form, rows=listing.rows, total=listing.total, page=listing.page,
+        pages=listing.pages, args={k: v for k, v in request.args.items() if k != "page"},
     )
 
 

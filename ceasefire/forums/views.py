@@ -7,7 +7,7 @@ rather than written twice; the check-in button fires the pipeline's "attend" thr
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from ceasefire import pipeline, policy
 from ceasefire.api.serialize import forum_with_invitations
@@ -16,7 +16,7 @@ from ceasefire.extensions import db
 from ceasefire.forums.forms import ForumForm
 from ceasefire.models import Forum
 from ceasefire.participants.forms import VersionForm
-from ceasefire.participants.pages import actor, attempt, local_zone, signed_in_blueprint, to_utc
+from ceasefire.participants.pages import actor, attempt, local_zone, paginate, signed_in_blueprint, to_utc
 from ceasefire.services import catalog
 from ceasefire.services import participants as participant_service
 
@@ -30,11 +30,8 @@ def index():
     user = actor()
     policy.require(user, "forum.list")
     query = sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc())
-    total = db.session.scalar(sa.select(sa.func.count(Forum.id))) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    forums = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
-    return render_template("forums/index.html", forums=list(forums), page=page, pages=pages,
+    listing = paginate(query, PER_PAGE)
+    return render_template("forums/index.html", forums=listing.rows, page=listing.page, pages=listing.pages,
                            may_create=policy.can(user, "forum.create"))
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app
+import sqlalchemy as sa
+from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -59,6 +61,23 @@ def form_values(form: FlaskForm, *leave_out: str) -> dict[str, Any]:
     """The form's data with the keys the services know (the API's), without the token and buttons."""
     skip = {"csrf_token", "submit", *leave_out}
     return {name: value for name, value in form.data.items() if name not in skip}
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    pages: int
+
+
+def paginate(query: sa.Select, per_page: int) -> Page:
+    """One page of a list for a page view: the `page` argument clamped to the pages there are."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(rows, total, page, pages)
 
 
 def local_zone() -> ZoneInfo:

@@ -30,7 +30,14 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.participants.pages import actor, attempt, form_values, register_filters, signed_in_blueprint
+from ceasefire.participants.pages import (
+    actor,
+    attempt,
+    form_values,
+    paginate,
+    register_filters,
+    signed_in_blueprint,
+)
 from ceasefire.services import audit
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -231,20 +238,17 @@ def index():
         if sees_group:
             filters["group_id"] = form.group_id.data
     query = participant_service.list_query(user, **filters)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE))
+    listing = paginate(query, PER_PAGE)
     columns = [(f, label) for f, label in COLUMNS if policy.sees(user.role, f)]
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "participants/index.html",
         form=form,
-        rows=[(p, {f: _detail_value(p, f) for f, _ in columns}) for p in rows],
+        rows=[(p, {f: _detail_value(p, f) for f, _ in columns}) for p in listing.rows],
         columns=columns,
-        total=total,
-        page=page,
-        pages=pages,
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
         args=args,
         may_create=policy.can(user, "participant.create"),
     ), 200 if valid else 422

@@ -17,7 +17,7 @@ from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Referral, Service, User
 from ceasefire.models.enums import ReferralStatus
-from ceasefire.participants.pages import actor, attempt, signed_in_blueprint
+from ceasefire.participants.pages import actor, attempt, paginate, signed_in_blueprint
 from ceasefire.referrals.forms import ReferralFilterForm, StatusForm
 from ceasefire.services import audit
 from ceasefire.services import referrals as referral_service
@@ -78,27 +78,22 @@ def index():
     valid = form.validate()
     if valid and form.status.data:
         query = query.where(Referral.status == ReferralStatus(form.status.data))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = db.session.scalars(
+    listing = paginate(
         query.options(
             selectinload(Referral.participant),
             selectinload(Referral.service).selectinload(Service.organization),
-        )
-        .order_by(Referral.sent_at.desc(), Referral.id.desc())
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
+        ).order_by(Referral.sent_at.desc(), Referral.id.desc()),
+        PER_PAGE,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "referrals/index.html",
         form=form,
-        rows=list(rows),
+        rows=listing.rows,
         sees_phone=policy.sees(user.role, "phone"),
-        total=total,
-        page=page,
-        pages=pages,
+        total=listing.total,
+        page=listing.page,
+        pages=listing.pages,
         args=args,
     ), 200 if valid else 422
 
