@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 
 class ServiceError(Exception):
     status = 500
@@ -46,3 +48,8 @@ class InvalidTransition(ServiceError):
 class ValidationFailed(ServiceError):
     status = 422
     code = "validation_failed"
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None):
+    """The API's error body (API.md, Errors); also used for errors raised before a blueprint is known."""
+    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status

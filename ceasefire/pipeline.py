@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+import sqlalchemy as sa
 from transitions import Machine, MachineError
 
 from ceasefire.errors import Forbidden, InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Participant, StatusChange, User
-from ceasefire.models.enums import Role, State
+from ceasefire.models import Participant, Referral, StatusChange, User
+from ceasefire.models.enums import ReferralStatus, Role, State
 
 CW, POLICE, SUP = Role.CASEWORKER, Role.POLICE, Role.SUPERVISOR
 ALL_OPEN = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED, State.ENFORCED)
@@ -45,9 +46,16 @@ def _forum_planned(participant: Participant, ctx: dict[str, Any]) -> dict[str, s
     return None
 
 
-def _referral_sent(participant: Participant, ctx: dict[str, Any]) -> dict[str, str] | None:
-    from ceasefire.services.referrals import has_sent_referral
+def has_sent_referral(participant: Participant) -> bool:
+    """Services were offered once a referral was sent and not withdrawn: the rule of the offer_services guard."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Referral.id)).where(
+            Referral.participant_id == participant.id, Referral.status != ReferralStatus.WITHDRAWN
+        )
+    ) > 0
 
+
+def _referral_sent(participant: Participant, ctx: dict[str, Any]) -> dict[str, str] | None:
     if participant.consent_in_force() is None:
         return {"consent_to_share": "The participant has no consent to share in force."}
     if not has_sent_referral(participant):

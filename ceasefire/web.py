@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ceasefire.errors import ServiceError
+from ceasefire.errors import ServiceError, error_response
 from ceasefire.extensions import db
+from ceasefire.services import audit
 
 
 def safe_next(target: str | None) -> str | None:
@@ -25,16 +26,19 @@ def safe_next(target: str | None) -> str | None:
 def _page_or_json(status: int, code: str, message: str):
     """Errors raised before a blueprint is known (an unknown URL) still answer the API's JSON under /api/."""
     if request.path.startswith("/api/"):
-        from ceasefire.api import error_response
-
         return error_response(status, code, message)
     return render_template("error.html", status=status, message=message), status
 
 
 def register_error_pages(app: Flask) -> None:
     @app.before_request
-    def _face() -> None:
-        g.face = "api" if request.blueprint == "api" else "web"
+    def _origin() -> None:
+        """Tell the audit trail where this request comes from; services never read the request themselves."""
+        audit.set_origin(request.remote_addr, "api" if request.blueprint == "api" else "web")
+
+    @app.teardown_request
+    def _no_origin(_exc: BaseException | None) -> None:
+        audit.set_origin(None, None)
 
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError):

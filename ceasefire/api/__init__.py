@@ -10,7 +10,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ceasefire.api.schema import INT_RANGE
-from ceasefire.errors import NotFound, ServiceError, StaleVersion, Unauthorized, ValidationFailed
+from ceasefire.errors import (
+    NotFound,
+    ServiceError,
+    StaleVersion,
+    Unauthorized,
+    ValidationFailed,
+    error_response,
+)
 from ceasefire.extensions import db
 from ceasefire.services.accounts import user_for_token
 
@@ -18,10 +25,6 @@ bp = Blueprint("api", __name__)
 
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 50
-
-
-def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None):
-    return jsonify({"error": {"code": code, "message": message, "fields": fields or {}}}), status
 
 
 @bp.before_request

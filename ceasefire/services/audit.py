@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, User
@@ -13,6 +14,22 @@ ACTIONS = frozenset({
 })
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where an action came from: the client's address and the face (web or api). The face states it once per
+    request (set_origin); a command-line action has none."""
+
+    ip: str | None = None
+    face: str | None = None
+
+
+_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
+
+
+def set_origin(ip: str | None, face: str | None) -> None:
+    _origin.set(Origin(ip, face))
+
+
 def record(
     actor: User | None,
     action: str,
@@ -20,20 +37,18 @@ def record(
     object_id: int | None = None,
     detail: str | None = None,
     participant_id: int | None = None,
+    origin: Origin | None = None,
 ) -> AuditEvent:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    ip = face = None
-    if has_request_context():
-        ip = request.remote_addr
-        face = g.get("face", "web")
+    origin = origin or _origin.get() or Origin()
     row = AuditEvent(
         user_id=actor.id if actor is not None else None,
         action=action,
         object_type=object_type,
         object_id=object_id,
-        ip=ip,
-        face=face,
+        ip=origin.ip,
+        face=origin.face,
         detail=(detail or None) and detail[:500],
         participant_id=object_id if participant_id is None and object_type == "participant" else participant_id,
     )

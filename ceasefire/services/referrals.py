@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
 from ceasefire import policy
 from ceasefire.errors import Forbidden, InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Participant, Referral, ReferralEvent, Service, User
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, ReferralStatus, Role
+from ceasefire.pipeline import has_sent_referral  # noqa: F401 - the rule lives with the pipeline's guard
 
 S = ReferralStatus
 # The order of a referral's life (API.md); any open status may also be withdrawn.
@@ -26,14 +25,6 @@ STATUS_ROLES: dict[ReferralStatus, frozenset[Role]] = {
     S.DROPPED: frozenset({Role.PROVIDER}),
     S.WITHDRAWN: frozenset({Role.CASEWORKER, Role.SUPERVISOR}),
 }
-
-
-def has_sent_referral(participant: Participant) -> bool:
-    return db.session.scalar(
-        sa.select(sa.func.count(Referral.id)).where(
-            Referral.participant_id == participant.id, Referral.status != S.WITHDRAWN
-        )
-    ) > 0
 
 
 def send_referral(actor: User, participant: Participant, service: Service, note: str | None) -> Referral:
