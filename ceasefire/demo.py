@@ -12,7 +12,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Participant, StatusChange, User
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OrgKind, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog, participants, referrals
+from ceasefire.services import accounts, catalog, events, participants, referrals
 
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -265,11 +265,11 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
 
 
 def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> None:
-    invitation = participants.open_invitation(p) if event == "attend" else None
-    participants.fire_event(actor, p, p.version, event, data)
+    invitation = events.open_invitation(p) if event == "attend" else None
+    events.perform(actor, p, p.version, event, data)
     _stamp_last(p, when)
     if event == "invite":
-        participants.open_invitation(p).delivered_at = when
+        events.open_invitation(p).delivered_at = when
     elif invitation is not None:
         invitation.checked_in_at = when
 
@@ -307,7 +307,7 @@ def _walk(p, target, forums, services, users, rng, days_ago, org, outcomes) -> N
     if target == "attended":
         return
     if target in ("services_offered", "closed", "reopened"):
-        participants.update_participant(cw, p, p.version, {"consent_to_share": True})
+        events.record_consent(cw, p, p.version)
         chosen = rng.sample(services, rng.randint(1, 2))
         for n, service in enumerate(chosen):
             ref = referrals.send_referral(cw, p, service, "Met at the forum; keen to start.")

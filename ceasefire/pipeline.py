@@ -108,12 +108,20 @@ def event(name: str) -> Event:
         raise ValidationFailed("Unknown event.", {"event": f"Unknown event; expected one of: {known}."}) from None
 
 
-def authorize(name: str, actor: User) -> Event:
+@dataclass(frozen=True)
+class Step:
+    """An event an actor's role may fire: made by authorize() alone, so fire() never checks the role again."""
+
+    event: Event
+    actor: User
+
+
+def authorize(name: str, actor: User) -> Step:
     """403 unless the actor's role may ever fire this event."""
     ev = event(name)
     if actor.role not in ev.roles:
         raise Forbidden(f"A {actor.role} user may not '{ev.label.lower()}'.")
-    return ev
+    return Step(ev, actor)
 
 
 def may(participant: Participant, name: str, actor: User) -> bool:
@@ -128,34 +136,41 @@ def available_events(participant: Participant, actor: User) -> list[Event]:
     return [e for e in EVENTS if e.name in triggers and actor.role in e.roles]
 
 
-def check(participant: Participant, name: str, actor: User, **ctx: Any) -> Event:
-    """Role (403), state (409) and guard (422), in that order, without changing anything."""
-    ev = authorize(name, actor)
-    if name not in _machine.get_triggers(str(participant.state)):
+def _check_state_and_guard(step: Step, participant: Participant, ctx: dict[str, Any]) -> None:
+    ev = step.event
+    if ev.name not in _machine.get_triggers(str(participant.state)):
         raise InvalidTransition(
             f"'{ev.label}' is not possible while the participant is {State(participant.state).value}."
         )
     if ev.guard is not None:
         # A guard only reads: without autoflush its queries cannot write the caller's pending changes, which
-        # would cost the participant a second version bump when fire() flushes the state change.
+        # would cost the participant a second version bump when the event flushes.
         with db.session.no_autoflush:
             problems = ev.guard(participant, ctx)
         if problems:
             raise ValidationFailed(next(iter(problems.values())), problems)
-    return ev
 
 
-def fire(participant: Participant, name: str, actor: User, reason: str | None = None, **ctx: Any) -> StatusChange:
-    """Check, change the state through the machine, and write the history row. Flushes; never commits."""
-    check(participant, name, actor, **ctx)
+def check(participant: Participant, name: str, actor: User, **ctx: Any) -> Event:
+    """Role (403), state (409) and guard (422), in that order, without changing anything: for a page that offers
+    the event's form."""
+    step = authorize(name, actor)
+    _check_state_and_guard(step, participant, ctx)
+    return step.event
+
+
+def fire(step: Step, participant: Participant, reason: str | None = None, **ctx: Any) -> StatusChange:
+    """State (409) and guard (422), each checked once, then the change through the machine and its history row.
+    Adds, never flushes or commits: the service's verb flushes once with the rows the event brings."""
+    _check_state_and_guard(step, participant, ctx)
     token = SimpleNamespace(state=str(participant.state))
     from_state = State(token.state)
     try:
-        _machine.events[name].trigger(token)
+        _machine.events[step.event.name].trigger(token)
     except MachineError as exc:  # the check above makes this unreachable unless the table is wrong
         raise InvalidTransition(str(exc.value)) from exc
     participant.state = State(token.state)
-    return record_change(participant, name, from_state, actor, reason)
+    return record_change(participant, step.event.name, from_state, step.actor, reason)
 
 
 def record_create(participant: Participant, actor: User) -> StatusChange:
@@ -176,5 +191,4 @@ def record_change(
         reason=reason,
     )
     db.session.add(change)
-    db.session.flush()
     return change

@@ -25,7 +25,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import today
 from ceasefire.models.enums import ForumStatus, OrgKind, Role, State
-from ceasefire.services import catalog
+from ceasefire.services import catalog, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 
@@ -121,7 +121,7 @@ class Program:
         return participant
 
     def fire(self, participant: Participant, name: str, actor: User | None = None, **data: Any) -> Participant:
-        participant_service.fire_event(actor or self.supervisor, participant, participant.version, name, data)
+        events.perform(actor or self.supervisor, participant, participant.version, name, data)
         self._save()
         return participant
 

@@ -13,7 +13,7 @@ from conftest import login
 
 from ceasefire.extensions import db
 from ceasefire.models.base import today
-from ceasefire.services import accounts, catalog
+from ceasefire.services import accounts, catalog, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 
@@ -38,7 +38,7 @@ def world(users, make_participant, make_forum, make_service, api_as):
     supervisor = users["supervisor"]
     participant = make_participant(supervisor, consent_to_share=True)
     closed = make_participant(supervisor)
-    participant_service.fire_event(supervisor, closed, closed.version, "close", {"reason": "moved"})
+    events.perform(supervisor, closed, closed.version, "close", {"reason": "moved"})
     service = make_service(users["provider"].organization)
     referral = referral_service.send_referral(supervisor, participant, service, None)
     group = catalog.create_group(supervisor, {"name": "North Side"})

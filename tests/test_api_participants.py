@@ -16,7 +16,7 @@ from ceasefire.extensions import db
 from ceasefire.models import EnforcementAction, Invitation, Participant, StatusChange
 from ceasefire.models.base import today
 from ceasefire.models.enums import OrgKind, State
-from ceasefire.services import catalog
+from ceasefire.services import catalog, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 
@@ -57,7 +57,7 @@ def _refer(supervisor, participant, service):
 
 
 def _fire(actor, participant, name, **data):
-    participant_service.fire_event(actor, participant, participant.version, name, data)
+    events.perform(actor, participant, participant.version, name, data)
     db.session.commit()
 
 

@@ -11,7 +11,7 @@ from api_support import assert_error, records
 from ceasefire.extensions import db
 from ceasefire.models import Referral, Service, User
 from ceasefire.models.enums import OrgKind, Role
-from ceasefire.services import participants as participant_service
+from ceasefire.services import events
 from ceasefire.services import referrals as referral_service
 
 ROLES = [r.value for r in Role]
@@ -98,9 +98,9 @@ def test_a_forum_lists_only_the_invitations_of_participants_the_caller_sees(user
     referral_service.send_referral(supervisor, referred, make_service(users["provider"].organization), None)
     other = make_participant(supervisor)
     for participant, method in ((assigned, "outreach"), (referred, "letter"), (other, "parole_condition")):
-        participant_service.fire_event(supervisor, participant, participant.version, "invite",
+        events.perform(supervisor, participant, participant.version, "invite",
                                        {"forum_id": forum.id, "method": method})
-    participant_service.fire_event(supervisor, other, other.version, "attend", {})
+    events.perform(supervisor, other, other.version, "attend", {})
     db.session.commit()
 
     def invitations(role: str) -> dict[int, dict]:
@@ -299,7 +299,7 @@ def test_a_provider_reports_only_on_its_own_organizations_referrals(users, api_a
 def test_closing_a_participant_leaves_the_referrals_for_the_provider(users, api_as, referred):
     participant, service = referred
     referral = _referral(users, participant, service, ("accepted",))
-    participant_service.fire_event(users["supervisor"], participant, participant.version, "close",
+    events.perform(users["supervisor"], participant, participant.version, "close",
                                    {"reason": "moved"})
     db.session.commit()
     status, body = api_as(users["provider"]).post(f"/referrals/{referral.id}/status", json={"status": "enrolled"})

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from ceasefire.errors import ValidationFailed
-from ceasefire.services import participants as participant_service
+from ceasefire.services import events
 
 
 @pytest.mark.parametrize(("event", "extra", "actor_role"), [
@@ -29,7 +29,7 @@ def test_leaving_the_pipeline_while_invited_ends_the_invitation(users, api_as, m
     assert forum_body["invitations"] == [
         {"participant_id": p.id, "method": "letter", "attended": False, "checked_in_at": None}
     ]
-    assert participant_service.open_invitation(p) is None
+    assert events.open_invitation(p) is None
 
 
 @pytest.mark.parametrize(("q", "expected"), [("_", ["Ann_Marie"]), ("%", ["100%"]), ("ann", ["Ann_Marie", "Annie"])])
@@ -53,7 +53,7 @@ def test_services_refuse_bad_values_from_any_caller(users, make_participant, mak
     if event == "invite":
         data = data | {"forum_id": make_forum().id}
     with pytest.raises(ValidationFailed) as exc:
-        participant_service.fire_event(actor, p, p.version, event, data)
+        events.perform(actor, p, p.version, event, data)
     assert field in exc.value.fields
 
 

@@ -21,6 +21,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import today
 from ceasefire.models.enums import State
+from ceasefire.services import events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 
@@ -53,7 +54,7 @@ def history_events(participant: Participant) -> list[str]:
 
 
 def fire(actor, participant, name, **data):
-    participant_service.fire_event(actor, participant, participant.version, name, data)
+    events.perform(actor, participant, participant.version, name, data)
     db.session.commit()
 
 

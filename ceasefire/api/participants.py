@@ -12,7 +12,7 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import StatusChange
 from ceasefire.models.enums import ActionType, DeliveryMethod, State, SupervisionStatus
-from ceasefire.services import audit
+from ceasefire.services import audit, events
 from ceasefire.services import participants as service
 
 PARTICIPANT_SPEC: dict[str, F] = {
@@ -104,7 +104,7 @@ def post_event(participant_id: int):
         raise ValidationFailed("Name the event.", {"event": "This field is required."})
     pipeline.authorize(name, user)
     values = validate(data, EVENT_SPEC, required=("version",))
-    service.fire_event(user, participant, values["version"], name, values)
+    events.perform(user, participant, values["version"], name, values)
     return done(serialize.participant(user, participant))
 
 

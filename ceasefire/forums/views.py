@@ -17,8 +17,7 @@ from ceasefire.forums.forms import ForumForm
 from ceasefire.models import Forum
 from ceasefire.participants.forms import VersionForm
 from ceasefire.participants.pages import actor, attempt, local_zone, paginate, signed_in_blueprint, to_utc
-from ceasefire.services import catalog
-from ceasefire.services import participants as participant_service
+from ceasefire.services import catalog, events
 
 bp = signed_in_blueprint("forums", __name__, "/forums")
 
@@ -70,7 +69,7 @@ def show(forum_id: int):
         if (
             invitation.attended is None
             and pipeline.may(participant, "attend", user)
-            and participant_service.open_invitation(participant) is invitation
+            and events.open_invitation(participant) is invitation
         ):
             check_in = VersionForm(formdata=None, version=participant.version)
         rows.append((invitation, participant, check_in))

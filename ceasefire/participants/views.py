@@ -38,7 +38,7 @@ from ceasefire.participants.pages import (
     register_filters,
     signed_in_blueprint,
 )
-from ceasefire.services import audit
+from ceasefire.services import audit, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
@@ -305,7 +305,7 @@ def event(participant_id: int, name: str):
         abort(404)
     user = actor()
     participant = policy.get_participant(user, participant_id)
-    ev = pipeline.authorize(name, user)
+    ev = pipeline.authorize(name, user).event
     form = _event_form(name, user, participant)
     error = None
     if request.method == "GET":
@@ -314,7 +314,7 @@ def event(participant_id: int, name: str):
     elif form.validate_on_submit():
         values = form_values(form, "version")
         _, error = attempt(
-            lambda: participant_service.fire_event(user, participant, form.version.data, name, values), form
+            lambda: events.perform(user, participant, form.version.data, name, values), form
         )
         if error is None:
             flash(f"{ev.label}: done. {participant.full_name} is now {participant.state.value.replace('_', ' ')}.",

@@ -1,8 +1,7 @@
-"""Creating and changing participants, and firing pipeline events with what each brings."""
+"""Creating and changing participants; the pipeline's events are verbs of their own (ceasefire.services.events)."""
 
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -11,16 +10,9 @@ import sqlalchemy as sa
 from ceasefire import pipeline, policy
 from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Consent, EnforcementAction, Forum, Group, Invitation, Organization, Participant, User
+from ceasefire.models import Consent, EnforcementAction, Group, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import (
-    LAW_ENFORCEMENT_KINDS,
-    ActionType,
-    CloseReason,
-    DeliveryMethod,
-    OrgKind,
-    Role,
-)
+from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import audit
 
 EDITABLE = (
@@ -112,6 +104,7 @@ def create_participant(actor: User, data: dict[str, Any]) -> Participant:
     if data.get("consent_to_share"):
         _set_consent(participant, True, actor)
     pipeline.record_create(participant, actor)
+    db.session.flush()
     audit.record(actor, "create", "participant", participant.id)
     return participant
 
@@ -133,105 +126,6 @@ def update_participant(actor: User, participant: Participant, version: int, data
     participant.updated_at = utcnow()  # always an UPDATE, so the version moves on
     db.session.flush()
     audit.record(actor, "update", "participant", participant.id, ",".join(changed) or "no change")
-    return participant
-
-
-def open_invitation(participant: Participant) -> Invitation | None:
-    return db.session.scalar(
-        sa.select(Invitation)
-        .where(Invitation.participant_id == participant.id, Invitation.attended.is_(None))
-        .order_by(Invitation.id.desc())
-        .limit(1)
-    )
-
-
-def _required(data: dict[str, Any], *fields: str) -> None:
-    missing = {f: "This field is required." for f in fields if data.get(f) in (None, "")}
-    if missing:
-        raise ValidationFailed("Some fields are missing.", missing)
-
-
-def _choice(enum_cls, data: dict[str, Any], field: str):
-    try:
-        return enum_cls(data[field])
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum_cls)
-        raise ValidationFailed("Unknown value.", {field: f"Must be one of: {allowed}."}) from None
-
-
-def _validate_event_fields(actor: User, name: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The 422s of an event's own fields (shape and references), before version and state are looked at."""
-    ctx: dict[str, Any] = {}
-    if name == "invite":
-        _required(data, "forum_id", "method")
-        forum = db.session.get(Forum, data["forum_id"])
-        if forum is None:
-            raise ValidationFailed("No such forum.", {"forum_id": "No such forum."})
-        ctx["forum"] = forum
-        ctx["method"] = _choice(DeliveryMethod, data, "method")
-    elif name == "enforce":
-        _required(data, "action_type", "occurred_on")
-        agency_id = data.get("agency_id") or actor.organization_id
-        if agency_id is None:
-            raise ValidationFailed("Name the agency.", {"agency_id": "Required when you belong to no agency."})
-        agency = db.session.get(Organization, agency_id)
-        if agency is None or agency.kind not in LAW_ENFORCEMENT_KINDS:
-            raise ValidationFailed(
-                "No such agency.", {"agency_id": "Must be a police, probation, parole or prosecutor organization."}
-            )
-        occurred_on = data["occurred_on"]
-        if not isinstance(occurred_on, date):
-            raise ValidationFailed("Not a date.", {"occurred_on": "Must be a date, YYYY-MM-DD."})
-        if occurred_on > today():
-            raise ValidationFailed("The date is in the future.", {"occurred_on": "The date is in the future."})
-        ctx.update(agency=agency, action_type=_choice(ActionType, data, "action_type"), occurred_on=occurred_on)
-    elif name == "close":
-        _required(data, "reason")
-        reasons = [r.value for r in CloseReason]
-        if data["reason"] not in reasons:
-            raise ValidationFailed("Unknown reason.", {"reason": "Must be one of: " + ", ".join(reasons) + "."})
-        ctx["reason"] = data["reason"]
-    elif name == "reopen":
-        if not (data.get("reason") or "").strip():
-            raise ValidationFailed("Give a reason.", {"reason": "A reason is required to reopen."})
-        ctx["reason"] = data["reason"].strip()
-    return ctx
-
-
-def fire_event(actor: User, participant: Participant, version: int, name: str, data: dict[str, Any]) -> Participant:
-    """One pipeline event with everything it brings, in the order of API.md's errors."""
-    pipeline.authorize(name, actor)
-    ctx = _validate_event_fields(actor, name, data)
-    reason = ctx.pop("reason", None)
-    check_version(participant, version)
-    if name in ("no_show", "attend", "enforce", "close"):
-        ctx["invitation"] = open_invitation(participant)
-    pipeline.check(participant, name, actor, **ctx)
-
-    invitation = ctx.get("invitation")
-    if name == "invite":
-        db.session.add(Invitation(
-            forum=ctx["forum"], participant=participant, method=ctx["method"], delivered_by_id=actor.id
-        ))
-    elif name == "attend":
-        invitation.attended = True
-        invitation.checked_in_at = utcnow()
-        invitation.checked_in_by_id = actor.id
-    elif invitation is not None:  # a no-show, or leaving the pipeline while invited: they did not come
-        invitation.attended = False
-    if name == "enforce":
-        db.session.add(EnforcementAction(
-            participant_id=participant.id,
-            agency_id=ctx["agency"].id,
-            action_type=ctx["action_type"],
-            occurred_on=ctx["occurred_on"],
-            description=(data.get("description") or "").strip() or None,
-            incident_ref=(data.get("incident_ref") or "").strip() or None,
-            recorded_by_id=actor.id,
-        ))
-    participant.updated_at = utcnow()
-    pipeline.fire(participant, name, actor, reason=reason, **ctx)
-    audit.record(actor, "event", "participant", participant.id, name)
     return participant
 
 
