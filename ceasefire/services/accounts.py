@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from ceasefire import limits
-from ceasefire.errors import ValidationFailed
+from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import ApiToken, Organization, User
 from ceasefire.models.base import utcnow
@@ -90,7 +90,22 @@ def create_user(
     password: str,
     organization_id: int | None = None,
 ) -> User:
-    email = email.strip()
+    """A new user. From a person it takes an admin (the command line passes no actor)."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Forbidden("Only an admin may add users.")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ValidationFailed("Unknown role.", {"role": "Must be one of: " + ", ".join(Role) + "."}) from None
+    problems = {}
+    email = (email or "").strip()
+    name = (name or "").strip()
+    if not email or len(email) > limits.EMAIL or "@" not in email.strip("@"):
+        problems["email"] = f"Give an email address of at most {limits.EMAIL} characters."
+    if not name or len(name) > limits.NAME:
+        problems["name"] = f"Give a name of at most {limits.NAME} characters."
+    if problems:
+        raise ValidationFailed("Some fields need attention.", problems)
     if user_by_email(email) is not None:
         raise ValidationFailed("That email is already in use.", {"email": "A user with this email exists."})
     kinds = ROLE_ORG_KINDS[role]

@@ -53,7 +53,14 @@ def allowed_statuses(actor: User, referral: Referral) -> list[ReferralStatus]:
     return [s for s in sorted(NEXT_STATUSES.get(S(referral.status), ())) if actor.role in STATUS_ROLES[s]]
 
 
-def set_status(actor: User, referral: Referral, status: ReferralStatus, reason: str | None = None) -> Referral:
+def set_status(actor: User, referral: Referral, status: ReferralStatus | str, reason: str | None = None) -> Referral:
+    try:
+        status = S(status)
+    except ValueError:
+        allowed = ", ".join(STATUS_ROLES)
+        raise ValidationFailed("Unknown status.", {"status": f"Must be one of: {allowed}."}) from None
+    if status not in STATUS_ROLES:  # `sent` is where a referral starts, never a status one sets
+        raise InvalidTransition(f"A referral cannot be set back to {status}.")
     if actor.role not in STATUS_ROLES[status]:
         raise Forbidden(f"A {actor.role} user may not mark a referral {status}.")
     reason = (reason or "").strip() or None
