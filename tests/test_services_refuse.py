@@ -112,3 +112,24 @@ def test_a_verb_writes_the_event_and_its_rows_together(users, make_participant, 
         .limit(1)
     )
     assert (last.event, last.from_state, last.to_state) == ("invite", State.IDENTIFIED, State.INVITED)
+
+
+def test_an_api_read_writes_the_token_use_at_most_once_a_minute(users, make_participant, api_as, monkeypatch):
+    """Every authenticated read used to write api_tokens.last_used_at, holding SQLite's write lock to the commit."""
+    from ceasefire.models import ApiToken, base
+
+    api = api_as(users["caseworker"])
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, statement, *args: statements.append(statement))
+    assert api.get("/participants")[0] == 200
+    assert api.get("/participants")[0] == 200
+    writes = [s for s in statements if s.lstrip().upper().startswith("UPDATE API_TOKENS")]
+    assert len(writes) == 1
+    first_use = db.session.scalar(sa.select(ApiToken.last_used_at))
+    later = first_use + timedelta(minutes=1, seconds=1)
+    monkeypatch.setattr(base, "utcnow", lambda: later)
+    monkeypatch.setattr(accounts, "utcnow", lambda: later)
+    assert api.get("/participants")[0] == 200
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(ApiToken.last_used_at)) == later
