@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, config)
     _init_extensions(app)
+    _register_inputs(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_commands(app)
@@ -77,6 +78,15 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+
+
+def _register_inputs(app: Flask) -> None:
+    """How requests are read, set before any route is added: bounded ids, no NUL, no lone surrogate in JSON."""
+    from ceasefire import inputs
+    from ceasefire.jsonio import JSONProvider
+
+    app.json = JSONProvider(app)
+    inputs.register(app)
 
 
 def _register_blueprints(app: Flask) -> None:

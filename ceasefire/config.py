@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ceasefire import limits
+
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the placeholder production refuses to start with
 
 
@@ -17,6 +19,10 @@ def _database_url(instance_path: str) -> str:
 
 def _roles(value: str) -> frozenset[str]:
     return frozenset(r.strip() for r in value.split(",") if r.strip())
+
+
+def _max_content_length() -> int:
+    return int(os.environ.get("MAX_CONTENT_LENGTH", str(limits.MAX_CONTENT_LENGTH)))
 
 
 def from_environment(instance_path: str) -> dict:
@@ -47,6 +53,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
         "MFA_REQUIRED_ROLES": _roles(os.environ.get("MFA_REQUIRED_ROLES", "police,supervisor,admin")),
         "MFA_ISSUER": os.environ.get("MFA_ISSUER", "ceasefire"),
+        # The largest request body (413 beyond it); a single form field may be as large.
+        "MAX_CONTENT_LENGTH": _max_content_length(),
+        "MAX_FORM_MEMORY_SIZE": _max_content_length(),
     }
 
 

@@ -10,3 +10,5 @@ TEXT = 5000
 URL = 300
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
+ID_MAX = 2**31 - 1  # the largest id an INTEGER column holds on every database
+MAX_CONTENT_LENGTH = 1024 * 1024  # the largest request body, unless MAX_CONTENT_LENGTH says otherwise

@@ -76,6 +76,14 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "audit.view": frozenset({SUP}),
 }
 
+# Kinds of record a role never sees, whatever the id: such a role gets 403 before any lookup, so its answers do
+# not tell which ids exist (require_kind). Everything under /participants/{id}/ is of the kind "participant".
+NEVER_SEES: dict[str, frozenset[Role]] = {
+    "participant": frozenset(role for role, rule in SCOPES.items() if rule is None),
+    "referral": EVERYONE - ACTIONS["referral.list"],
+    "forum": EVERYONE - ACTIONS["forum.list"],
+}
+
 # Fields of a group record each role sees (GET /groups).
 GROUP_FIELDS: dict[Role, tuple[str, ...]] = {
     POLICE: ("id", "name", "aliases", "area"),
@@ -156,8 +164,16 @@ def scope(user: User, query: sa.Select) -> sa.Select:
     return query.where(own, consent_in_force_clause())
 
 
+def require_kind(user: User, kind: str) -> None:
+    """403 for a role that never sees this kind of record, before any lookup: whether the id exists is not told."""
+    if user.role in NEVER_SEES[kind]:
+        raise Forbidden(f"Your role does not see {kind.replace('_', ' ')}s.")
+
+
 def get_participant(user: User, participant_id: int, action: str = "participant.view") -> Participant:
-    """Load one participant: 404 when missing or out of scope, then 403 when the role may not do `action`."""
+    """Load one participant: 403 for a role that sees none, 404 when missing or out of scope, then 403 when the
+    role may not do `action`."""
+    require_kind(user, "participant")
     participant = db.session.get(Participant, participant_id)
     if participant is None:
         raise NotFound("No such participant.")
@@ -181,6 +197,7 @@ def referral_query(user: User) -> sa.Select:
 
 
 def get_referral(user: User, referral_id: int) -> Referral:
+    require_kind(user, "referral")
     referral = db.session.get(Referral, referral_id)
     if referral is None:
         raise NotFound("No such referral.")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
 
 from ceasefire.errors import ServiceError, error_response
-from ceasefire.extensions import db
+from ceasefire.extensions import db, limiter
 from ceasefire.services import audit
 
 
@@ -23,11 +26,27 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _page_or_json(status: int, code: str, message: str):
-    """Errors raised before a blueprint is known (an unknown URL) still answer the API's JSON under /api/."""
+def _size(size: int) -> str:
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def _retry_after() -> str:
+    """Seconds until the limit this request broke lets the address in again."""
+    current = limiter.current_limit
+    wait = current.reset_at - time.time() if current is not None else 60
+    return str(max(1, math.ceil(wait)))
+
+
+def _page_or_json(status: int, code: str, message: str, exc: HTTPException | None = None):
+    """Errors raised before a blueprint is known (an unknown URL) still answer the API's JSON under /api/. The
+    exception's own headers go along (Allow on a 405)."""
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"] if exc is not None else []
     if request.path.startswith("/api/"):
-        return error_response(status, code, message)
-    return render_template("error.html", status=status, message=message), status
+        return (*error_response(status, code, message), headers)
+    return render_template("error.html", status=status, message=message), status, headers
 
 
 def register_error_pages(app: Flask) -> None:
@@ -72,12 +91,18 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _not_allowed(exc):
-        return _page_or_json(405, "method_not_allowed", "This address does not take that method.")
+        return _page_or_json(405, "method_not_allowed", "This address does not take that method.", exc)
+
+    @app.errorhandler(413)
+    def _too_large(exc):
+        db.session.rollback()
+        size = _size(current_app.config["MAX_CONTENT_LENGTH"])
+        return _page_or_json(413, "too_large", f"The request is too large: this site takes at most {size}.", exc)
 
     @app.errorhandler(429)
     def _too_many(exc):
         message = "Too many attempts from your address. Wait a minute and try again."
-        return _page_or_json(429, "too_many_requests", message)
+        return _page_or_json(429, "too_many_requests", message, exc)
 
     @app.errorhandler(500)
     def _server_error(exc):
@@ -96,6 +121,8 @@ def register_error_pages(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.path.startswith("/api/") or request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
+        if response.status_code == 429:  # pages and API alike
+            response.headers.setdefault("Retry-After", _retry_after())
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from ceasefire.api.schema import INT_RANGE
 from ceasefire.errors import (
-    NotFound,
     ServiceError,
     StaleVersion,
     Unauthorized,
@@ -37,8 +36,6 @@ def authenticate() -> None:
     if user is None:
         raise Unauthorized("A valid API token is required (Authorization: Bearer <token>).")
     g.user = user
-    if any(isinstance(v, int) and v not in INT_RANGE for v in (request.view_args or {}).values()):
-        raise NotFound("No such record.")  # an id no table can hold
 
 
 @bp.errorhandler(ServiceError)
@@ -57,7 +54,7 @@ def stale_error(exc: StaleDataError):
 def http_error(exc: HTTPException):
     db.session.rollback()
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             413: "bad_request", 415: "bad_request"}
+             413: "too_large", 415: "bad_request", 429: "too_many_requests"}
     return error_response(exc.code or 500, codes.get(exc.code or 500, "error"), exc.description or exc.name)
 
 

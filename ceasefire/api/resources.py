@@ -41,6 +41,7 @@ def create_forum():
 @bp.get("/forums/<int:forum_id>")
 def get_forum(forum_id: int):
     user = g.user
+    policy.require_kind(user, "forum")
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         raise NotFound("No such forum.")

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
-from ceasefire import policy
+from ceasefire import limits, policy
 from ceasefire.exports import csv_text
 from ceasefire.extensions import db
 from ceasefire.participants.pages import Page, paginate
@@ -16,14 +16,15 @@ from ceasefire.services import audit, audit_trail
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
+NO_SUCH_ID = f"There is no such id: ids run from 1 to {limits.ID_MAX}."
 
 
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    participant_id = IntegerField("Participant id", validators=[Optional(), NumberRange(min=1)])
-    user_id = IntegerField("User id", validators=[Optional(), NumberRange(min=1)])
+    participant_id = IntegerField("Participant id", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
+    user_id = IntegerField("User id", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
     action = SelectField(
         "Action", choices=[SelectChoice("", "Any"), *(SelectChoice(a, a) for a in sorted(audit.ACTIONS))],
         validators=[Optional()],
@@ -48,14 +49,15 @@ def index():
     policy.require(current_user, "audit.view")
     form = AuditFilterForm(request.args)
     listing = Page([], 0, 1, 1)
-    if form.validate():
+    valid = form.validate()
+    if valid:
         listing = paginate(audit_trail.query(current_user, **_filters(form)), PER_PAGE)
         audit_trail.note_read(current_user, _filters(form))
         db.session.commit()
     return render_template(
         "audit/index.html", form=form, rows=listing.rows, total=listing.total, page=listing.page,
         pages=listing.pages, args={k: v for k, v in request.args.items() if k != "page"},
-    )
+    ), 200 if valid else 422
 
 
 @bp.get("/export.csv")

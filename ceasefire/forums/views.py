@@ -55,6 +55,7 @@ def new():
 @bp.get("/<int:forum_id>")
 def show(forum_id: int):
     user = actor()
+    policy.require_kind(user, "forum")
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         raise NotFound("No such forum.")

@@ -83,9 +83,11 @@ def qr_svg_data_uri(uri: str) -> str:
 def _totp_step(secret: str, code: str, after_step: int | None) -> int | None:
     """The time step the code belongs to (now, or one step either side for clock drift), if it is newer than
     the last one used: a code works once."""
+    code = code.strip().replace(" ", "")
+    if not (code.isascii() and code.isdigit()):
+        return None  # a wrong code, whatever its characters (compare_digest refuses a str with non-ASCII ones)
     totp = pyotp.TOTP(secret)
     now = base.utcnow()
-    code = code.strip().replace(" ", "")
     for drift in (0, -1, 1):
         moment = now + timedelta(seconds=totp.interval * drift)
         step = totp.timecode(moment)
