@@ -207,13 +207,13 @@ def test_the_app_runs_as_the_role_and_writes_its_audit_rows(granted, role_app, u
                                         ("create", pid, "api"), ("update", pid, "api"), ("event", pid, "api")]
 
 
-def test_db_grant_refuses_the_owner_an_unknown_role_and_a_non_owner_caller(granted, runner, role_app):
+def test_db_grant_refuses_an_owner_an_unknown_role_and_a_non_owner_caller(granted, runner, role_app):
     owner = db.session.scalar(sa.text("SELECT current_user"))
     before = _privileges(granted.name)
 
     result = runner.invoke(args=["db-grant", owner])
     assert result.exit_code == 1
-    assert "superuser or owns the tables" in result.output
+    assert f"{owner} is a superuser or a member of {owner}, which owns the tables" in result.output
 
     result = runner.invoke(args=["db-grant", "no_such_role_" + uuid.uuid4().hex[:8]])
     assert result.exit_code == 1
@@ -224,4 +224,10 @@ def test_db_grant_refuses_the_owner_an_unknown_role_and_a_non_owner_caller(grant
     assert result.exit_code == 1
     assert "Run this as the tables' owner" in result.output
     assert "Traceback" not in result.output
+
+    db.session.execute(sa.text(f"GRANT {owner} TO {granted.name}"))  # a member of the owner acts as the owner
+    db.session.commit()
+    result = runner.invoke(args=["db-grant", granted.name])
+    assert result.exit_code == 1
+    assert f"{granted.name} is a superuser or a member of {owner}" in result.output
     assert _privileges(granted.name) == before

@@ -49,8 +49,8 @@ def grant_app_role(role: str) -> list[str]:
         raise NotFound(f"No database role named {role}; create it first (CREATE ROLE ... LOGIN PASSWORD '...').")
     if found[0] or found[1]:
         raise BadRequest(
-            f"{role} is a superuser or owns the tables (as {owner}), so it could switch the audit trail's "
-            "triggers off; the app must connect as a role that is neither."
+            f"{role} is a superuser or a member of {owner}, which owns the tables, so it could switch the audit "
+            "trail's triggers off; the app must connect as a role that is neither."
         )
     if not db.session.scalar(sa.text("SELECT pg_has_role(current_user, :owner, 'MEMBER')"), {"owner": owner}):
         raise Forbidden(f"Run this as the tables' owner ({owner}), the role `flask db upgrade` runs as.")
