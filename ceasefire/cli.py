@@ -1,4 +1,5 @@
-"""flask commands (API.md): create-user, create-token, seed-demo. They call the services and commit once."""
+"""flask commands (API.md): create-user, create-token, seed-demo, and db-grant for PostgreSQL deployments. They call
+the services and commit once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Flask
 from ceasefire.errors import ServiceError
 from ceasefire.extensions import db
 from ceasefire.models.enums import Role
-from ceasefire.services import accounts
+from ceasefire.services import accounts, app_role
 
 
 def _fail(exc: ServiceError) -> None:
@@ -61,3 +62,16 @@ def register(app: Flask) -> None:
         click.echo(f"Demo data is in. Sign in with any of these (password for all: {demo.PASSWORD}):")
         for role, email in sign_ins:
             click.echo(f"  {role:<11} {email}")
+
+    @app.cli.command("db-grant")
+    @click.argument("role")
+    def db_grant(role: str):
+        """PostgreSQL: give ROLE, the role the app connects as, what it needs and no more (on the audit trail only
+        INSERT and SELECT). Run it as the tables' owner after every `db upgrade`; it prints what it ran."""
+        try:
+            statements = app_role.grant_app_role(role)
+        except ServiceError as exc:
+            _fail(exc)
+        db.session.commit()
+        for statement in statements:
+            click.echo(statement + ";")

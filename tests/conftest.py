@@ -21,6 +21,8 @@ from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
 
 PASSWORD = "correct horse battery staple"
+# Database roles are a PostgreSQL matter: on SQLite the tests of the app's role are not collected at all.
+collect_ignore = [] if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else ["test_audit_role.py"]
 _counter = itertools.count(1)
 
 
@@ -83,10 +85,11 @@ def _no_sqlite_sync() -> None:
 
 
 def _empty_tables() -> None:
-    """TRUNCATE, which row triggers (the audit trail's append-only guard) do not see."""
+    """TRUNCATE, as the superuser with triggers off for this transaction: the audit trail refuses it otherwise."""
     if db.engine.dialect.name != "postgresql":
         return
     names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     db.session.commit()
 

@@ -1,4 +1,4 @@
-"""The flask commands of API.md: create-user, create-token, seed-demo."""
+"""The flask commands of API.md (create-user, create-token, seed-demo), and db-grant."""
 
 from __future__ import annotations
 
@@ -216,3 +216,15 @@ def test_seed_demo_refuses_a_database_that_has_data(runner, make_user):
     assert "only fills an empty database" in result.output
     assert "Traceback" not in result.output
     assert _counts() == before
+
+
+# db-grant (its work on PostgreSQL is in tests/test_audit_role.py)
+
+
+def test_db_grant_says_sqlite_has_no_roles(make_app, tmp_path):
+    sqlite_app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'roles.sqlite'}")
+    with sqlite_app.app_context():
+        result = sqlite_app.test_cli_runner().invoke(args=["db-grant", "ceasefire_app"])
+    assert result.exit_code == 1
+    assert "SQLite has none" in result.output
+    assert "Traceback" not in result.output

@@ -41,6 +41,11 @@ APPEND_ONLY_TRIGGER = """
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
 FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()
 """
+# Row triggers do not see TRUNCATE, which empties the table at once: refused too, whoever asks (the owner included).
+NO_TRUNCATE_TRIGGER = """
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()
+"""
 SQLITE_TRIGGERS = tuple(
     f"""
 CREATE TRIGGER audit_events_no_{op.lower()} BEFORE {op} ON audit_events
@@ -48,7 +53,7 @@ BEGIN SELECT RAISE(ABORT, 'audit_events is append-only: {op} refused'); END
 """
     for op in ("UPDATE", "DELETE")
 )
-for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER):
+for _statement in (APPEND_ONLY_FUNCTION, APPEND_ONLY_TRIGGER, NO_TRUNCATE_TRIGGER):
     sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 for _statement in SQLITE_TRIGGERS:
     sa.event.listen(AuditEvent.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
