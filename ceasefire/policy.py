@@ -49,6 +49,16 @@ ACCESS: dict[str, dict[Role, Any]] = {
     "outreach": {CW: FULL, COMMUNITY: FULL, SUP: FULL},
 }
 
+# Which fields of a forum invitation each role sees (API.md, Forums), for the invitations of participants in its
+# scope. How a person was invited can reveal probation or parole, and check-in times say where they were: community
+# users learn only that an assigned participant attended; providers see no invitation at all.
+INVITATION_FIELDS: dict[Role, tuple[str, ...]] = {
+    CW: ("participant_id", "method", "attended", "checked_in_at"),
+    POLICE: ("participant_id", "method", "attended", "checked_in_at"),
+    SUP: ("participant_id", "method", "attended", "checked_in_at"),
+    COMMUNITY: ("participant_id", "attended"),
+}
+
 # Which participants a role sees at all. Admins manage the system and see none (403, not an empty list).
 SCOPES: dict[Role, str | None] = {
     CW: "all", POLICE: "all", SUP: "all", PROVIDER: "own_referrals", COMMUNITY: "assigned", ADMIN: None,
@@ -115,6 +125,11 @@ def visible_fields(role: Role) -> frozenset[str]:
 
 def sees(role: Role, field: str) -> bool:
     return field in visible_fields(role)
+
+
+def invitation_fields(role: Role) -> tuple[str, ...]:
+    """The invitation fields the role sees; empty when it sees no invitation."""
+    return INVITATION_FIELDS.get(role, ())
 
 
 def filter_fields(role: Role, record: dict[str, Any]) -> dict[str, Any]:

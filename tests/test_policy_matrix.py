@@ -9,14 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from conftest import login
 from helpers import Program
 
 from ceasefire import create_app, pipeline, policy
 from ceasefire.extensions import db
-from ceasefire.models import Group, Organization, Participant, Referral, Service, User
+from ceasefire.models import Group, Invitation, Organization, Participant, Referral, Service, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, ReferralStatus, Role, State
 from ceasefire.services import referrals as referral_service
@@ -535,3 +537,121 @@ def test_forum_invitations_leave_out_participants_the_caller_may_not_see(world, 
         assert {i["participant_id"] for i in body["invitations"]} == ids, role
     status, _ = api_as(world.users["admin"]).get(f"/forums/{forum.id}")
     assert status == 403
+
+
+# Invitations (issue #6): GET /forums/{id}, the forum page and the participant page's invitation table show each role
+# exactly the invitation fields policy.INVITATION_FIELDS grants, for the participants in its scope. How a person was
+# invited can say they are on probation; community users learn only that an assigned participant attended.
+
+ALL_INVITATION_FIELDS = {"participant_id", "method", "attended", "checked_in_at"}
+INVITATION_DESIGN = {
+    Role.CASEWORKER: ALL_INVITATION_FIELDS,
+    Role.POLICE: ALL_INVITATION_FIELDS,
+    Role.SUPERVISOR: ALL_INVITATION_FIELDS,
+    Role.COMMUNITY: {"participant_id", "attended"},
+    Role.PROVIDER: set(),
+    Role.ADMIN: set(),
+}
+
+
+def test_the_invitation_table_is_the_design():
+    """API.md (Forums), written out once, against the module."""
+    for role in Role:
+        assert set(policy.invitation_fields(role)) == INVITATION_DESIGN[role], role
+
+
+@dataclass
+class Roster:
+    forum_id: int
+    invited: Participant  # in every role's scope: assigned to the community group, referred to the provider
+    outsider: Participant  # in nobody's narrow scope
+    checked_in: str  # the check-in time, as the pages write it
+
+
+@pytest.fixture
+def roster(world, app) -> Roster:
+    program = world.program
+    forum = program.forum()
+    with program.batch():
+        invited = program.create(first_name="Darnell", last_name="Hayes",
+                                 community_org_id=world.users["community"].organization_id)
+        program.refer(invited)  # to the world's provider organization, with a consent in force
+        program.fire(invited, "invite", forum_id=forum.id, method="probation_condition")
+        program.fire(invited, "attend")
+        program.fire(world.outsider, "invite", forum_id=forum.id, method="parole_condition")
+    checked_in = db.session.scalar(
+        sa.select(Invitation.checked_in_at).where(Invitation.participant_id == invited.id)
+    ).astimezone(ZoneInfo(app.config["TIMEZONE"]))
+    return Roster(forum.id, invited, world.outsider, f"{checked_in:%Y-%m-%d %H:%M}")
+
+
+def _in_scope(role: Role, roster: Roster) -> set[int]:
+    return {roster.invited.id} | ({roster.outsider.id} if policy.SCOPES[role] == "all" else set())
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_forum_endpoint_invitation_fields_by_role(world, roster, api_as, role):
+    status, body = api_as(world.users[role]).get(f"/forums/{roster.forum_id}")
+    if policy.SCOPES[role] is None:
+        assert (status, body["error"]["code"]) == (403, "forbidden")
+        return
+    assert status == 200, body
+    granted = set(policy.invitation_fields(role))
+    assert {i["participant_id"] for i in body["invitations"]} == (_in_scope(role, roster) if granted else set())
+    assert all(set(i) == granted for i in body["invitations"]), body["invitations"]
+
+
+def _section(html: str, heading_id: str) -> str:
+    """The card a heading opens, or "" when the page has none."""
+    start = html.find(f'aria-labelledby="{heading_id}"')
+    return html[start:html.find("</section>", start)] if start >= 0 else ""
+
+
+def _shows(html: str, roster: Roster) -> set[str]:
+    """Which invitation fields of the invited participant a page's invitation table shows."""
+    shown = set()
+    if "Probation condition" in html:
+        shown.add("method")
+    if roster.checked_in in html:
+        shown.add("checked_in_at")
+    if "Checked in" in html or "Yes" in html:
+        shown.add("attended")
+    return shown
+
+
+@pytest.mark.parametrize("role", SEEING_ROLES)
+def test_forum_page_invitation_fields_by_role(world, roster, client, role):
+    login(client, world.users[role])
+    response = client.get(f"/forums/{roster.forum_id}")
+    assert response.status_code == 200
+    table = _section(response.get_data(as_text=True), "invited-h")
+    granted = set(policy.invitation_fields(role))
+    assert ("Hayes" in table) is bool(granted)
+    assert ("Walker" in table) is (roster.outsider.id in _in_scope(role, roster) and bool(granted))
+    assert _shows(table, roster) == granted - {"participant_id"}
+
+
+@pytest.mark.parametrize("role", SEEING_ROLES)
+def test_participant_page_invitation_table_by_role(world, roster, client, role):
+    login(client, world.users[role])
+    response = client.get(f"/participants/{roster.invited.id}")
+    assert response.status_code == 200
+    table = _section(response.get_data(as_text=True), "invitations-h")
+    granted = set(policy.invitation_fields(role))
+    assert bool(table) is bool(granted)
+    assert _shows(table, roster) == granted - {"participant_id"}
+
+
+def test_community_users_learn_only_that_an_assigned_participant_attended(world, roster, api_as, client):
+    """Issue #6: no delivery method (probation_condition says the person is on probation), no check-in time, on
+    either face."""
+    community = world.users["community"]
+    status, body = api_as(community).get(f"/forums/{roster.forum_id}")
+    assert (status, body["invitations"]) == (200, [{"participant_id": roster.invited.id, "attended": True}])
+    login(client, community)
+    for path in (f"/forums/{roster.forum_id}", f"/participants/{roster.invited.id}"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Hayes" in html, path
+        assert "Probation condition" not in html, path
+        assert "probation_condition" not in html, path
+        assert roster.checked_in not in html, path

@@ -18,6 +18,7 @@ from ceasefire.errors import (
     error_response,
 )
 from ceasefire.extensions import db
+from ceasefire.services import read
 from ceasefire.services.accounts import user_for_token
 
 bp = Blueprint("api", __name__)
@@ -91,14 +92,11 @@ def paging() -> tuple[int, int]:
     return page, min(per_page, MAX_PER_PAGE)
 
 
-def page_of(query: sa.Select, render=None, render_all=None) -> dict[str, Any]:
-    """One page of a list: each row through `render`, or the whole page through `render_all` (which can load
-    what the rows share in a few queries)."""
+def page_of(query: sa.Select, render) -> dict[str, Any]:
+    """One page of a catalogue list (organizations, services, groups), each row through `render`."""
     page, per_page = paging()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
-    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    items = render_all(rows) if render_all is not None else [render(r) for r in rows]
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    listing = read.paginate(query, page, per_page, lambda rows: [render(r) for r in rows])
+    return {"items": list(listing.items), "total": listing.total, "page": listing.page, "per_page": listing.per_page}
 
 
 def done(body: Any, status: int = 200):

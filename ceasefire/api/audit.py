@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import g
 
 from ceasefire import policy
-from ceasefire.api import bp, done, page_of, serialize
+from ceasefire.api import bp, done, paging, serialize
 from ceasefire.api.schema import F, query_arg
 from ceasefire.errors import ValidationFailed
-from ceasefire.services import audit, audit_trail
+from ceasefire.services import audit, audit_trail, read
 
 
 @bp.get("/audit")
@@ -24,6 +24,6 @@ def list_audit():
         raise ValidationFailed(
             "Unknown action.", {"action": "Must be one of: " + ", ".join(sorted(audit.ACTIONS)) + "."}
         )
-    body = page_of(audit_trail.query(user, **filters), serialize.audit_event)
+    body = serialize.page(read.audit_page(user, *paging(), **filters))
     audit_trail.note_read(user, filters)
     return done(body)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g
 
 from ceasefire import limits, pipeline, policy
-from ceasefire.api import bp, done, page_of, serialize
+from ceasefire.api import bp, done, paging, serialize
 from ceasefire.api.schema import F, json_body, name_f, query_arg, text_f, validate
 from ceasefire.errors import ValidationFailed
-from ceasefire.extensions import db
-from ceasefire.models import StatusChange
 from ceasefire.models.enums import ActionType, DeliveryMethod, State, SupervisionStatus
-from ceasefire.services import audit, events
+from ceasefire.services import audit, events, read
 from ceasefire.services import participants as service
 
 PARTICIPANT_SPEC: dict[str, F] = {
@@ -54,8 +51,8 @@ def list_participants():
     state = query_arg("state", F("enum", enum=State))
     group_id = query_arg("group_id", F("int"))
     q = query_arg("q", F("str", limits.NAME))
-    query = service.list_query(user, state=state, group_id=group_id, q=q)
-    return done(page_of(query, render_all=lambda rows: serialize.participants(user, rows)))
+    listing = read.participant_page(user, *paging(), state=state, group_id=group_id, q=q)
+    return done(serialize.page(listing))
 
 
 @bp.post("/participants")
@@ -66,7 +63,7 @@ def create_participant():
     service.check_settable(user, data.keys())
     values = validate(data, PARTICIPANT_SPEC, required=("first_name", "last_name"))
     participant = service.create_participant(user, values)
-    return done(serialize.participant(user, participant), 201)
+    return done(serialize.encode(read.participant_record(user, participant)), 201)
 
 
 @bp.get("/participants/<int:participant_id>")
@@ -74,7 +71,7 @@ def get_participant(participant_id: int):
     user = g.user
     participant = policy.get_participant(user, participant_id)
     audit.record(user, "view", "participant", participant.id)
-    return done(serialize.participant(user, participant))
+    return done(serialize.encode(read.participant_record(user, participant)))
 
 
 @bp.patch("/participants/<int:participant_id>")
@@ -91,7 +88,7 @@ def patch_participant(participant_id: int):
     values = validate(data, PARTICIPANT_SPEC | {"version": VERSION}, required=("version",))
     version = values.pop("version")
     service.update_participant(user, participant, version, values)
-    return done(serialize.participant(user, participant))
+    return done(serialize.encode(read.participant_record(user, participant)))
 
 
 @bp.post("/participants/<int:participant_id>/events")
@@ -105,15 +102,13 @@ def post_event(participant_id: int):
     pipeline.authorize(name, user)
     values = validate(data, EVENT_SPEC, required=("version",))
     events.perform(user, participant, values["version"], name, values)
-    return done(serialize.participant(user, participant))
+    return done(serialize.encode(read.participant_record(user, participant)))
 
 
 @bp.get("/participants/<int:participant_id>/history")
 def participant_history(participant_id: int):
     user = g.user
     participant = policy.get_participant(user, participant_id, "participant.history")
-    rows = db.session.scalars(
-        sa.select(StatusChange).where(StatusChange.participant_id == participant.id).order_by(StatusChange.id)
-    )
+    rows = read.history(user, participant)
     audit.record(user, "view", "participant", participant.id, "history")
-    return done({"items": [serialize.history_row(r) for r in rows]})
+    return done({"items": serialize.encode(rows)})

@@ -6,13 +6,13 @@ import sqlalchemy as sa
 from flask import g
 
 from ceasefire import limits, policy
-from ceasefire.api import bp, done, page_of, serialize
+from ceasefire.api import bp, done, page_of, paging, serialize
 from ceasefire.api.schema import F, json_body, name_f, query_arg, text_f, validate
 from ceasefire.errors import NotFound, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Organization, Participant, Referral, Service
+from ceasefire.models import Forum, Group, Organization, Participant, Service
 from ceasefire.models.enums import OrgKind, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog
+from ceasefire.services import accounts, catalog, read
 from ceasefire.services import referrals as referral_service
 
 # Forums
@@ -20,9 +20,7 @@ from ceasefire.services import referrals as referral_service
 
 @bp.get("/forums")
 def list_forums():
-    policy.require(g.user, "forum.list")
-    query = sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc())
-    return done(page_of(query, serialize.forum))
+    return done(serialize.page(read.forum_page(g.user, *paging())))
 
 
 @bp.post("/forums")
@@ -35,7 +33,7 @@ def create_forum():
     }
     values = validate(json_body(), spec, required=("title", "scheduled_at"))
     forum = catalog.create_forum(user, **values)
-    return done(serialize.forum_with_invitations(user, forum), 201)
+    return done(serialize.encode(read.forum_record(user, forum)), 201)
 
 
 @bp.get("/forums/<int:forum_id>")
@@ -46,7 +44,7 @@ def get_forum(forum_id: int):
     if forum is None:
         raise NotFound("No such forum.")
     policy.require(user, "forum.list")
-    return done(serialize.forum_with_invitations(user, forum))
+    return done(serialize.encode(read.forum_record(user, forum)))
 
 
 # Referrals
@@ -54,8 +52,7 @@ def get_forum(forum_id: int):
 
 @bp.get("/referrals")
 def list_referrals():
-    query = policy.referral_query(g.user).order_by(Referral.id.desc())
-    return done(page_of(query, serialize.referral))
+    return done(serialize.page(read.referral_page(g.user, *paging())))
 
 
 @bp.post("/referrals")
@@ -76,7 +73,7 @@ def create_referral():
     if problems:
         raise ValidationFailed("Some fields name no such record.", problems)
     referral = referral_service.send_referral(user, participant, service, values.get("note"))
-    return done(serialize.referral(referral), 201)
+    return done(serialize.encode(read.referral_record(user, referral)), 201)
 
 
 @bp.post("/referrals/<int:referral_id>/status")
@@ -90,7 +87,7 @@ def referral_status(referral_id: int):
     if values["status"] == ReferralStatus.SENT:
         raise ValidationFailed("A referral cannot be sent again.", {"status": "Choose the status it moves to."})
     referral_service.set_status(user, referral, values["status"], values.get("reason"))
-    return done(serialize.referral(referral))
+    return done(serialize.encode(read.referral_record(user, referral)))
 
 
 # Users, organizations, services, groups

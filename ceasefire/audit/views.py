@@ -11,8 +11,9 @@ from wtforms.validators import NumberRange, Optional
 from ceasefire import limits, policy
 from ceasefire.exports import csv_text
 from ceasefire.extensions import db
-from ceasefire.participants.pages import Page, paginate
-from ceasefire.services import audit, audit_trail
+from ceasefire.participants.pages import page_number
+from ceasefire.services import audit, audit_trail, read
+from ceasefire.services.records import AuditRecord, Page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
@@ -48,16 +49,13 @@ def _filters(form: AuditFilterForm) -> dict:
 def index():
     policy.require(current_user, "audit.view")
     form = AuditFilterForm(request.args)
-    listing = Page([], 0, 1, 1)
-    valid = form.validate()
-    if valid:
-        listing = paginate(audit_trail.query(current_user, **_filters(form)), PER_PAGE)
+    listing: Page[AuditRecord] = Page.empty(PER_PAGE)
+    if form.validate():
+        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, **_filters(form))
         audit_trail.note_read(current_user, _filters(form))
         db.session.commit()
-    return render_template(
-        "audit/index.html", form=form, rows=listing.rows, total=listing.total, page=listing.page,
-        pages=listing.pages, args={k: v for k, v in request.args.items() if k != "page"},
-    ), 200 if valid else 422
+    return render_template("audit/index.html", form=form, listing=listing,
+                           args={k: v for k, v in request.args.items() if k != "page"})
 
 
 @bp.get("/export.csv")
@@ -67,7 +65,7 @@ def export():
     form = AuditFilterForm(request.args)
     if not form.validate():
         return index()
-    rows = db.session.scalars(audit_trail.query(current_user, **_filters(form)))
+    rows = read.audit_records(list(db.session.scalars(audit_trail.query(current_user, **_filters(form)))))
     header = ["at", "user_id", "action", "object_type", "object_id", "ip", "face", "detail"]
     body = csv_text(header, ([r.at.isoformat(), r.user_id, r.action, r.object_type, r.object_id, r.ip, r.face,
                               r.detail] for r in rows))

@@ -1,23 +1,22 @@
 """Forum pages: the list, a new forum, and one forum with its invitations (a check-in list at the door).
 
-Which invitations a user sees is the API's rule (ceasefire.api.serialize.forum_with_invitations), asked here
-rather than written twice; the check-in button fires the pipeline's "attend" through the participant pages.
+Which invitations a user sees, with which fields, and who may be checked in now is the read side's
+(ceasefire.services.read.forum_record, after policy.INVITATION_FIELDS), the same as the API's; the check-in
+button fires the pipeline's "attend" through the participant pages.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 
-from ceasefire import pipeline, policy
-from ceasefire.api.serialize import forum_with_invitations
+from ceasefire import policy
 from ceasefire.errors import NotFound
 from ceasefire.extensions import db
 from ceasefire.forums.forms import ForumForm
 from ceasefire.models import Forum
 from ceasefire.participants.forms import VersionForm
-from ceasefire.participants.pages import actor, attempt, local_zone, paginate, signed_in_blueprint, to_utc
-from ceasefire.services import catalog, events
+from ceasefire.participants.pages import actor, attempt, local_zone, page_number, signed_in_blueprint, to_utc
+from ceasefire.services import catalog, read
 
 bp = signed_in_blueprint("forums", __name__, "/forums")
 
@@ -27,11 +26,8 @@ PER_PAGE = 50
 @bp.get("/")
 def index():
     user = actor()
-    policy.require(user, "forum.list")
-    query = sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc())
-    listing = paginate(query, PER_PAGE)
-    return render_template("forums/index.html", forums=listing.rows, page=listing.page, pages=listing.pages,
-                           may_create=policy.can(user, "forum.create"))
+    listing = read.forum_page(user, page_number(), PER_PAGE, clamp=True)
+    return render_template("forums/index.html", listing=listing, may_create=policy.can(user, "forum.create"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -59,21 +55,10 @@ def show(forum_id: int):
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         raise NotFound("No such forum.")
-    policy.require(user, "forum.list")
-    visible = {row["participant_id"] for row in forum_with_invitations(user, forum)["invitations"]}
-    rows = []
-    for invitation in forum.invitations:
-        if invitation.participant_id not in visible:
-            continue
-        participant = invitation.participant
-        check_in = None
-        if (
-            invitation.attended is None
-            and pipeline.may(participant, "attend", user)
-            and events.open_invitation(participant) is invitation
-        ):
-            check_in = VersionForm(formdata=None, version=participant.version)
-        rows.append((invitation, participant, check_in))
-    rows.sort(key=lambda row: (row[1].last_name.lower(), row[1].first_name.lower(), row[1].id))
-    return render_template("forums/show.html", forum=forum, rows=rows,
-                           sees_invitations=policy.sees(user.role, "state"))
+    record = read.forum_record(user, forum, roster=True)
+    check_in = {
+        inv.participant_id: VersionForm(formdata=None, version=inv.participant.version)
+        for inv in record.invitations if inv.may_check_in
+    }
+    return render_template("forums/show.html", forum=record, check_in=check_in,
+                           sees_invitations=bool(policy.invitation_fields(user.role)))

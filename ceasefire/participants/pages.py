@@ -1,14 +1,13 @@
-"""What the page views of every blueprint share: the one commit point of a form post, and how times show."""
+"""What the page views of every blueprint share: the one commit point of a form post, the page asked for, and how
+times show."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -63,21 +62,9 @@ def form_values(form: FlaskForm, *leave_out: str) -> dict[str, Any]:
     return {name: value for name, value in form.data.items() if name not in skip}
 
 
-@dataclass
-class Page:
-    rows: list
-    total: int
-    page: int
-    pages: int
-
-
-def paginate(query: sa.Select, per_page: int) -> Page:
-    """One page of a list for a page view: the `page` argument clamped to the pages there are."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(rows, total, page, pages)
+def page_number() -> int:
+    """The `page` asked for; the read side's paginator clamps it to the pages there are."""
+    return request.args.get("page", 1, type=int) or 1
 
 
 def local_zone() -> ZoneInfo:
@@ -92,7 +79,7 @@ def to_utc(naive_local: datetime) -> datetime:
 def register_filters(bp: Blueprint) -> None:
     @bp.app_template_filter("when")
     def when(value: datetime | date | None) -> str:
-        if value is None:
+        if not isinstance(value, date):  # None, or a field the role may not see
             return "—"
         if isinstance(value, datetime):
             local = value.astimezone(local_zone())

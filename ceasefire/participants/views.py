@@ -16,7 +16,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from ceasefire import pipeline, policy
 from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Invitation, Organization, Participant, Referral, Service, User
+from ceasefire.models import Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, Role
 from ceasefire.participants.forms import (
     ConsentForm,
@@ -34,11 +34,11 @@ from ceasefire.participants.pages import (
     actor,
     attempt,
     form_values,
-    paginate,
+    page_number,
     register_filters,
     signed_in_blueprint,
 )
-from ceasefire.services import audit, events
+from ceasefire.services import audit, events, read
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
@@ -57,7 +57,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("state", "State"),
 )
 
-# Labels of the detail fields on a participant page, in the order shown.
+# Labels of the detail fields on a participant page, in the order shown: the record's fields, names beside ids.
 DETAILS: tuple[tuple[str, str], ...] = (
     ("aliases", "Aliases"),
     ("date_of_birth", "Date of birth"),
@@ -65,25 +65,13 @@ DETAILS: tuple[tuple[str, str], ...] = (
     ("address", "Address"),
     ("supervision_status", "Supervision"),
     ("supervising_agency", "Supervising agency"),
-    ("caseworker_id", "Caseworker"),
-    ("community_org_id", "Community group"),
+    ("caseworker_name", "Caseworker"),
+    ("community_org_name", "Community group"),
     ("group_name", "Group"),
     ("identification_basis", "Basis of identification"),
-    ("identifying_org_id", "Identified by"),
+    ("identifying_org_name", "Identified by"),
     ("identified_on", "Identified on"),
 )
-
-
-def _detail_value(p: Participant, field: str) -> Any:
-    if field == "group_name":
-        return p.group.name if p.group else None
-    if field == "caseworker_id":
-        return p.caseworker.name if p.caseworker else None
-    if field == "community_org_id":
-        return p.community_org.name if p.community_org else None
-    if field == "identifying_org_id":
-        return p.identifying_org.name if p.identifying_org else None
-    return getattr(p, field)
 
 
 # Choices the forms offer, from the database.
@@ -169,48 +157,25 @@ def _referral_form(posted: bool = False) -> ReferralForm:
 
 def _page(user: User, p: Participant, status: int = 200, error: ServiceError | None = None,
           referral_form: ReferralForm | None = None):
-    """The participant page: what the policy lets the role see, and the events the pipeline offers now."""
-    seen = policy.visible_fields(user.role)
+    """The participant page: the record the policy lets the role see, and the events the pipeline offers now."""
+    record = read.participant_record(user, p, detail=True)
     may_update = policy.can(user, "participant.update")
     context: dict[str, Any] = {
-        "participant": p,
-        "seen": seen,
-        "details": [(label, _detail_value(p, f)) for f, label in DETAILS if f in seen],
+        "p": record,
+        "details": [(f, label) for f, label in DETAILS if record.has(f)],
         "events": [(e, event_form_class(e.name) is VersionForm) for e in pipeline.available_events(p, user)],
         "event_form": VersionForm(formdata=None, version=p.version),
-        "history": p.history if policy.can(user, "participant.history") else None,
         "may_edit": may_update,
+        "may_open_referrals": policy.can(user, "referral.list"),
         "error": error,
     }
-    if "state" in seen:
-        context["invitations"] = _invitations(p)
-    if "consent_to_share" in seen:
-        context["consent"] = p.consent_in_force()
-        if may_update:
-            context["consent_form"] = ConsentForm(
-                formdata=None, version=p.version, consent_to_share="no" if context["consent"] else "yes"
-            )
-    if "referrals" in seen:
-        rows = db.session.scalars(sa.select(Referral).where(Referral.participant_id == p.id).order_by(Referral.id))
-        context["referrals"] = [r for r in rows if policy.referral_visible_in_record(user, r)]
-        if policy.can(user, "referral.list"):  # which rows link to their referral page
-            context["referral_pages"] = set(db.session.scalars(policy.referral_query(user).where(
-                Referral.participant_id == p.id).with_only_columns(Referral.id)))
-        if policy.can(user, "referral.create"):
-            context["referral_form"] = referral_form or _referral_form()
-    elif "services_offered" in seen:
-        context["services_offered"] = referral_service.has_sent_referral(p)
-    if "enforcement_actions" in seen:
-        context["enforcement"] = participant_service.enforcement_actions(p)
-    elif "enforcement_dates" in seen:
-        context["enforcement_dates"] = sorted({a.occurred_on for a in participant_service.enforcement_actions(p)})
+    if record.has("consent_to_share") and may_update:
+        context["consent_form"] = ConsentForm(
+            formdata=None, version=p.version, consent_to_share="no" if record.consent_to_share else "yes"
+        )
+    if record.has("referrals") and policy.can(user, "referral.create"):
+        context["referral_form"] = referral_form or _referral_form()
     return render_template("participants/show.html", **context), status
-
-
-def _invitations(p: Participant) -> list[Invitation]:
-    return list(db.session.scalars(
-        sa.select(Invitation).where(Invitation.participant_id == p.id).order_by(Invitation.id)
-    ))
 
 
 # The pages.
@@ -237,18 +202,17 @@ def index():
             filters["state"] = form.state.data or None
         if sees_group:
             filters["group_id"] = form.group_id.data
-    query = participant_service.list_query(user, **filters)
-    listing = paginate(query, PER_PAGE)
     columns = [(f, label) for f, label in COLUMNS if policy.sees(user.role, f)]
+    listing = read.participant_page(
+        user, page_number(), PER_PAGE, clamp=True, only=("first_name", "last_name", *(f for f, _ in columns)),
+        **filters,
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "participants/index.html",
         form=form,
-        rows=[(p, {f: _detail_value(p, f) for f, _ in columns}) for p in listing.rows],
+        listing=listing,
         columns=columns,
-        total=listing.total,
-        page=listing.page,
-        pages=listing.pages,
         args=args,
         may_create=policy.can(user, "participant.create"),
     ), 200 if valid else 422

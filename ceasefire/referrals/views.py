@@ -8,18 +8,16 @@ ceasefire.services.referrals.allowed_statuses'; no rule is written here.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import selectinload
 
 from ceasefire import policy
 from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Referral, Service, User
+from ceasefire.models import Referral, User
 from ceasefire.models.enums import ReferralStatus
-from ceasefire.participants.pages import actor, attempt, paginate, signed_in_blueprint
+from ceasefire.participants.pages import actor, attempt, page_number, signed_in_blueprint
 from ceasefire.referrals.forms import ReferralFilterForm, StatusForm
-from ceasefire.services import audit
+from ceasefire.services import audit, read
 from ceasefire.services import referrals as referral_service
 
 bp = signed_in_blueprint("referrals", __name__, "/referrals")
@@ -44,8 +42,7 @@ WITH_REASON = frozenset({S.DECLINED})
 
 def _page(user: User, referral: Referral, status: int = 200, error: ServiceError | None = None,
           posted: StatusForm | None = None):
-    """One referral: what the policy lets the role see, its history, and the statuses the user may set now."""
-    seen = policy.visible_fields(user.role)
+    """One referral: its record as the role may see it, its history, and the statuses the user may set now."""
     actions, reason_forms = [], []
     for new in referral_service.allowed_statuses(user, referral):
         label, kind = BUTTONS[new]
@@ -54,17 +51,11 @@ def _page(user: User, referral: Referral, status: int = 200, error: ServiceError
             reason_forms.append((new, label, kind, form or StatusForm(formdata=None, status=new.value)))
         else:
             actions.append((new, label, kind, StatusForm(formdata=None, status=new.value)))
-    actor_ids = {e.actor_id for e in referral.events if e.actor_id is not None}
-    names = {u.id: u.name for u in db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))} \
-        if actor_ids else {}
     return render_template(
         "referrals/show.html",
-        referral=referral,
-        participant=referral.participant,
-        seen=seen,
+        r=read.referral_record(user, referral, detail=True),
         actions=actions,
         reason_forms=reason_forms,
-        history=[(e, names.get(e.actor_id)) for e in referral.events],
         error=error,
         posted=posted,
     ), status
@@ -73,29 +64,12 @@ def _page(user: User, referral: Referral, status: int = 200, error: ServiceError
 @bp.get("/")
 def index():
     user = actor()
-    query = policy.referral_query(user)  # 403 for the roles that work no referrals
     form = ReferralFilterForm(formdata=request.args)
     valid = form.validate()
-    if valid and form.status.data:
-        query = query.where(Referral.status == ReferralStatus(form.status.data))
-    listing = paginate(
-        query.options(
-            selectinload(Referral.participant),
-            selectinload(Referral.service).selectinload(Service.organization),
-        ).order_by(Referral.sent_at.desc(), Referral.id.desc()),
-        PER_PAGE,
-    )
+    status = ReferralStatus(form.status.data) if valid and form.status.data else None
+    listing = read.referral_page(user, page_number(), PER_PAGE, clamp=True, status=status)  # 403 for other roles
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "referrals/index.html",
-        form=form,
-        rows=listing.rows,
-        sees_phone=policy.sees(user.role, "phone"),
-        total=listing.total,
-        page=listing.page,
-        pages=listing.pages,
-        args=args,
-    ), 200 if valid else 422
+    return render_template("referrals/index.html", form=form, listing=listing, args=args), 200 if valid else 422
 
 
 @bp.get("/<int:referral_id>")

@@ -1,0 +1,358 @@
+"""The read side: records (ceasefire.services.records) of what a user may see, for both faces.
+
+Every function takes the user, asks ceasefire.policy, and returns records, never ORM rows. Lists go through one
+paginator and load what their rows share in a fixed number of queries, whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ceasefire import pipeline, policy
+from ceasefire.extensions import db
+from ceasefire.models import (
+    AuditEvent,
+    Consent,
+    EnforcementAction,
+    Forum,
+    Group,
+    Invitation,
+    Organization,
+    Participant,
+    Referral,
+    ReferralEvent,
+    Service,
+    StatusChange,
+    User,
+)
+from ceasefire.models.enums import ForumStatus, ReferralStatus
+from ceasefire.services import audit_trail
+from ceasefire.services import participants as participant_service
+from ceasefire.services.records import (
+    ABSENT,
+    AuditRecord,
+    ConsentRecord,
+    EnforcementRecord,
+    ForumRecord,
+    HistoryRecord,
+    InvitationRecord,
+    Page,
+    ParticipantRecord,
+    ReferralEventRecord,
+    ReferralRecord,
+    ReferralSummary,
+)
+
+Row = TypeVar("Row")
+T = TypeVar("T")
+
+
+def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[Any]], Sequence[T]],
+             clamp: bool = False) -> Page[T]:
+    """The one paginator: a count, the page's rows, and `build` turning the whole page into records at once.
+    With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API)."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    if clamp:
+        page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(tuple(build(rows)), total, page, per_page)
+
+
+def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(wanted))).all())
+
+
+# Participants
+
+
+@dataclass
+class _Related:
+    """What a page of participants needs from other tables, loaded in one query per table, never per row."""
+
+    groups: dict[int, str] = field(default_factory=dict)
+    referrals: dict[int, list[Referral]] = field(default_factory=dict)
+    enforcement: dict[int, list[EnforcementAction]] = field(default_factory=dict)
+    names: dict[str, dict[int, str]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, wanted: frozenset[str], rows: list[Participant], detail: bool) -> _Related:
+        ids = [p.id for p in rows]
+        related = cls()
+        if wanted & {"group_name"}:
+            related.groups = _names(Group, (p.group_id for p in rows))
+        if wanted & {"consent_to_share"}:
+            consents: dict[int, list[Consent]] = {i: [] for i in ids}
+            for consent in db.session.scalars(
+                sa.select(Consent).where(Consent.participant_id.in_(ids)).order_by(Consent.id)
+            ):
+                consents[consent.participant_id].append(consent)
+            for p in rows:
+                set_committed_value(p, "consents", consents[p.id])
+        if wanted & {"referrals", "services_offered"}:
+            related.referrals = {i: [] for i in ids}
+            for referral in db.session.scalars(
+                sa.select(Referral).options(selectinload(Referral.service).selectinload(Service.organization))
+                .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
+            ):
+                related.referrals[referral.participant_id].append(referral)
+        if wanted & {"enforcement_dates", "enforcement_actions"}:
+            related.enforcement = participant_service.enforcement_actions_for(rows)
+        if detail:
+            related.names = {
+                "caseworker_id": _names(User, (p.caseworker_id for p in rows)),
+                "community_org_id": _names(Organization, (p.community_org_id for p in rows)),
+                "identifying_org_id": _names(Organization, (p.identifying_org_id for p in rows)),
+            }
+            if wanted & {"enforcement_actions"}:
+                related.names["agency_id"] = _names(
+                    Organization, (a.agency_id for actions in related.enforcement.values() for a in actions)
+                )
+        return related
+
+
+def _enforcement(user: User, p: Participant, r: _Related) -> tuple[EnforcementRecord, ...]:
+    agencies = r.names.get("agency_id", {})
+    return tuple(
+        EnforcementRecord(a.id, a.action_type, a.occurred_on, a.agency_id, a.group_id, a.incident_ref,
+                          a.description, agency_name=agencies.get(a.agency_id, ""))
+        for a in r.enforcement[p.id]
+    )
+
+
+def _referrals(user: User, p: Participant, r: _Related) -> tuple[ReferralSummary, ...]:
+    return tuple(
+        ReferralSummary(x.id, x.service_id, x.service.name, x.service.organization_id, ReferralStatus(x.status),
+                        x.sent_at, organization_name=x.service.organization.name, reason=x.reason)
+        for x in r.referrals[p.id]
+        if policy.referral_visible_in_record(user, x)
+    )
+
+
+def _services_offered(user: User, p: Participant, r: _Related) -> bool:
+    """services.referrals.has_sent_referral's rule, over the referrals the user may see (a provider learns nothing
+    of other providers' referrals)."""
+    return any(
+        x.status != ReferralStatus.WITHDRAWN and policy.referral_visible_in_record(user, x) for x in r.referrals[p.id]
+    )
+
+
+FIELDS: dict[str, Callable[[User, Participant, _Related], Any]] = {
+    "first_name": lambda u, p, r: p.first_name,
+    "last_name": lambda u, p, r: p.last_name,
+    "aliases": lambda u, p, r: p.aliases,
+    "date_of_birth": lambda u, p, r: p.date_of_birth,
+    "phone": lambda u, p, r: p.phone,
+    "address": lambda u, p, r: p.address,
+    "state": lambda u, p, r: p.state,
+    "supervision_status": lambda u, p, r: p.supervision_status or None,
+    "supervising_agency": lambda u, p, r: p.supervising_agency,
+    "caseworker_id": lambda u, p, r: p.caseworker_id,
+    "community_org_id": lambda u, p, r: p.community_org_id,
+    "group_id": lambda u, p, r: p.group_id,
+    "group_name": lambda u, p, r: r.groups.get(p.group_id) if p.group_id is not None else None,
+    "identification_basis": lambda u, p, r: p.identification_basis,
+    "identifying_org_id": lambda u, p, r: p.identifying_org_id,
+    "identified_on": lambda u, p, r: p.identified_on,
+    "enforcement_dates": lambda u, p, r: tuple(sorted({a.occurred_on for a in r.enforcement[p.id]})),
+    "enforcement_actions": _enforcement,
+    "services_offered": _services_offered,
+    "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
+    "referrals": _referrals,
+    # DESIGN.md §3 has OutreachContact, but nothing records one yet: the roles §4 grants see an empty list.
+    "outreach_contacts": lambda u, p, r: (),
+}
+
+
+def participant_records(user: User, rows: list[Participant], only: Iterable[str] | None = None,
+                        detail: bool = False) -> list[ParticipantRecord]:
+    """Records of a page of participants, all fields the policy grants (or those of them in `only`). With
+    `detail`, what the participant page adds: names beside the ids, consent, history and invitations."""
+    wanted = policy.visible_fields(user.role)
+    if only is not None:
+        wanted &= frozenset(only)
+    getters = [(name, get) for name, get in FIELDS.items() if name in wanted]
+    related = _Related.load(wanted, rows, detail)
+    records = []
+    for p in rows:
+        values = {name: get(user, p, related) for name, get in getters}
+        if detail:
+            values.update(_detail(user, p, wanted, related))
+        records.append(ParticipantRecord(id=p.id, version=p.version, **values))
+    return records
+
+
+def participant_record(user: User, p: Participant, detail: bool = False) -> ParticipantRecord:
+    return participant_records(user, [p], detail=detail)[0]
+
+
+def _detail(user: User, p: Participant, wanted: frozenset[str], r: _Related) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ("caseworker", "community_org", "identifying_org"):
+        if f"{name}_id" in wanted:
+            values[f"{name}_name"] = r.names[f"{name}_id"].get(getattr(p, f"{name}_id"))
+    if "consent_to_share" in wanted:
+        consent = p.consent_in_force()
+        values["consent"] = ConsentRecord(consent.given_on, consent.expires_on) if consent else None
+    if "history" in wanted:
+        values["history"] = history(user, p)
+    if policy.invitation_fields(user.role):
+        invitations = db.session.scalars(
+            sa.select(Invitation).options(selectinload(Invitation.forum))
+            .where(Invitation.participant_id == p.id).order_by(Invitation.id)
+        )
+        values["invitations"] = tuple(_invitation(user, inv, forum=forum_records([inv.forum])[0])
+                                      for inv in invitations)
+    return values
+
+
+def history(user: User, p: Participant) -> tuple[HistoryRecord, ...]:
+    """The participant's pipeline history, oldest first (the roles of policy's "participant.history")."""
+    policy.require(user, "participant.history")
+    changes = list(db.session.scalars(
+        sa.select(StatusChange).where(StatusChange.participant_id == p.id).order_by(StatusChange.id)
+    ))
+    actors = _names(User, (c.actor_id for c in changes))
+    return tuple(
+        HistoryRecord(c.event, c.from_state, c.to_state, c.actor_id, c.at, c.reason, actors.get(c.actor_id))
+        for c in changes
+    )
+
+
+def participant_page(user: User, page: int, per_page: int, clamp: bool = False, only: Iterable[str] | None = None,
+                     **filters: Any) -> Page[ParticipantRecord]:
+    query = participant_service.list_query(user, **filters)
+    return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp)
+
+
+# Forums and invitations
+
+
+def forum_records(rows: list[Forum]) -> list[ForumRecord]:
+    return [
+        ForumRecord(f.id, f.title, f.scheduled_at, f.location, ForumStatus(f.status), f.speakers, f.notes)
+        for f in rows
+    ]
+
+
+def forum_page(user: User, page: int, per_page: int, clamp: bool = False) -> Page[ForumRecord]:
+    policy.require(user, "forum.list")
+    query = sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc())
+    return paginate(query, page, per_page, forum_records, clamp)
+
+
+def _invitation(user: User, inv: Invitation, **extra: Any) -> InvitationRecord:
+    values = {name: getattr(inv, name) for name in policy.invitation_fields(user.role)}
+    return InvitationRecord(**values, **extra)
+
+
+def forum_record(user: User, forum: Forum, roster: bool = False) -> ForumRecord:
+    """The forum with the invitations of the participants the user may see, with the fields policy grants.
+    With `roster` (the forum page), each invitation also says whom it is for and whether the user may check them
+    in now; in a fixed number of queries, whatever the number of invitations."""
+    policy.require(user, "forum.list")
+    [record] = forum_records([forum])
+    if not policy.invitation_fields(user.role):
+        return replace(record, invitations=())
+    rows = db.session.execute(policy.scope(
+        user,
+        sa.select(Invitation, Participant).join(Participant, Invitation.participant_id == Participant.id)
+        .where(Invitation.forum_id == forum.id).order_by(Invitation.id),
+    )).all()
+    if not roster:
+        return replace(record, invitations=tuple(_invitation(user, inv) for inv, _ in rows))
+    people = {p.id: p for p in participant_records(user, [p for _, p in rows], ("first_name", "last_name", "aliases"))}
+    open_now = _latest_open_invitations(user, [p for _, p in rows])
+    invitations = [
+        _invitation(
+            user, inv, participant=people[p.id],
+            may_check_in=inv.attended is None and open_now.get(p.id) == inv.id and pipeline.may(p, "attend", user),
+        )
+        for inv, p in rows
+    ]
+    invitations.sort(key=lambda i: (str(i.participant.last_name).lower(), str(i.participant.first_name).lower(),
+                                    i.participant_id))
+    return replace(record, invitations=tuple(invitations))
+
+
+def _latest_open_invitations(user: User, participants: list[Participant]) -> dict[int, int]:
+    """services.events.open_invitation for many participants at once: their latest unanswered invitation."""
+    ids = [p.id for p in participants if pipeline.may(p, "attend", user)]
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        sa.select(Invitation.participant_id, sa.func.max(Invitation.id))
+        .where(Invitation.participant_id.in_(ids), Invitation.attended.is_(None))
+        .group_by(Invitation.participant_id)
+    ).all())
+
+
+# Referrals
+
+
+def referral_records(user: User, rows: list[Referral], detail: bool = False) -> list[ReferralRecord]:
+    """Referrals the user may see (policy.referral_query or get_referral chose them). With `detail` (one referral's
+    page) also who sent it and who changed it."""
+    services = {s.id: s for s in db.session.scalars(
+        sa.select(Service).options(selectinload(Service.organization))
+        .where(Service.id.in_({r.service_id for r in rows}))
+    )} if rows else {}
+    events: dict[int, list[ReferralEvent]] = {r.id: [] for r in rows}
+    if rows:
+        for e in db.session.scalars(
+            sa.select(ReferralEvent).where(ReferralEvent.referral_id.in_(list(events))).order_by(ReferralEvent.id)
+        ):
+            events[e.referral_id].append(e)
+    people_rows = list(db.session.scalars(
+        sa.select(Participant).where(Participant.id.in_({r.participant_id for r in rows}))
+    )) if rows else []
+    people = {p.id: p for p in participant_records(
+        user, people_rows, ("first_name", "last_name", "phone", "date_of_birth")
+    )}
+    users = _names(User, [r.sent_by_id for r in rows] + [e.actor_id for es in events.values() for e in es]) \
+        if detail else {}
+    return [
+        ReferralRecord(
+            r.id, r.participant_id, r.service_id, services[r.service_id].organization_id, ReferralStatus(r.status),
+            r.note, r.reason, r.sent_at, r.sent_by_id, r.updated_at,
+            tuple(ReferralEventRecord(e.from_status, e.to_status, e.actor_id, e.at, e.reason, users.get(e.actor_id))
+                  for e in events[r.id]),
+            participant=people.get(r.participant_id, ABSENT),
+            service_name=services[r.service_id].name,
+            organization_name=services[r.service_id].organization.name,
+            sent_by_name=users.get(r.sent_by_id),
+        )
+        for r in rows
+    ]
+
+
+def referral_record(user: User, referral: Referral, detail: bool = False) -> ReferralRecord:
+    return referral_records(user, [referral], detail)[0]
+
+
+def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
+                  status: ReferralStatus | None = None) -> Page[ReferralRecord]:
+    query = policy.referral_query(user)  # 403 for the roles that work no referrals
+    if status:
+        query = query.where(Referral.status == status)
+    query = query.order_by(Referral.sent_at.desc(), Referral.id.desc())
+    return paginate(query, page, per_page, lambda rows: referral_records(user, rows), clamp)
+
+
+# The audit trail
+
+
+def audit_records(rows: list[AuditEvent]) -> list[AuditRecord]:
+    return [AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face) for e in rows]
+
+
+def audit_page(user: User, page: int, per_page: int, clamp: bool = False, **filters: Any) -> Page[AuditRecord]:
+    return paginate(audit_trail.query(user, **filters), page, per_page, audit_records, clamp)
