@@ -50,12 +50,13 @@ def index():
     policy.require(current_user, "audit.view")
     form = AuditFilterForm(request.args)
     listing: Page[AuditRecord] = Page.empty(PER_PAGE)
-    if form.validate():
+    valid = form.validate()
+    if valid:
         listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, **_filters(form))
         audit_trail.note_read(current_user, _filters(form))
         db.session.commit()
     return render_template("audit/index.html", form=form, listing=listing,
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args={k: v for k, v in request.args.items() if k != "page"}), 200 if valid else 422
 
 
 @bp.get("/export.csv")
