@@ -68,7 +68,8 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _not_allowed(exc):
-        return _page_or_json(405, "method_not_allowed", "This address does not take that method.")
+        body, status = _page_or_json(405, "method_not_allowed", "This address does not take that method.")
+        return body, status, {"Allow": ", ".join(sorted(exc.valid_methods or ()))}  # RFC 9110: what it does take
 
     @app.errorhandler(429)
     def _too_many(exc):

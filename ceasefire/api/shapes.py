@@ -20,6 +20,7 @@ from ceasefire.models.enums import (
     ActionType,
     CloseReason,
     DeliveryMethod,
+    ForumStatus,
     OrgKind,
     ReferralStatus,
     Role,
@@ -218,7 +219,7 @@ class Query(Body):
 
 
 class Paging(Query):
-    page: Whole = Field(default=None, ge=1, description="From 1")
+    page: Annotated[int, Field(ge=1, le=INT_MAX), Kind("int")] = Field(default=None, description="From 1")
     per_page: Annotated[int, Field(ge=1), Kind("int")] = Field(
         default=None, description="50 by default; more than 200 is read as 200"
     )
@@ -244,6 +245,211 @@ class AuditQuery(Paging):
     participant_id: Id = Field(default=None)
     user_id: Id = Field(default=None)
     action: AuditAction = Field(default=None)
+
+
+# Records the API answers, for the document: it is the JSON of ceasefire.api.serialize. A participant's fields beyond
+# id and version are there only when the policy lets the caller see them (absent, never null, when hidden).
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ReferralSummary(Record):
+    id: int
+    service_id: int
+    service_name: str
+    organization_id: int
+    status: ReferralStatus
+    sent_at: datetime
+
+
+class EnforcementRecord(Record):
+    id: int
+    action_type: ActionType
+    occurred_on: date
+    agency_id: int | None
+    group_id: int | None
+    incident_ref: str | None
+    description: str | None
+
+
+class ParticipantRecord(Record):
+    id: int
+    version: int
+    first_name: str = None
+    last_name: str = None
+    aliases: str | None = None
+    date_of_birth: date | None = None
+    phone: str | None = None
+    address: str | None = None
+    state: State = None
+    supervision_status: SupervisionStatus = None
+    supervising_agency: str | None = None
+    caseworker_id: int | None = None
+    community_org_id: int | None = None
+    group_id: int | None = None
+    group_name: str | None = None
+    identification_basis: str | None = None
+    identifying_org_id: int | None = None
+    identified_on: date = None
+    enforcement_dates: list[date] = None
+    enforcement_actions: list[EnforcementRecord] = None
+    services_offered: bool = None
+    consent_to_share: bool = None
+    referrals: list[ReferralSummary] = None
+    outreach_contacts: list[dict[str, Any]] = None
+
+
+class HistoryRow(Record):
+    event: str
+    from_state: State | None
+    to_state: State
+    actor_id: int | None
+    at: datetime
+    reason: str | None
+
+
+class ForumRecord(Record):
+    id: int
+    title: str
+    scheduled_at: datetime
+    location: str | None
+    status: ForumStatus
+    speakers: str | None
+    notes: str | None
+
+
+class InvitationRecord(Record):
+    participant_id: int
+    method: DeliveryMethod = None
+    attended: bool | None = None
+    checked_in_at: datetime | None = None
+
+
+class ForumWithInvitations(ForumRecord):
+    invitations: list[InvitationRecord] = Field(description="Only participants the caller may see; none for providers")
+
+
+class ReferralEventRecord(Record):
+    from_status: ReferralStatus | None
+    to_status: ReferralStatus
+    actor_id: int | None
+    at: datetime
+    reason: str | None
+
+
+class ReferralRecord(Record):
+    id: int
+    participant_id: int
+    service_id: int
+    organization_id: int
+    status: ReferralStatus
+    note: str | None
+    reason: str | None
+    sent_at: datetime
+    sent_by_id: int | None
+    updated_at: datetime | None
+    events: list[ReferralEventRecord]
+
+
+class UserRecord(Record):
+    id: int
+    email: str
+    name: str
+    role: Role
+    organization_id: int | None
+    active: bool
+
+
+class OrganizationRecord(Record):
+    id: int
+    name: str
+    kind: OrgKind
+    description: str | None
+    email: str | None
+    phone: str | None
+    url: str | None
+
+
+class ServiceRecord(Record):
+    id: int
+    organization_id: int
+    name: str
+    category: ServiceCategory
+    description: str | None
+    eligibility: str | None
+    capacity: int | None
+    active: bool
+
+
+class GroupRecord(Record):
+    """Police and supervisors see every field, caseworkers id and name."""
+
+    id: int
+    name: str
+    aliases: str | None = None
+    area: str | None = None
+
+
+class AuditRecord(Record):
+    at: datetime
+    user_id: int | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+    ip: str | None
+    detail: str | None
+
+
+class Page(Record):
+    total: int = Field(ge=0)
+    page: int = Field(ge=1)
+    per_page: int = Field(ge=1, le=200)
+
+
+class ParticipantPage(Page):
+    items: list[ParticipantRecord]
+
+
+class ForumPage(Page):
+    items: list[ForumRecord]
+
+
+class ReferralPage(Page):
+    items: list[ReferralRecord]
+
+
+class OrganizationPage(Page):
+    items: list[OrganizationRecord]
+
+
+class ServicePage(Page):
+    items: list[ServiceRecord]
+
+
+class GroupPage(Page):
+    items: list[GroupRecord]
+
+
+class AuditPage(Page):
+    items: list[AuditRecord]
+
+
+class History(Record):
+    items: list[HistoryRow] = Field(description="Oldest first, the create row first")
+
+
+class ErrorDetail(Record):
+    code: Literal[
+        "bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "stale_version",
+        "invalid_transition", "validation_failed", "too_large", "too_many_requests",
+    ]
+    message: str
+    fields: dict[str, str] = Field(description="Each field (or query parameter) named, with what is wrong with it")
+
+
+class Error(Record):
+    error: ErrorDetail
 
 
 # Mapping pydantic's errors onto API.md's 422: one message a field, in today's words.
