@@ -112,13 +112,19 @@ def _ref(model: type[BaseModel]) -> dict:
     return components()[0][model]
 
 
+EMPTY = {"type": "string", "maxLength": 0}
+
+
 def _parameters(model: type[BaseModel]) -> list[dict]:
-    schema = components()[1][model.__name__]
-    return [
-        {"name": name, "in": "query", "required": False, "schema": prop,
-         **({"description": prop["description"]} if "description" in prop else {})}
-        for name, prop in schema["properties"].items()
-    ]
+    """Each field of a query model; an empty value (`?state=`) is read as leaving the parameter out."""
+    params = []
+    for name, prop in components()[1][model.__name__]["properties"].items():
+        schema = {k: v for k, v in prop.items() if k != "description"}
+        if schema.get("type") != "string":
+            schema = {"anyOf": [schema, EMPTY]}
+        description = " ".join(filter(None, [prop.get("description"), "Empty is the same as left out."]))
+        params.append({"name": name, "in": "query", "required": False, "description": description, "schema": schema})
+    return params
 
 
 def _body(body: type[BaseModel] | tuple[type[BaseModel], ...]) -> dict:
