@@ -261,3 +261,16 @@ def test_an_empty_query_value_is_left_out_and_the_document_says_so(world_api, do
     assert status == 200, body
     params = {p["name"]: p for p in doc["paths"][path.split("?")[0]]["get"]["parameters"]}
     assert {"type": "string", "maxLength": 0} in params[name]["schema"]["anyOf"]
+
+
+def test_a_whole_number_written_with_a_point_is_that_number(users, api_as, make_participant, make_service):
+    """JSON Schema's integer is any number without a fraction; schemathesis sent 452.0 for an id and got 422."""
+    participant = make_participant(users["supervisor"], consent_to_share=True)
+    service = make_service(users["provider"].organization)
+    status, body = api_as(users["supervisor"]).post(
+        "/referrals", json={"participant_id": float(participant.id), "service_id": float(service.id)})
+    assert status == 201, body
+    assert (body["participant_id"], body["service_id"]) == (participant.id, service.id)
+    status, body = api_as(users["supervisor"]).post(
+        "/referrals", json={"participant_id": participant.id + 0.5, "service_id": service.id})
+    assert_error(status, body, 422, "validation_failed", "participant_id")

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, ValidationError
 
 from ceasefire import limits
 from ceasefire.api import rules
@@ -60,7 +60,12 @@ def Required(max_length: int) -> Any:  # noqa: N802
 
 Email = Annotated[str, StringConstraints(max_length=limits.EMAIL, pattern=rules.EMAIL_OR_EMPTY), Kind("email")]
 RequiredEmail = Annotated[str, StringConstraints(max_length=limits.EMAIL, pattern=rules.EMAIL), Kind("email")]
-Whole = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), Kind("int")]
+def _integral(value: Any) -> Any:
+    """JSON Schema's integer is any number without a fraction: 452.0 is 452 (schemathesis sent it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Whole = Annotated[int, Field(ge=INT_MIN, le=INT_MAX), BeforeValidator(_integral), Kind("int")]
 Id = Whole
 Flag = Annotated[bool, Kind("bool")]
 Day = Annotated[
