@@ -9,7 +9,7 @@ from flask import Blueprint, g, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from ceasefire.api.schema import INT_RANGE
+from ceasefire.api.schema import INT_RANGE, whole_number
 from ceasefire.errors import (
     ServiceError,
     StaleVersion,
@@ -74,7 +74,7 @@ def paging() -> tuple[int, int]:
     problems = {}
     page = per_page = None
     try:
-        page = int(request.args.get("page") or 1)
+        page = whole_number(request.args.get("page") or "1")
         if page < 1:
             problems["page"] = "Pages start at 1."
         elif page not in INT_RANGE:
@@ -82,7 +82,7 @@ def paging() -> tuple[int, int]:
     except ValueError:
         problems["page"] = "Must be a whole number."
     try:
-        per_page = int(request.args.get("per_page") or DEFAULT_PER_PAGE)
+        per_page = whole_number(request.args.get("per_page") or str(DEFAULT_PER_PAGE))
         if per_page < 1:
             problems["per_page"] = "Must be at least 1."
     except ValueError:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import g
 
 from ceasefire import policy
-from ceasefire.api import bp, done, paging, serialize
-from ceasefire.api.schema import F, query_arg
+from ceasefire.api import bp, done, paging, serialize, shapes
+from ceasefire.api.schema import query
 from ceasefire.errors import ValidationFailed
 from ceasefire.services import audit, audit_trail, read
 
@@ -15,11 +15,7 @@ from ceasefire.services import audit, audit_trail, read
 def list_audit():
     user = g.user
     policy.require(user, "audit.view")
-    filters = {
-        "participant_id": query_arg("participant_id", F("int")),
-        "user_id": query_arg("user_id", F("int")),
-        "action": query_arg("action", F("str", 32)),
-    }
+    filters = query(shapes.AuditQuery)
     if filters["action"] and filters["action"] not in audit.ACTIONS:
         raise ValidationFailed(
             "Unknown action.", {"action": "Must be one of: " + ", ".join(sorted(audit.ACTIONS)) + "."}

@@ -1,53 +1,178 @@
-"""The OpenAPI document of /api/v1, built from the routes so that it cannot miss one."""
+"""The OpenAPI document of /api/v1, built from the routes (so that it cannot miss one) and from the models of
+ceasefire.api.shapes (so that it says what the API checks): pydantic writes each model's JSON Schema into
+components/schemas."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
 from flask import current_app, jsonify
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-from ceasefire.api import bp
+from ceasefire.api import bp, shapes
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "fields"],
-            "properties": {
-                "code": {"type": "string", "enum": [
-                    "bad_request", "unauthorized", "forbidden", "not_found", "stale_version",
-                    "invalid_transition", "validation_failed",
-                ]},
-                "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+REF = "#/components/schemas/{model}"
+
+
+@dataclass(frozen=True)
+class Op:
+    summary: str
+    answer: type[BaseModel] | None = None
+    body: type[BaseModel] | tuple[type[BaseModel], ...] | None = None
+    query: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()  # beyond those every operation of its kind can answer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+OPERATIONS: dict[tuple[str, str], Op] = {
+    ("GET", "api.list_participants"): Op(
+        "List participants in the caller's scope", shapes.ParticipantPage, query=shapes.ParticipantQuery),
+    ("POST", "api.create_participant"): Op(
+        "Identify a new participant", shapes.ParticipantRecord, shapes.ParticipantCreate, status=201),
+    ("GET", "api.get_participant"): Op("Read one participant, as the caller may see it", shapes.ParticipantRecord),
+    ("PATCH", "api.patch_participant"): Op(
+        "Change a participant's fields (send the version you read)", shapes.ParticipantRecord,
+        shapes.ParticipantPatch, errors=(409,)),
+    ("POST", "api.post_event"): Op(
+        "Fire a pipeline event", shapes.ParticipantRecord, tuple(shapes.EVENTS.values()), errors=(409,)),
+    ("GET", "api.participant_history"): Op("The pipeline history, oldest first", shapes.History),
+    ("GET", "api.list_forums"): Op("List call-in forums", shapes.ForumPage, query=shapes.Paging),
+    ("POST", "api.create_forum"): Op("Plan a forum", shapes.ForumWithInvitations, shapes.ForumCreate, status=201),
+    ("GET", "api.get_forum"): Op("A forum with its invitations", shapes.ForumWithInvitations),
+    ("GET", "api.list_referrals"): Op("Referrals the caller may see", shapes.ReferralPage, query=shapes.Paging),
+    ("POST", "api.create_referral"): Op(
+        "Send a referral (needs a consent to share in force)", shapes.ReferralRecord, shapes.ReferralCreate,
+        status=201),
+    ("POST", "api.referral_status"): Op(
+        "Report a referral's new status", shapes.ReferralRecord, shapes.ReferralStatusChange, errors=(409,)),
+    ("POST", "api.create_user"): Op("Add a user (admin)", shapes.UserRecord, shapes.UserCreate, status=201),
+    ("GET", "api.list_organizations"): Op("List organizations", shapes.OrganizationPage, query=shapes.Paging),
+    ("POST", "api.create_organization"): Op(
+        "Add an organization (admin)", shapes.OrganizationRecord, shapes.OrganizationCreate, status=201),
+    ("GET", "api.list_services"): Op("List services", shapes.ServicePage, query=shapes.ServiceQuery),
+    ("POST", "api.create_service"): Op(
+        "Add a provider's service (admin)", shapes.ServiceRecord, shapes.ServiceCreate, status=201),
+    ("GET", "api.list_groups"): Op("List street groups", shapes.GroupPage, query=shapes.Paging),
+    ("POST", "api.create_group"): Op(
+        "Add a street group (police, supervisor)", shapes.GroupRecord, shapes.GroupCreate, status=201),
+    ("GET", "api.list_audit"): Op("The audit trail, newest first (supervisors)", shapes.AuditPage,
+                                  query=shapes.AuditQuery),
+}
+
+ERRORS = {
+    400: "bad_request: the body is not JSON, or not a JSON object",
+    401: "unauthorized: no token, or a bad, expired or revoked one",
+    403: "forbidden: the role may not do this at all, or may not set a field it sent",
+    404: "not_found: no such record, or the record is outside the caller's scope",
+    405: "method_not_allowed: the path does not take that method (with an Allow header)",
+    409: "stale_version (the version sent is not the current one) or invalid_transition (not allowed from the "
+         "current state)",
+    413: "too_large: the body is over the size limit",
+    422: "validation_failed: a field or query parameter is missing, of the wrong type, unknown, too long, or names "
+         "no such record; or a precondition is not met. `fields` names each",
+    429: "too_many_requests: too many requests from this address (with a Retry-After header)",
+}
+
+
+def _strip(node: Any, in_properties: bool = False) -> Any:
+    """Drop pydantic's titles and null defaults: a field left out is not null, it is not sent."""
+    if isinstance(node, dict):
+        if in_properties:
+            return {k: _strip(v) for k, v in node.items()}
+        return {
+            k: _strip(v, in_properties=k in ("properties", "$defs"))
+            for k, v in node.items()
+            if not (k == "title" or (k == "default" and v is None))
+        }
+    if isinstance(node, list):
+        return [_strip(v) for v in node]
+    return node
+
+
+def _models() -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = [shapes.Error]
+    for op in OPERATIONS.values():
+        bodies = op.body if isinstance(op.body, tuple) else (op.body,)
+        found += [m for m in (op.answer, op.query, *bodies) if m is not None]
+    return list(dict.fromkeys(found))
+
+
+@cache
+def components() -> tuple[dict[type[BaseModel], dict], dict[str, dict]]:
+    """Each model's schema (a $ref) and every component schema, as pydantic writes them."""
+    refs, defs = models_json_schema([(m, "validation") for m in _models()], ref_template=REF)
+    return {m: schema for (m, _mode), schema in refs.items()}, {k: _strip(v) for k, v in defs["$defs"].items()}
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return components()[0][model]
+
+
+EMPTY = {"type": "string", "maxLength": 0}
+
+
+def _parameters(model: type[BaseModel]) -> list[dict]:
+    """Each field of a query model; an empty value (`?state=`) is read as leaving the parameter out."""
+    params = []
+    for name, prop in components()[1][model.__name__]["properties"].items():
+        schema = {k: v for k, v in prop.items() if k != "description"}
+        if schema.get("type") != "string":
+            schema = {"anyOf": [schema, EMPTY]}
+        description = " ".join(filter(None, [prop.get("description"), "Empty is the same as left out."]))
+        params.append({"name": name, "in": "query", "required": False, "description": description, "schema": schema})
+    return params
+
+
+def _body(body: type[BaseModel] | tuple[type[BaseModel], ...]) -> dict:
+    if isinstance(body, tuple):  # the event named in `event` picks the shape
+        schema = {
+            "oneOf": [_ref(m) for m in body],
+            "discriminator": {
+                "propertyName": "event",
+                "mapping": {name: _ref(m)["$ref"] for name, m in shapes.EVENTS.items()},
             },
         }
-    },
-}
+    else:
+        schema = _ref(body)
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
-SUMMARIES = {
-    ("GET", "/participants"): "List participants in the caller's scope (filters: state, group_id, q)",
-    ("POST", "/participants"): "Identify a new participant",
-    ("GET", "/participants/{participant_id}"): "Read one participant, as the caller may see it",
-    ("PATCH", "/participants/{participant_id}"): "Change a participant's fields (send the version you read)",
-    ("POST", "/participants/{participant_id}/events"): "Fire a pipeline event",
-    ("GET", "/participants/{participant_id}/history"): "The pipeline history, oldest first",
-    ("GET", "/forums"): "List call-in forums",
-    ("POST", "/forums"): "Plan a forum",
-    ("GET", "/forums/{forum_id}"): "A forum with its invitations",
-    ("GET", "/referrals"): "Referrals the caller may see",
-    ("POST", "/referrals"): "Send a referral (needs a consent to share in force)",
-    ("POST", "/referrals/{referral_id}/status"): "Report a referral's new status",
-    ("POST", "/users"): "Add a user (admin)",
-    ("GET", "/organizations"): "List organizations",
-    ("POST", "/organizations"): "Add an organization (admin)",
-    ("GET", "/services"): "List services (filter: category)",
-    ("POST", "/services"): "Add a provider's service (admin)",
-    ("GET", "/groups"): "List street groups",
-    ("POST", "/groups"): "Add a street group (police, supervisor)",
-    ("GET", "/openapi.json"): "This document (no token needed)",
-    ("GET", "/audit"): "The audit trail, newest first (supervisors)",
-}
+
+def _json(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _operation(endpoint: str, method: str, path: str, arguments: list[str]) -> dict:
+    op = OPERATIONS.get((method, endpoint)) or Op(path)
+    codes = {401, 403, 405, 429, *op.errors}
+    if arguments:
+        codes.add(404)
+    if op.body is not None or method in ("POST", "PATCH"):
+        codes |= {400, 413, 422}
+    if op.query is not None:
+        codes.add(422)
+    answer = _ref(op.answer) if op.answer is not None else {"type": "object"}
+    responses = {str(op.status): _json("Success", answer)}
+    error = {"$ref": REF.format(model="Error")}
+    responses |= {str(code): _json(ERRORS[code], error) for code in sorted(codes)}
+    doc = {
+        "summary": op.summary,
+        "operationId": endpoint.split(".", 1)[1] + "_" + method.lower(),
+        "parameters": [
+            {"name": arg, "in": "path", "required": True,
+             "schema": {"type": "integer", "minimum": shapes.INT_MIN, "maximum": shapes.INT_MAX}}
+            for arg in arguments
+        ] + (_parameters(op.query) if op.query is not None else []),
+        "responses": responses,
+    }
+    if op.body is not None:
+        doc["requestBody"] = _body(op.body)
+    elif method in ("POST", "PATCH"):
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+    return doc
 
 
 def _document() -> dict:
@@ -55,37 +180,13 @@ def _document() -> dict:
     for rule in current_app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] != "api":
             continue
-        path = rule.rule.removeprefix("/api/v1")
-        for converter in ("<int:",):
-            path = path.replace(converter, "{")
-        path = path.replace(">", "}")
+        path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            params = [
-                {"name": arg, "in": "path", "required": True, "schema": {"type": "integer"}} for arg in rule.arguments
-            ]
-            responses = {
-                "200" if method != "POST" or "{" in path else "201": {"description": "Success"},
-                "401": {"$ref": "#/components/responses/Error"},
-                "403": {"$ref": "#/components/responses/Error"},
-                "404": {"$ref": "#/components/responses/Error"},
-                "422": {"$ref": "#/components/responses/Error"},
-            }
-            if method in ("POST", "PATCH"):
-                responses["400"] = {"$ref": "#/components/responses/Error"}
-                responses["409"] = {"$ref": "#/components/responses/Error"}
-            op = {
-                "summary": SUMMARIES.get((method, path), path),
-                "operationId": rule.endpoint.split(".", 1)[1] + "_" + method.lower(),
-                "parameters": params,
-                "responses": responses,
-            }
             if rule.endpoint == "api.openapi_document":  # open to all, and cannot fail
-                op |= {"security": [], "responses": {"200": {"description": "This document"}}}
-            if method in ("POST", "PATCH"):
-                op["requestBody"] = {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                }
+                op = {"summary": "This document (no token needed)", "operationId": "openapi_document_get",
+                      "security": [], "responses": {"200": _json("This document", {"type": "object"})}}
+            else:
+                op = _operation(rule.endpoint, method, path, sorted(rule.arguments))
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",
@@ -94,13 +195,7 @@ def _document() -> dict:
         "security": [{"bearer": []}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": ERROR_SCHEMA},
-            "responses": {
-                "Error": {
-                    "description": "An error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
-            },
+            "schemas": components()[1],
         },
         "paths": dict(sorted(paths.items())),
     }

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import g
 
-from ceasefire import limits, policy
-from ceasefire.api import bp, done, page_of, paging, serialize
-from ceasefire.api.schema import F, json_body, name_f, query_arg, text_f, validate
+from ceasefire import policy
+from ceasefire.api import bp, done, page_of, paging, serialize, shapes
+from ceasefire.api.schema import body, query
 from ceasefire.errors import NotFound, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service
-from ceasefire.models.enums import OrgKind, ReferralStatus, Role, ServiceCategory
+from ceasefire.models.enums import ReferralStatus
 from ceasefire.services import accounts, catalog, read
 from ceasefire.services import referrals as referral_service
 
@@ -27,11 +27,7 @@ def list_forums():
 def create_forum():
     user = g.user
     policy.require(user, "forum.create")
-    spec = {
-        "title": F("str", limits.TITLE), "scheduled_at": F("datetime"), "location": F("str", limits.TITLE),
-        "speakers": text_f(), "notes": text_f(),
-    }
-    values = validate(json_body(), spec, required=("title", "scheduled_at"))
+    values = body(shapes.ForumCreate)
     forum = catalog.create_forum(user, **values)
     return done(serialize.encode(read.forum_record(user, forum)), 201)
 
@@ -59,8 +55,7 @@ def list_referrals():
 def create_referral():
     user = g.user
     policy.require(user, "referral.create")
-    spec = {"participant_id": F("int"), "service_id": F("int"), "note": text_f()}
-    values = validate(json_body(), spec, required=("participant_id", "service_id"))
+    values = body(shapes.ReferralCreate)
     participant = db.session.scalar(
         policy.scope(user, sa.select(Participant).where(Participant.id == values["participant_id"]))
     )
@@ -80,10 +75,7 @@ def create_referral():
 def referral_status(referral_id: int):
     user = g.user
     referral = policy.get_referral(user, referral_id)
-    data = json_body()
-    values = validate(
-        data, {"status": F("enum", enum=ReferralStatus), "reason": text_f()}, required=("status",)
-    )
+    values = body(shapes.ReferralStatusChange)
     if values["status"] == ReferralStatus.SENT:
         raise ValidationFailed("A referral cannot be sent again.", {"status": "Choose the status it moves to."})
     referral_service.set_status(user, referral, values["status"], values.get("reason"))
@@ -97,11 +89,7 @@ def referral_status(referral_id: int):
 def create_user():
     user = g.user
     policy.require(user, "user.create")
-    spec = {
-        "email": F("email", limits.EMAIL), "name": name_f(), "role": F("enum", enum=Role),
-        "organization_id": F("int"), "password": F("str", limits.PASSWORD_MAX),
-    }
-    values = validate(json_body(), spec, required=("email", "name", "role", "password"))
+    values = body(shapes.UserCreate)
     created = accounts.create_user(user, **values)
     return done(serialize.user(created), 201)
 
@@ -116,33 +104,25 @@ def list_organizations():
 def create_organization():
     user = g.user
     policy.require(user, "organization.create")
-    spec = {
-        "name": name_f(), "kind": F("enum", enum=OrgKind), "description": text_f(),
-        "email": F("email", limits.EMAIL), "phone": F("str", limits.PHONE), "url": F("str", limits.URL),
-    }
-    values = validate(json_body(), spec, required=("name", "kind"))
+    values = body(shapes.OrganizationCreate)
     return done(serialize.organization(catalog.create_organization(user, values)), 201)
 
 
 @bp.get("/services")
 def list_services():
     policy.require(g.user, "service.list")
-    category = query_arg("category", F("enum", enum=ServiceCategory))
-    query = sa.select(Service).order_by(Service.name, Service.id)
+    category = query(shapes.ServiceQuery)["category"]
+    services = sa.select(Service).order_by(Service.name, Service.id)
     if category:
-        query = query.where(Service.category == category)
-    return done(page_of(query, serialize.service))
+        services = services.where(Service.category == category)
+    return done(page_of(services, serialize.service))
 
 
 @bp.post("/services")
 def create_service():
     user = g.user
     policy.require(user, "service.create")
-    spec = {
-        "organization_id": F("int"), "name": name_f(), "category": F("enum", enum=ServiceCategory),
-        "description": text_f(), "eligibility": text_f(), "capacity": F("int"), "active": F("bool", nullable=False),
-    }
-    values = validate(json_body(), spec, required=("organization_id", "name", "category"))
+    values = body(shapes.ServiceCreate)
     return done(serialize.service(catalog.create_service(user, values)), 201)
 
 
@@ -157,6 +137,5 @@ def list_groups():
 def create_group():
     user = g.user
     policy.require(user, "group.create")
-    spec = {"name": name_f(), "aliases": F("str", limits.ALIASES), "area": F("str", limits.TITLE)}
-    values = validate(json_body(), spec, required=("name",))
+    values = body(shapes.GroupCreate)
     return done(serialize.group(user, catalog.create_group(user, values)), 201)
