@@ -267,3 +267,29 @@ def test_sessions_live_in_redis_when_it_is_set(app, users, make_app):
         if keys:
             redis.delete(*keys)
         redis.close()
+
+
+def _expired_row(name: str) -> None:
+    past = base.utcnow() - timedelta(minutes=1)
+    db.session.add(StoredSession(session_id=f"session:{name}", data=b"\x80", expiry=past))
+    db.session.commit()
+
+
+def test_what_ran_out_is_cleared_at_the_next_sign_in(app, users, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(base, "utcnow", clock)
+    user = users["caseworker"]
+    forgotten = app.test_client()  # a browser left open, never used again
+    login_with_csrf(forgotten, user)
+    clock.now += timedelta(hours=13)
+    _expired_row("long-gone")
+    login_with_csrf(app.test_client(), user)
+    assert [r.session_id for r in _rows(StoredSession) if r.session_id == "session:long-gone"] == []
+    assert len(_rows(UserSession, user_id=user.id)) == 1
+
+
+def test_flask_session_cleanup_deletes_expired_stored_sessions(app, runner):
+    _expired_row("long-gone")
+    result = runner.invoke(args=["session_cleanup"])
+    assert result.exit_code == 0, result.output
+    assert _rows(StoredSession) == []

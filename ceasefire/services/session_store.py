@@ -34,6 +34,9 @@ class KeyedStore:
     def forget(self, keys: Iterable[str]) -> None:
         raise NotImplementedError
 
+    def sweep(self) -> None:
+        """Delete what has expired, where the store does not do it itself."""
+
 
 class DatabaseStore(KeyedStore, ServerSideSessionInterface):
     """Flask-Session's SqlAlchemySessionInterface, on a table the migrations own. Flask-Session 0.8's own class
@@ -41,7 +44,7 @@ class DatabaseStore(KeyedStore, ServerSideSessionInterface):
     pallets-eco/flask-session#245), creates the table itself outside the migrations, and stores naive times."""
 
     session_class = ServerSideSession
-    ttl = False  # expired rows stay until `flask session_cleanup` (Flask-Session's command) deletes them
+    ttl = False  # expired rows go at each sign-in (sweep) or with Flask-Session's `flask session_cleanup`
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         row = db.session.execute(
@@ -74,6 +77,11 @@ class DatabaseStore(KeyedStore, ServerSideSessionInterface):
         store_ids = [self.key_prefix + key for key in keys]
         if store_ids:
             db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.session_id.in_(store_ids)))
+
+
+    def sweep(self) -> None:
+        """In the caller's transaction."""
+        db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.expiry <= base.utcnow()))
 
 
 class RedisStore(KeyedStore, RedisSessionInterface):

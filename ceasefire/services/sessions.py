@@ -38,8 +38,11 @@ def _limits() -> tuple[timedelta, timedelta]:
 
 
 def start(user: User, sid: str, ip: str | None, user_agent: str | None) -> UserSession:
-    """A session signed in; the sign-in is audited. The user's sessions that ran out meanwhile are cleared away."""
+    """A session signed in; the sign-in is audited. What ran out meanwhile, the user's sessions and in the database's
+    store anyone's, is cleared away."""
     now = base.utcnow()
+    if (store := _store()) is not None:
+        store.sweep()
     idle, longest = _limits()
     _end(list(db.session.scalars(
         sa.select(UserSession).where(
@@ -76,14 +79,17 @@ def touch(record: UserSession) -> bool:
     return True
 
 
+def _store() -> KeyedStore | None:
+    store = current_app.session_interface
+    return store if isinstance(store, KeyedStore) else None
+
+
 def _end(records: list[UserSession]) -> int:
     keys = [r.key for r in records]
     for record in records:
         db.session.delete(record)
-    if keys:
-        store = current_app.session_interface
-        if isinstance(store, KeyedStore):
-            store.forget(keys)
+    if keys and (store := _store()) is not None:
+        store.forget(keys)
     return len(keys)
 
 
