@@ -293,3 +293,20 @@ def test_flask_session_cleanup_deletes_expired_stored_sessions(app, runner):
     result = runner.invoke(args=["session_cleanup"])
     assert result.exit_code == 0, result.output
     assert _rows(StoredSession) == []
+
+
+@pytest.mark.parametrize("path", ["/static/style.css", "/api/v1/organizations"])
+def test_static_files_and_the_api_do_not_look_the_session_up(app, users, path):
+    client = app.test_client()
+    login_with_csrf(client, users["caseworker"])
+    statements = []
+
+    @sa.event.listens_for(db.engine, "before_cursor_execute")
+    def _note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    try:
+        client.get(path).close()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", _note)
+    assert not [s for s in statements if "sessions" in s]

@@ -31,6 +31,12 @@ class KeyedStore:
     def _get_store_id(self, sid: str) -> str:
         return self.key_prefix + key_of(sid)
 
+    def open_session(self, app: Flask, request) -> ServerSideSession:
+        """Static files and the API (bearer tokens, no cookies) use no session: no lookup in the store for them."""
+        if request.path.startswith((f"{app.static_url_path}/", "/api/")):
+            return self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
+        return super().open_session(app, request)
+
     def forget(self, keys: Iterable[str]) -> None:
         raise NotImplementedError
 
