@@ -51,6 +51,11 @@ def from_environment(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        # Sessions live on the server (Flask-Session): in the database, or in Redis when this is set. The cookie holds
+        # a random id alone and lasts as long as the browser; nothing is written for a request that changes nothing.
+        "SESSION_REDIS_URL": os.environ.get("SESSION_REDIS_URL", os.environ.get("REDIS_URL")),
+        "SESSION_KEY_PREFIX": os.environ.get("SESSION_KEY_PREFIX", "session:"),
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "MFA_REQUIRED_ROLES": _roles(os.environ.get("MFA_REQUIRED_ROLES", "police,supervisor,admin")),
         "MFA_ISSUER": os.environ.get("MFA_ISSUER", "ceasefire"),
         # The largest request body (413 beyond it); a single form field may be as large.

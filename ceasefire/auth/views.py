@@ -21,7 +21,7 @@ from ceasefire.errors import NotFound, ServiceError
 from ceasefire.extensions import db, limiter
 from ceasefire.models import ApiToken, User, base
 from ceasefire.models.enums import Role
-from ceasefire.services import accounts, audit, security
+from ceasefire.services import accounts, audit, security, sessions
 from ceasefire.web import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -45,31 +45,36 @@ def _now() -> float:
 
 
 def _start_session(user: User) -> None:
+    # A new id at sign-in, so an id planted in the browser beforehand opens nothing.
+    current_app.session_interface.regenerate(session)
     session.clear()
     login_user(user)
-    session.permanent = True
-    session["epoch"] = user.session_epoch
-    session["auth_at"] = session["seen_at"] = _now()
-    audit.record(user, "sign_in", "user", user.id)
+    sessions.start(user, session.sid, request.remote_addr, request.user_agent.string)
+
+
+def _leave_session(message: str) -> None:
+    """Signed out here; what the browser keeps afterwards is a new, empty session with the message."""
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    current_app.session_interface.regenerate(session)
 
 
 @bp.before_app_request
 def check_session():
-    """End a session that was idle too long, is too old, or was signed in before a password or role change."""
+    """End a session that was ended on the server (signed out, a password or role change, a deactivation), was idle
+    too long or is too old."""
     if not current_user.is_authenticated or request.endpoint == "static" or request.blueprint == "api":
         return None
-    cfg, now = current_app.config, _now()
-    ended = (
-        session.get("epoch") != current_user.session_epoch
-        or now - session.get("seen_at", 0) > cfg["SESSION_IDLE_MINUTES"] * 60
-        or now - session.get("auth_at", 0) > cfg["SESSION_MAX_HOURS"] * 3600
-    )
-    if ended:
-        logout_user()
-        session.clear()
-        flash("Your session has ended. Please sign in again.", "info")
+    record = sessions.find(session.sid)
+    if record is None or record.user_id != current_user.id or sessions.has_expired(record):
+        if record is not None:
+            sessions.end(record)
+        db.session.commit()
+        _leave_session("Your session has ended. Please sign in again.")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    session["seen_at"] = now
+    if sessions.touch(record):
+        db.session.commit()
     if (
         security.mfa_required(current_user)
         and not current_user.has_second_factor
@@ -139,23 +144,37 @@ def verify():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        audit.record(current_user, "sign_out", "user", current_user.id)
+        sessions.sign_out(current_user, session.sid)
         db.session.commit()
-        logout_user()
-        session.clear()
-        flash("You are signed out.", "info")
+        _leave_session("You are signed out.")
     return redirect(url_for("auth.login"))
+
+
+def _profile_page(token_form: TokenForm, new_token: str | None = None):
+    tokens = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    )
+    return render_template(
+        "auth/profile.html", tokens=list(tokens), token_form=token_form, button=EmptyForm(), new_token=new_token,
+        open_sessions=sessions.open_sessions(current_user, session.sid),
+    )
 
 
 @bp.get("/profile")
 @login_required
 def profile():
-    tokens = db.session.scalars(
-        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
-    )
-    return render_template(
-        "auth/profile.html", tokens=list(tokens), token_form=TokenForm(), button=EmptyForm(), new_token=None
-    )
+    return _profile_page(TokenForm())
+
+
+@bp.post("/profile/sessions/end-others")
+@login_required
+def end_other_sessions():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        ended = sessions.end_others(current_user, session.sid)
+        db.session.commit()
+        flash(f"Signed out everywhere else ({ended} session{'s' if ended != 1 else ''}).", "info")
+    return redirect(url_for("auth.profile"))
 
 
 @bp.post("/profile/tokens")
@@ -169,13 +188,7 @@ def create_token():
     if form.expires_in_days.data:
         token.expires_at = base.utcnow() + timedelta(days=form.expires_in_days.data)
     db.session.commit()
-    tokens = db.session.scalars(
-        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
-    )
-    return render_template(
-        "auth/profile.html", tokens=list(tokens), token_form=TokenForm(formdata=None), button=EmptyForm(),
-        new_token=plain,
-    )
+    return _profile_page(TokenForm(formdata=None), new_token=plain)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
@@ -198,7 +211,9 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
-            security.change_password(current_user, form.current_password.data, form.new_password.data)
+            security.change_password(
+                current_user, form.current_password.data, form.new_password.data, keep_sid=session.sid
+            )
         except ServiceError as exc:
             db.session.rollback()
             for name, message in exc.fields.items():
@@ -206,8 +221,7 @@ def password():
                 if field in form:
                     form[field].errors = [*form[field].errors, message]
             return render_template("auth/password.html", form=form), exc.status
-        session["epoch"] = current_user.session_epoch  # this session goes on; every other one ends
-        db.session.commit()
+        db.session.commit()  # this session goes on; every other one has ended
         flash("Your password is changed. You were signed out everywhere else.", "info")
         return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)

@@ -5,6 +5,7 @@ from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
+from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
@@ -22,5 +23,7 @@ __all__ = [
     "ReferralEvent",
     "Service",
     "StatusChange",
+    "StoredSession",
     "User",
+    "UserSession",
 ]

@@ -45,7 +45,7 @@ class User(UserMixin, db.Model):
     # Sign-in protection (CJIS 5.5.3): failures since the last success, and the end of a lockout.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped by a password or role change or a deactivation: every session signed in before it ends.
+    # No longer read: sessions are ended on the server (services/sessions.py); kept until a revision drops it.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int | None]

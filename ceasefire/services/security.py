@@ -1,5 +1,5 @@
 """Sign-in protection: lockout, the second factor (TOTP and recovery codes), password and role changes that end
-other sessions. The numbers come from the settings (CJIS Security Policy 5.5.3 and 5.6.2)."""
+the user's sessions. The numbers come from the settings (CJIS Security Policy 5.5.3 and 5.6.2)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import RecoveryCode, User, base
 from ceasefire.models.enums import Role
-from ceasefire.services import accounts, audit
+from ceasefire.services import accounts, audit, sessions
 
 RECOVERY_CODES = 10
 
@@ -143,19 +143,16 @@ def verify_second_factor(user: User, code: str) -> bool:
     return False
 
 
-# Changes that end the user's other sessions
+# Changes that end the user's sessions, on the server and at once
 
 
-def end_other_sessions(user: User) -> None:
-    user.session_epoch += 1
-
-
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_sid: str | None = None) -> None:
+    """Every session of the user ends but `keep_sid`, the one the change was made in."""
     if not accounts.verify_password(user, current):
         raise ValidationFailed("Your current password is not right.", {"current_password": "Not right."})
     accounts.check_password_rules(new, user.email)
     user.password_hash = accounts.hash_password(new)
-    end_other_sessions(user)
+    sessions.end_all(user, keep_sid=keep_sid)
     audit.record(user, "password_change", "user", user.id)
 
 
@@ -164,7 +161,7 @@ def change_role(actor: User, user: User, role: Role) -> None:
         return
     before = user.role
     user.role = role
-    end_other_sessions(user)
+    sessions.end_all(user)
     audit.record(actor, "role_change", "user", user.id, f"{before}->{role}")
 
 
@@ -172,5 +169,5 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
-    end_other_sessions(user)
+    sessions.end_all(user)
     audit.record(actor, "update", "user", user.id, "activated" if active else "deactivated")
