@@ -1,7 +1,7 @@
 """sessions kept on the server: Flask-Session's store, and the signed-in sessions of each user
 
 Revision ID: e799ed44ffbe
-Revises: 3de030b9eaea
+Revises: 8c1d0e5a7f42
 Create Date: 2026-11-29 21:08:57.034848
 
 Signed cookies from before this revision open nothing afterwards: everyone signs in once more.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e799ed44ffbe'
-down_revision = '3de030b9eaea'
+down_revision = '8c1d0e5a7f42'
 branch_labels = None
 depends_on = None
 
