@@ -47,6 +47,13 @@ SUMMARIES = {
     ("POST", "/groups"): "Add a street group (police, supervisor)",
     ("GET", "/openapi.json"): "This document (no token needed)",
     ("GET", "/audit"): "The audit trail, newest first (supervisors)",
+    ("GET", "/participants/{participant_id}/outcomes"): "A participant's outcomes, newest first",
+    ("POST", "/participants/{participant_id}/outcomes"): "Record an outcome (arrest, employment, ...)",
+    ("PATCH", "/forums/{forum_id}"): "Change a forum, or mark it held or cancelled",
+    ("GET", "/reports/pipeline"): "The pipeline: counts, funnel, conversion, median days (format=csv|xlsx)",
+    ("GET", "/reports/cohorts"): "One row per forum's cohort, with 6- and 12-month outcomes (format=csv|xlsx)",
+    ("GET", "/reports/referrals"): "Referral outcomes per service (format=csv|xlsx)",
+    ("GET", "/reports/identification"): "Who is identified: by age, supervision, agency (format=csv|xlsx)",
 }
 
 

@@ -11,7 +11,7 @@ from ceasefire.api.schema import F, json_body, name_f, query_arg, text_f, valida
 from ceasefire.errors import NotFound, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Referral, Service
-from ceasefire.models.enums import OrgKind, ReferralStatus, Role, ServiceCategory
+from ceasefire.models.enums import ForumStatus, OrgKind, ReferralStatus, Role, ServiceCategory
 from ceasefire.services import accounts, catalog
 from ceasefire.services import referrals as referral_service
 
@@ -45,6 +45,24 @@ def get_forum(forum_id: int):
     if forum is None:
         raise NotFound("No such forum.")
     policy.require(user, "forum.list")
+    return done(serialize.forum_with_invitations(user, forum))
+
+
+FORUM_PATCH_SPEC = {
+    "title": F("str", limits.TITLE), "scheduled_at": F("datetime"), "location": F("str", limits.TITLE),
+    "speakers": text_f(), "notes": text_f(), "status": F("enum", enum=ForumStatus),
+}
+
+
+@bp.patch("/forums/<int:forum_id>")
+def patch_forum(forum_id: int):
+    user = g.user
+    forum = db.session.get(Forum, forum_id)
+    if forum is None:
+        raise NotFound("No such forum.")
+    policy.require(user, "forum.update")
+    values = validate(json_body(), FORUM_PATCH_SPEC)
+    catalog.update_forum(user, forum, values)
     return done(serialize.forum_with_invitations(user, forum))
 
 

@@ -255,3 +255,15 @@ def audit_event(e) -> dict[str, Any]:
         "ip": e.ip,
         "detail": e.detail,
     }
+
+
+def outcome(o) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "participant_id": o.participant_id,
+        "type": o.type.value,
+        "occurred_on": iso(o.occurred_on),
+        "note": o.note,
+        "recorded_by": o.recorded_by_id,
+        "recorded_at": iso(o.recorded_at),
+    }

@@ -1,0 +1,82 @@
+"""/reports/*: the program's numbers as JSON, or as a CSV or XLSX file (format=csv|xlsx)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, jsonify, request
+
+from ceasefire import exports, policy
+from ceasefire.api import bp
+from ceasefire.api.schema import F, query_arg
+from ceasefire.errors import ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.services import audit
+from ceasefire.services import reports as service
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _filters(names: tuple[str, ...]) -> dict[str, Any]:
+    """The filters given, in the report's order, checked (a malformed date or id is 422)."""
+    kinds = {"from": F("date"), "to": F("date"), "group_id": F("int"), "forum_id": F("int")}
+    values = {name: query_arg(name, kinds[name]) for name in names}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _format() -> str | None:
+    value = request.args.get("format")
+    if value is None or value == "":
+        return None
+    if value not in FORMATS:
+        raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
+    return value
+
+
+def _answer(user, name: str, filters: dict[str, Any], fmt: str | None, report: dict[str, Any]):
+    if fmt is None:
+        db.session.commit()
+        return jsonify(report)
+    shown = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in filters.items()}
+    lines = exports.report_table(shown, report)
+    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
+    filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
+    detail = " ".join([f"{name}.{fmt}", *(f"{key}={value}" for key, value in shown.items())])
+    audit.record(user, "export", "report", None, detail)
+    db.session.commit()
+    return Response(body, content_type=FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _report(name: str, filter_names: tuple[str, ...]):
+    user = g.user
+    policy.require(user, f"report.{name}")
+    filters = _filters(filter_names)
+    fmt = _format()
+    window = service.Window(filters.get("from"), filters.get("to"))
+    extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
+    report = service.REPORTS[name](user, window, **extra)
+    return _answer(user, name, filters, fmt, report)
+
+
+@bp.get("/reports/pipeline")
+def report_pipeline():
+    return _report("pipeline", ("from", "to", "group_id", "forum_id"))
+
+
+@bp.get("/reports/cohorts")
+def report_cohorts():
+    return _report("cohorts", ("from", "to"))
+
+
+@bp.get("/reports/referrals")
+def report_referrals():
+    return _report("referrals", ("from", "to"))
+
+
+@bp.get("/reports/identification")
+def report_identification():
+    return _report("identification", ("from", "to"))
