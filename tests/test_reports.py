@@ -380,6 +380,18 @@ def test_a_malformed_date_or_format_is_422(users, api_as, report, query, field):
     assert_error(status, body, 422, "validation_failed", field)
 
 
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize("report", ["pipeline", "cohorts", "referrals", "identification"])
+def test_the_first_and_last_days_there_are_leave_the_window_open(users, api_as, make_app, history, zone, report):
+    """Midnight of 0001-01-01 at UTC+14, or after 9999-12-31 at UTC-11, is no time UTC can hold: an open end."""
+    headers = api_as(users["supervisor"]).headers
+    client = make_app(TIMEZONE=zone).test_client()
+    whole = client.get(f"/api/v1/reports/{report}", headers=headers)
+    edges = client.get(f"/api/v1/reports/{report}?from=0001-01-01&to=9999-12-31", headers=headers)
+    assert (whole.status_code, edges.status_code) == (200, 200)
+    assert edges.get_json() == whole.get_json()
+
+
 # Exports
 
 

@@ -17,4 +17,7 @@ def program_today() -> date:
 
 
 def local_date(moment: datetime) -> date:
-    return moment.astimezone(zone()).date()
+    try:
+        return moment.astimezone(zone()).date()
+    except OverflowError:  # a time at the very edge of year 1 or 9999
+        return moment.date()

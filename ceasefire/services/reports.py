@@ -61,13 +61,19 @@ class Window:
     def start_at(self) -> datetime | None:
         if self.start is None:
             return None
-        return datetime.combine(self.start, time.min, tzinfo=zone()).astimezone(UTC)
+        try:
+            return datetime.combine(self.start, time.min, tzinfo=zone()).astimezone(UTC)
+        except OverflowError:  # before year 1 in UTC: nothing is earlier, so the end is open
+            return None
 
     @property
     def end_at(self) -> datetime | None:
         if self.end is None or self.end == date.max:
             return None
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone()).astimezone(UTC)
+        try:
+            return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone()).astimezone(UTC)
+        except OverflowError:  # after year 9999 in UTC: nothing is later
+            return None
 
     def moments(self, column) -> list:
         """Conditions putting a timestamp column inside the window."""
