@@ -242,6 +242,14 @@ def test_pipeline_for_community_users_suppresses_small_counts(users, api_as, his
     assert [s["reached"] for s in body["funnel"]] == [5, "<5", "<5", "<5", "<5"]
 
 
+def test_community_users_may_not_filter_by_group(users, api_as, history):
+    """They do not see groups (DESIGN.md §4), as the participant list's filter refuses them too."""
+    status, body = api_as(users["community"]).get(f"/reports/pipeline?group_id={history.group.id}")
+    assert_error(status, body, 403, "forbidden", "group_id")
+    status, body = api_as(users["community"]).get(f"/reports/pipeline?forum_id={history.forums['F2'].id}")
+    assert status == 200
+
+
 # Cohorts
 
 ZERO = {t.value: 0 for t in OutcomeType}

@@ -6,18 +6,12 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 
-from ceasefire import exports, policy
+from ceasefire import policy
 from ceasefire.api import bp
 from ceasefire.api.schema import F, query_arg
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.services import audit
 from ceasefire.services import reports as service
-
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _filters(names: tuple[str, ...]) -> dict[str, Any]:
@@ -31,7 +25,7 @@ def _format() -> str | None:
     value = request.args.get("format")
     if value is None or value == "":
         return None
-    if value not in FORMATS:
+    if value not in service.FORMATS:
         raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
     return value
 
@@ -40,15 +34,10 @@ def _answer(user, name: str, filters: dict[str, Any], fmt: str | None, report: d
     if fmt is None:
         db.session.commit()
         return jsonify(report)
-    shown = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in filters.items()}
-    lines = exports.report_table(shown, report)
-    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
-    filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
-    detail = " ".join([f"{name}.{fmt}", *(f"{key}={value}" for key, value in shown.items())])
-    audit.record(user, "export", "report", None, detail)
+    file = service.export_file(user, name, filters, fmt, report)
     db.session.commit()
-    return Response(body, content_type=FORMATS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(file.body, content_type=file.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
 
 
 def _report(name: str, filter_names: tuple[str, ...]):

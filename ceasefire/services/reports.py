@@ -17,7 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ceasefire import policy
+from ceasefire import exports, policy
+from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
     EnforcementAction,
@@ -34,6 +35,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
+from ceasefire.services import audit
 from ceasefire.services.clock import local_date, zone
 
 SUPPRESSED = "<5"
@@ -135,6 +137,8 @@ def _distinct(column, condition=None):
 
 def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: int | None = None) -> dict[str, Any]:
     policy.require(user, "report.pipeline")
+    if group_id is not None and not policy.sees(user.role, "group_id"):
+        raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
     people = []
     if group_id is not None:
         people.append(Participant.group_id == group_id)
@@ -454,3 +458,26 @@ def identification(user: User, window: Window) -> dict[str, Any]:
 
 
 REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    body: str | bytes
+    filename: str
+    content_type: str
+
+
+def export_file(user: User, name: str, filters: dict[str, Any], fmt: str, report: dict[str, Any]) -> ExportFile:
+    """A report as a CSV or XLSX file (API.md "Exports"), noted in the audit trail as an export."""
+    if fmt not in FORMATS:
+        raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
+    shown = {key: value.isoformat() if isinstance(value, date) else value for key, value in filters.items()}
+    lines = exports.report_table(shown, report)
+    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
+    filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
+    audit.record(user, "export", "report", None, " ".join([f"{name}.{fmt}", *(f"{k}={v}" for k, v in shown.items())]))
+    return ExportFile(body, filename, FORMATS[fmt])
