@@ -99,12 +99,14 @@ def _register_blueprints(app: Flask) -> None:
     from ceasefire.forums.views import bp as forums_bp
     from ceasefire.participants.views import bp as participants_bp
     from ceasefire.referrals.views import bp as referrals_bp
+    from ceasefire.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(forums_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

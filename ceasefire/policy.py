@@ -19,7 +19,7 @@ from ceasefire.errors import Forbidden, NotFound
 from ceasefire.extensions import db
 from ceasefire.models import Consent, Participant, Referral, Service, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, Role
+from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, OutcomeType, Role
 
 CW, POLICE, PROVIDER, COMMUNITY, SUP, ADMIN = (
     Role.CASEWORKER, Role.POLICE, Role.PROVIDER, Role.COMMUNITY, Role.SUPERVISOR, Role.ADMIN,
@@ -84,7 +84,30 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "service.create": frozenset({ADMIN}),
     "user.create": frozenset({ADMIN}),
     "audit.view": frozenset({SUP}),
+    "forum.update": frozenset({CW, SUP}),
+    # Outcomes (§4 row "outcomes"): which types each role sees and records is OUTCOME_TYPES below.
+    "outcome.view": frozenset({CW, POLICE, SUP}),
+    "outcome.create": frozenset({CW, POLICE, SUP}),
+    # Reports (§4 row "reports"): aggregates only; community users' small cells are suppressed
+    # (REPORT_SUPPRESSED), a provider's referral statistics are its own organization's alone.
+    "report.pipeline": frozenset({CW, POLICE, COMMUNITY, SUP}),
+    "report.cohorts": frozenset({CW, POLICE, COMMUNITY, SUP}),
+    "report.identification": frozenset({CW, POLICE, COMMUNITY, SUP}),
+    "report.referrals": frozenset({CW, PROVIDER, SUP}),
 }
+
+# Outcome types each role sees and records; a role absent here sees no outcome at all.
+_POLICE_OUTCOMES = frozenset({
+    OutcomeType.ARRESTED, OutcomeType.ARRESTED_VIOLENT, OutcomeType.INCARCERATED, OutcomeType.SHOT, OutcomeType.KILLED,
+})
+OUTCOME_TYPES: dict[Role, frozenset[OutcomeType]] = {
+    CW: frozenset(OutcomeType), POLICE: _POLICE_OUTCOMES, SUP: frozenset(OutcomeType),
+}
+
+# Roles whose reports replace every count from 1 to 4 with "<5" (§4: "cells under 5 suppressed").
+REPORT_SUPPRESSED: frozenset[Role] = frozenset({COMMUNITY})
+# Roles that see only their own organization's rows in the referral report.
+REPORT_OWN_ORGANIZATION: frozenset[Role] = frozenset({PROVIDER})
 
 # Kinds of record a role never sees, whatever the id: such a role gets 403 before any lookup, so its answers do
 # not tell which ids exist (require_kind). Everything under /participants/{id}/ is of the kind "participant".
@@ -92,6 +115,7 @@ NEVER_SEES: dict[str, frozenset[Role]] = {
     "participant": frozenset(role for role, rule in SCOPES.items() if rule is None),
     "referral": EVERYONE - ACTIONS["referral.list"],
     "forum": EVERYONE - ACTIONS["forum.list"],
+    "outcome": EVERYONE - ACTIONS["outcome.view"],
 }
 
 # Fields of a group record each role sees (GET /groups).
@@ -109,6 +133,17 @@ def can(user: User, action: str) -> bool:
 def require(user: User, action: str) -> None:
     if not can(user, action):
         raise Forbidden("Your role may not do this.")
+
+
+def outcome_types(user: User) -> frozenset[OutcomeType]:
+    return OUTCOME_TYPES.get(user.role, frozenset())
+
+
+def require_outcome_type(user: User, outcome_type: OutcomeType) -> None:
+    if outcome_type not in outcome_types(user):
+        raise Forbidden(
+            "Your role may not record this type of outcome.", {"type": "Your role may not record this type."}
+        )
 
 
 def visible_fields(role: Role) -> frozenset[str]:

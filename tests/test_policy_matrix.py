@@ -310,9 +310,20 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         _fixed("/groups"), _by_action("group.create"),
         lambda w, p, r, role: {"name": "Young Money Gang", "area": "Englewood"}, 201,
     ),
-    # Described in API.md, with no entry in policy.ACTIONS yet: API.md's words are the table here.
-    ("GET", "/reports/pipeline"): Recipe(
-        _fixed("/reports/pipeline"), lambda role: role not in (Role.ADMIN, Role.PROVIDER)
+    ("GET", "/participants/<int:participant_id>/outcomes"): Recipe(_p("/outcomes"), _by_action("outcome.view")),
+    ("POST", "/participants/<int:participant_id>/outcomes"): Recipe(
+        _p("/outcomes"), _by_action("outcome.create"),
+        lambda w, p, r, role: {"type": "arrested", "occurred_on": today().isoformat()}, 201,
+    ),
+    ("PATCH", "/forums/<int:forum_id>"): Recipe(
+        lambda w, p, r: f"/forums/{w.program.forum().id}", _by_action("forum.update"),
+        lambda w, p, r, role: {"location": "Union Hall"},
+    ),
+    ("GET", "/reports/pipeline"): Recipe(_fixed("/reports/pipeline"), _by_action("report.pipeline")),
+    ("GET", "/reports/cohorts"): Recipe(_fixed("/reports/cohorts"), _by_action("report.cohorts")),
+    ("GET", "/reports/referrals"): Recipe(_fixed("/reports/referrals"), _by_action("report.referrals")),
+    ("GET", "/reports/identification"): Recipe(
+        _fixed("/reports/identification"), _by_action("report.identification")
     ),
     ("GET", "/audit"): Recipe(_fixed("/audit"), _by_action("audit.view")),
 }
@@ -347,6 +358,17 @@ def test_route_status_by_role(world, api_as, method, rule, role):
         assert answer["error"]["code"] == "forbidden"
 
 
+# API.md: a role that may never see a kind of record gets 403 whatever the id (outcomes: providers, community
+# users and admins), so the answer does not tell which ids exist.
+FORBIDDEN_WHATEVER_THE_ID = {
+    "/participants/<int:participant_id>/outcomes": {Role.PROVIDER, Role.COMMUNITY, Role.ADMIN},
+}
+
+
+def _forbidden_whatever_the_id(rule: str, role: Role) -> bool:
+    return role in FORBIDDEN_WHATEVER_THE_ID.get(rule, set())
+
+
 SCOPED_ROUTES = [route for route in ROUTES if "<int:participant_id>" in route[1] or "<int:referral_id>" in route[1]]
 ID_ROUTES = [route for route in ROUTES if "<int:" in route[1]]
 
@@ -365,7 +387,9 @@ def test_route_out_of_scope(world, api_as, method, rule, role):
     hidden = (
         "<int:participant_id>" in rule and policy.SCOPES[role] not in ("all", None)
     ) or ("<int:referral_id>" in rule and role == Role.PROVIDER)
-    if hidden:
+    if _forbidden_whatever_the_id(rule, role):
+        assert (status, answer["error"]["code"]) == (403, "forbidden"), answer
+    elif hidden:
         assert (status, answer["error"]["code"]) == (404, "not_found"), answer
     else:
         # The outsider is identified (not enforced): the event route's expectation follows its state.
@@ -378,7 +402,8 @@ def test_route_out_of_scope(world, api_as, method, rule, role):
     [pytest.param(m, r, role, id=f"{m} {r} as {role}") for m, r in ID_ROUTES for role in Role],
 )
 def test_route_missing_record(world, api_as, method, rule, role):
-    """No such record: 404 for everyone, admins included (404 is checked before 403)."""
+    """No such record: 404 for everyone, admins included (404 is checked before 403), but for a role that never
+    sees that kind of record (403 whatever the id)."""
     recipe = RECIPES[(method, rule)]
     path = rule.split("<", 1)[0] + "999999" + rule.split(">", 1)[1]
     body = {"event": "close", "version": 1, "reason": "moved"} if rule.endswith("/events") else (
@@ -386,6 +411,9 @@ def test_route_missing_record(world, api_as, method, rule, role):
     )
     assert recipe is not None
     status, answer = _call(api_as(world.users[role]), method, path, body)
+    if _forbidden_whatever_the_id(rule, role):
+        assert (status, answer["error"]["code"]) == (403, "forbidden"), answer
+        return
     assert (status, answer["error"]["code"]) == (404, "not_found"), answer
 
 

@@ -105,4 +105,5 @@ def done(body: Any, status: int = 200):
     return jsonify(body), status
 
 
-from ceasefire.api import audit, openapi, participants, resources  # noqa: E402, F401 - routes register on import
+# Routes register on import.
+from ceasefire.api import audit, openapi, outcomes, participants, reports, resources  # noqa: E402, F401

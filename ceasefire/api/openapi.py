@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from ceasefire.api import bp, shapes
+from ceasefire.api import report_shapes as more
 
 REF = "#/components/schemas/{model}"
 
@@ -61,6 +62,22 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Add a street group (police, supervisor)", shapes.GroupRecord, shapes.GroupCreate, status=201),
     ("GET", "api.list_audit"): Op("The audit trail, newest first (supervisors)", shapes.AuditPage,
                                   query=shapes.AuditQuery),
+    ("GET", "api.list_outcomes"): Op("A participant's outcomes, newest first", more.OutcomeList),
+    ("POST", "api.create_outcome"): Op(
+        "Record an outcome (arrested, shot, employed, ...)", more.OutcomeRecord, more.OutcomeCreate, status=201),
+    ("PATCH", "api.patch_forum"): Op(
+        "Change a forum, or mark it held or cancelled", shapes.ForumWithInvitations, more.ForumPatch, errors=(409,)),
+    ("GET", "api.report_pipeline"): Op(
+        "The pipeline: counts, funnel, conversion, median days (format=csv|xlsx for a file)", more.PipelineReport,
+        query=more.PipelineQuery),
+    ("GET", "api.report_cohorts"): Op(
+        "Forum cohorts at 6 and 12 months (format=csv|xlsx for a file)", more.CohortReport, query=more.ReportQuery),
+    ("GET", "api.report_referrals"): Op(
+        "Referral outcomes by provider and service (format=csv|xlsx for a file)", more.ReferralReport,
+        query=more.ReportQuery),
+    ("GET", "api.report_identification"): Op(
+        "Who is identified: by age, supervision and agency (format=csv|xlsx for a file)", more.IdentificationReport,
+        query=more.ReportQuery),
 }
 
 ERRORS = {

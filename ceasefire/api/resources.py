@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import g
 
 from ceasefire import policy
-from ceasefire.api import bp, done, page_of, paging, serialize, shapes
+from ceasefire.api import bp, done, page_of, paging, report_shapes, serialize, shapes
 from ceasefire.api.schema import body, query
 from ceasefire.errors import NotFound, ValidationFailed
 from ceasefire.extensions import db
@@ -40,6 +40,19 @@ def get_forum(forum_id: int):
     if forum is None:
         raise NotFound("No such forum.")
     policy.require(user, "forum.list")
+    return done(serialize.encode(read.forum_record(user, forum)))
+
+
+@bp.patch("/forums/<int:forum_id>")
+def patch_forum(forum_id: int):
+    user = g.user
+    policy.require_kind(user, "forum")
+    forum = db.session.get(Forum, forum_id)
+    if forum is None:
+        raise NotFound("No such forum.")
+    policy.require(user, "forum.update")
+    values = body(report_shapes.ForumPatch)
+    catalog.update_forum(user, forum, values)
     return done(serialize.encode(read.forum_record(user, forum)))
 
 

@@ -71,3 +71,15 @@ def service(s: Service) -> dict[str, Any]:
 def group(viewer: User, g: Group) -> dict[str, Any]:
     full = {"id": g.id, "name": g.name, "aliases": g.aliases, "area": g.area}
     return {k: v for k, v in full.items() if k in policy.GROUP_FIELDS[viewer.role]}
+
+
+def outcome(o) -> dict[str, Any]:
+    return {
+        "id": o.id,
+        "participant_id": o.participant_id,
+        "type": o.type.value,
+        "occurred_on": iso(o.occurred_on),
+        "note": o.note,
+        "recorded_by": o.recorded_by_id,
+        "recorded_at": iso(o.recorded_at),
+    }

@@ -3,6 +3,7 @@
 from ceasefire.models.audit import AuditEvent
 from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.forums import Forum, Invitation
+from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
 from ceasefire.models.sessions import StoredSession, UserSession
@@ -17,6 +18,7 @@ __all__ = [
     "Group",
     "Invitation",
     "Organization",
+    "Outcome",
     "Participant",
     "RecoveryCode",
     "Referral",

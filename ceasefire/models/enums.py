@@ -98,3 +98,13 @@ class ActionType(StrEnum):
     WARRANT = "warrant"
     FEDERAL_REFERRAL = "federal_referral"
     OTHER = "other"
+
+
+class OutcomeType(StrEnum):
+    ARRESTED = "arrested"
+    ARRESTED_VIOLENT = "arrested_violent"
+    SHOT = "shot"
+    KILLED = "killed"
+    INCARCERATED = "incarcerated"
+    EMPLOYED = "employed"
+    ENROLLED_EDUCATION = "enrolled_education"

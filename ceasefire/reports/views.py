@@ -1,0 +1,87 @@
+"""Report pages: the pipeline and the forum cohorts as tables, with filters and CSV / XLSX downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectChoice, SelectField
+from wtforms.validators import Optional
+
+from ceasefire import policy
+from ceasefire.errors import ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.models import Forum, Group
+from ceasefire.services import reports as service
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+class WindowForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter form changes nothing
+
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+
+class PipelineForm(WindowForm):
+    group_id = SelectField("Group", coerce=str, validators=[Optional()])
+    forum_id = SelectField("Forum", coerce=str, validators=[Optional()])
+
+
+def _choices(rows, label) -> list[SelectChoice]:
+    return [SelectChoice("", "All"), *(SelectChoice(str(r.id), label(r)) for r in rows)]
+
+
+def _filters(form: WindowForm) -> dict[str, Any]:
+    """The filters given, named as in the API (and so in the file's name and first line)."""
+    filters = {"from": form.date_from.data, "to": form.date_to.data}
+    for name in ("group_id", "forum_id"):
+        if name in form and form[name].data:
+            filters[name] = int(form[name].data)
+    return {k: v for k, v in filters.items() if v is not None}
+
+
+def _render(name: str, form: WindowForm, template: str, **context):
+    fmt = request.args.get("format") or None
+    report = None
+    if form.validate():
+        filters = _filters(form)
+        window = service.Window(filters.get("from"), filters.get("to"))
+        extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
+        report = service.REPORTS[name](current_user, window, **extra)
+        if fmt is not None:
+            if fmt not in service.FORMATS:
+                raise ValidationFailed("Unknown format: choose csv or xlsx.")
+            file = service.export_file(current_user, name, filters, fmt, report)
+            db.session.commit()
+            return Response(file.body, content_type=file.content_type,
+                            headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+    args = {k: v for k, v in request.args.items() if k != "format" and v}
+    db.session.commit()
+    return render_template(template, form=form, report=report, args=args, **context)
+
+
+@bp.get("/")
+@login_required
+def pipeline():
+    policy.require(current_user, "report.pipeline")
+    form = PipelineForm(request.args)
+    forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()))
+    form.forum_id.choices = _choices(forums, lambda f: f"{f.title} ({f.scheduled_at:%Y-%m-%d})")
+    if policy.sees(current_user.role, "group_id"):
+        form.group_id.choices = _choices(db.session.scalars(sa.select(Group).order_by(Group.name)), lambda g: g.name)
+    else:
+        del form.group_id
+    return _render("pipeline", form, "reports/pipeline.html")
+
+
+@bp.get("/cohorts")
+@login_required
+def cohorts():
+    policy.require(current_user, "report.cohorts")
+    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html")

@@ -1,0 +1,23 @@
+"""The program's own day: API.md's "today" and a forum's date are read in the TIMEZONE setting's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TIMEZONE") or "UTC")
+
+
+def program_today() -> date:
+    return datetime.now(zone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    try:
+        return moment.astimezone(zone()).date()
+    except OverflowError:  # a time at the very edge of year 1 or 9999
+        return moment.date()

@@ -1,0 +1,483 @@
+"""The reports of API.md (pipeline, cohorts, referral outcomes, who is identified), as SQL aggregates.
+
+Every count is of distinct people (or referrals), never of summed rows. Each report runs a fixed number of
+statements, however much data there is: medians are taken in Python over one aggregate row per person (or per
+referral), fetched by one query per measure. Dates are the program's (TIMEZONE): a window's `from` and `to`
+are whole days there, both inclusive, either left open when not given.
+"""
+
+from __future__ import annotations
+
+import calendar
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire import exports, policy
+from ceasefire.errors import Forbidden, ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.models import (
+    EnforcementAction,
+    Forum,
+    Invitation,
+    Organization,
+    Outcome,
+    Participant,
+    Referral,
+    ReferralEvent,
+    Service,
+    StatusChange,
+    User,
+)
+from ceasefire.models.base import utcnow
+from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
+from ceasefire.services import audit
+from ceasefire.services.clock import local_date, zone
+
+SUPPRESSED = "<5"
+FUNNEL = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED, State.ENFORCED)
+STEPS = (
+    ("identified_to_invited", State.IDENTIFIED, State.INVITED),
+    ("invited_to_attended", State.INVITED, State.ATTENDED),
+    ("attended_to_services_offered", State.ATTENDED, State.SERVICES_OFFERED),
+)
+REFERRAL_COUNTED = (
+    ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.ENROLLED, ReferralStatus.COMPLETED,
+    ReferralStatus.DROPPED, ReferralStatus.WITHDRAWN,
+)
+AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
+
+
+@dataclass(frozen=True)
+class Window:
+    """`from` and `to` as dates (both inclusive), and as UTC instants for timestamp columns (end exclusive)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def start_at(self) -> datetime | None:
+        if self.start is None:
+            return None
+        try:
+            return datetime.combine(self.start, time.min, tzinfo=zone()).astimezone(UTC)
+        except OverflowError:  # before year 1 in UTC: nothing is earlier, so the end is open
+            return None
+
+    @property
+    def end_at(self) -> datetime | None:
+        if self.end is None or self.end == date.max:
+            return None
+        try:
+            return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone()).astimezone(UTC)
+        except OverflowError:  # after year 9999 in UTC: nothing is later
+            return None
+
+    def moments(self, column) -> list:
+        """Conditions putting a timestamp column inside the window."""
+        out = []
+        if self.start_at is not None:
+            out.append(column >= self.start_at)
+        if self.end_at is not None:
+            out.append(column < self.end_at)
+        return out
+
+    def days(self, column) -> list:
+        """Conditions putting a date column inside the window."""
+        out = []
+        if self.start is not None:
+            out.append(column >= self.start)
+        if self.end is not None:
+            out.append(column <= self.end)
+        return out
+
+    def holds(self, moment: datetime) -> bool:
+        return (self.start_at is None or moment >= self.start_at) and (self.end_at is None or moment < self.end_at)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later; the month's last day when it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    if year > date.max.year:
+        return date.max
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def median_days(spans: Iterable[timedelta]) -> float | None:
+    values = [span.total_seconds() / 86400 for span in spans]
+    return round(statistics.median(values), 1) if values else None
+
+
+def ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def suppress(value: int) -> int | str:
+    """A count a community user gets: 1 to 4 people could be named, so such a count is "<5"."""
+    return SUPPRESSED if 0 < value < 5 else value
+
+
+def _suppressed(user: User) -> bool:
+    return user.role in policy.REPORT_SUPPRESSED
+
+
+def _distinct(column, condition=None):
+    if condition is None:
+        return sa.func.count(sa.distinct(column))
+    return sa.func.count(sa.distinct(sa.case((condition, column))))
+
+
+# Pipeline
+
+
+def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: int | None = None) -> dict[str, Any]:
+    policy.require(user, "report.pipeline")
+    if group_id is not None and not policy.sees(user.role, "group_id"):
+        raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
+    people = []
+    if group_id is not None:
+        people.append(Participant.group_id == group_id)
+    if forum_id is not None:
+        people.append(
+            sa.select(Invitation.id)
+            .where(Invitation.participant_id == Participant.id, Invitation.forum_id == forum_id).exists()
+        )
+    counts = dict.fromkeys((s.value for s in State), 0)
+    for state, n in db.session.execute(
+        sa.select(Participant.state, sa.func.count(Participant.id)).where(*people).group_by(Participant.state)
+    ):
+        counts[State(state).value] = n
+    reached = dict.fromkeys((s.value for s in FUNNEL), 0)
+    for state, n in db.session.execute(
+        sa.select(StatusChange.to_state, _distinct(StatusChange.participant_id))
+        .join(Participant, Participant.id == StatusChange.participant_id)
+        .where(*people, *window.moments(StatusChange.at), StatusChange.to_state.in_([s.value for s in FUNNEL]))
+        .group_by(StatusChange.to_state)
+    ):
+        reached[State(state).value] = n
+    # The first entry of each person into each stage: one row per person, one query for every median.
+    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
+    firsts = db.session.execute(
+        sa.select(*[
+            sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages
+        ])
+        .select_from(StatusChange)
+        .join(Participant, Participant.id == StatusChange.participant_id)
+        .where(*people, StatusChange.to_state.in_([s.value for s in stages]))
+        .group_by(StatusChange.participant_id)
+    ).all()
+    medians = {}
+    for name, earlier, later in STEPS:
+        medians[name] = median_days(
+            getattr(row, later.value) - getattr(row, earlier.value)
+            for row in firsts
+            if getattr(row, later.value) is not None and getattr(row, earlier.value) is not None
+            and window.holds(getattr(row, later.value))
+        )
+    report = {
+        "counts": counts,
+        "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
+        "conversion": {
+            "invited_to_attended": ratio(reached["attended"], reached["invited"]),
+            "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
+        },
+        "median_days": medians,
+    }
+    if _suppressed(user):
+        hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
+        report["counts"] = {state: suppress(n) for state, n in counts.items()}
+        report["funnel"] = [{"stage": stage, "reached": suppress(n)} for stage, n in reached.items()]
+        for key, (top, bottom) in {
+            "invited_to_attended": ("attended", "invited"),
+            "attended_to_services_offered": ("services_offered", "attended"),
+        }.items():
+            if {top, bottom} & hidden:
+                report["conversion"][key] = None
+    return report
+
+
+# Cohorts
+
+
+def _rows(query) -> dict[int, tuple]:
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+
+
+def _per_forum(column, values: dict[int, date]):
+    return sa.case({fid: sa.literal(day, sa.Date) for fid, day in values.items()}, value=column)
+
+
+def cohorts(user: User, window: Window) -> dict[str, Any]:
+    policy.require(user, "report.cohorts")
+    checked_in = (
+        sa.select(Invitation.id).where(Invitation.forum_id == Forum.id, Invitation.attended.is_(True)).exists()
+    )
+    forums = db.session.execute(
+        sa.select(Forum.id, Forum.title, Forum.scheduled_at)
+        .where(
+            sa.or_(Forum.status == ForumStatus.HELD, sa.and_(Forum.status != ForumStatus.CANCELLED, checked_in)),
+            *window.moments(Forum.scheduled_at),
+        )
+        .order_by(Forum.scheduled_at, Forum.id)
+    ).all()
+    if not forums:
+        return {"items": []}
+    ids = [f.id for f in forums]
+    held_on = {f.id: local_date(f.scheduled_at) for f in forums}
+    end_6m = {fid: add_months(day, 6) for fid, day in held_on.items()}
+    end_12m = {fid: add_months(day, 12) for fid, day in held_on.items()}
+
+    invited = _rows(
+        sa.select(
+            Invitation.forum_id, _distinct(Invitation.participant_id),
+            _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
+        ).where(Invitation.forum_id.in_(ids)).group_by(Invitation.forum_id)
+    )
+    # Each person belongs to the cohort of the earliest-scheduled forum they were checked in at.
+    ranked = (
+        sa.select(
+            Invitation.participant_id.label("participant_id"),
+            Invitation.forum_id.label("forum_id"),
+            sa.func.row_number().over(
+                partition_by=Invitation.participant_id, order_by=(Forum.scheduled_at, Forum.id)
+            ).label("rank"),
+        )
+        .join(Forum, Forum.id == Invitation.forum_id)
+        .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED)
+        .subquery()
+    )
+    cohort = (
+        sa.select(ranked.c.participant_id, ranked.c.forum_id)
+        .where(ranked.c.rank == 1, ranked.c.forum_id.in_(ids))
+        .subquery()
+    )
+    member = cohort.c.participant_id
+    sizes = _rows(sa.select(cohort.c.forum_id, _distinct(member)).group_by(cohort.c.forum_id))
+    offered = _rows(
+        sa.select(cohort.c.forum_id, _distinct(member))
+        .join(Forum, Forum.id == cohort.c.forum_id)
+        .join(StatusChange, sa.and_(
+            StatusChange.participant_id == member,
+            StatusChange.to_state == State.SERVICES_OFFERED.value,
+            StatusChange.at >= Forum.scheduled_at,
+        ))
+        .group_by(cohort.c.forum_id)
+    )
+    referrals = _rows(
+        sa.select(
+            cohort.c.forum_id,
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
+        )
+        .join(Referral, Referral.participant_id == member)
+        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+        .group_by(cohort.c.forum_id)
+    )
+    held, six, twelve = (_per_forum(cohort.c.forum_id, d) for d in (held_on, end_6m, end_12m))
+    # An action on a whole group counts for each cohort member in that group.
+    enforced = _rows(
+        sa.select(
+            cohort.c.forum_id,
+            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= six)),
+            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= twelve)),
+        )
+        .join(Participant, Participant.id == member)
+        .join(EnforcementAction, sa.or_(
+            EnforcementAction.participant_id == member,
+            sa.and_(EnforcementAction.group_id.is_not(None), EnforcementAction.group_id == Participant.group_id),
+        ))
+        .group_by(cohort.c.forum_id)
+    )
+    outcomes: dict[int, dict[str, dict[str, int]]] = {
+        fid: {"6m": dict.fromkeys((t.value for t in OutcomeType), 0),
+              "12m": dict.fromkeys((t.value for t in OutcomeType), 0)}
+        for fid in ids
+    }
+    for fid, kind, n6, n12 in db.session.execute(
+        sa.select(
+            cohort.c.forum_id, Outcome.type,
+            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= six)),
+            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= twelve)),
+        )
+        .join(Outcome, Outcome.participant_id == member)
+        .group_by(cohort.c.forum_id, Outcome.type)
+    ):
+        outcomes[fid]["6m"][OutcomeType(kind).value] = n6
+        outcomes[fid]["12m"][OutcomeType(kind).value] = n12
+
+    hide = _suppressed(user)
+    items = []
+    for f in forums:
+        n_invited, n_attended = invited.get(f.id, (0, 0))
+        row: dict[str, Any] = {
+            "forum_id": f.id,
+            "title": f.title,
+            "held_on": held_on[f.id].isoformat(),
+            "invited": n_invited,
+            "attended": n_attended,
+            "attendance_rate": n_attended / n_invited if n_invited else None,
+            "cohort": sizes.get(f.id, (0,))[0],
+            "services_offered": offered.get(f.id, (0,))[0],
+            "referrals_accepted": referrals.get(f.id, (0, 0))[0],
+            "referrals_completed": referrals.get(f.id, (0, 0))[1],
+            "enforced_6m": enforced.get(f.id, (0, 0))[0],
+            "enforced_12m": enforced.get(f.id, (0, 0))[1],
+            "outcomes_6m": outcomes[f.id]["6m"],
+            "outcomes_12m": outcomes[f.id]["12m"],
+        }
+        if hide:
+            if suppress(n_invited) == SUPPRESSED or suppress(n_attended) == SUPPRESSED:
+                row["attendance_rate"] = None
+            for key, value in row.items():
+                if key in ("forum_id", "title", "held_on", "attendance_rate"):
+                    continue
+                row[key] = {k: suppress(v) for k, v in value.items()} if isinstance(value, dict) else suppress(value)
+        items.append(row)
+    return {"items": items}
+
+
+# Referral outcomes
+
+
+def referrals(user: User, window: Window) -> dict[str, Any]:
+    policy.require(user, "report.referrals")
+    scope = []
+    if user.role in policy.REPORT_OWN_ORGANIZATION:
+        scope.append(Service.organization_id == user.organization_id)
+    now = utcnow()
+    waiting = [
+        _distinct(Referral.id, sa.and_(
+            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)
+        ))
+        for days in (7, 14)
+    ]
+    rows = db.session.execute(
+        sa.select(
+            Organization.id, Organization.name, Service.id, Service.name, _distinct(Referral.id),
+            *[_distinct(Referral.id, ReferralEvent.to_status == s.value) for s in REFERRAL_COUNTED],
+            *waiting,
+        )
+        .select_from(Referral)
+        .join(Service, Service.id == Referral.service_id)
+        .join(Organization, Organization.id == Service.organization_id)
+        .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+        .where(*scope, *window.moments(Referral.sent_at))
+        .group_by(Organization.id, Organization.name, Service.id, Service.name)
+        .order_by(Organization.name, Service.name, Organization.id, Service.id)
+    ).all()
+    # The first answer (accept or decline) of each referral: one row per answered referral, one query.
+    answers: dict[int, list[timedelta]] = {}
+    for service_id, sent_at, answered_at in db.session.execute(
+        sa.select(Referral.service_id, Referral.sent_at, sa.func.min(ReferralEvent.at))
+        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+        .join(Service, Service.id == Referral.service_id)
+        .where(
+            *scope, *window.moments(Referral.sent_at),
+            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.DECLINED.value]),
+        )
+        .group_by(Referral.id, Referral.service_id, Referral.sent_at)
+    ):
+        answers.setdefault(service_id, []).append(answered_at - sent_at)
+    items = []
+    for org_id, org_name, service_id, service_name, sent, *rest in rows:
+        statuses = dict(zip((s.value for s in REFERRAL_COUNTED), rest[: len(REFERRAL_COUNTED)], strict=True))
+        over_7, over_14 = rest[len(REFERRAL_COUNTED):]
+        answered = statuses["accepted"] + statuses["declined"]
+        items.append({
+            "organization_id": org_id,
+            "organization_name": org_name,
+            "service_id": service_id,
+            "service_name": service_name,
+            "sent": sent,
+            **statuses,
+            "acceptance_rate": statuses["accepted"] / answered if answered else None,
+            "median_days_to_answer": median_days(answers.get(service_id, [])),
+            "waiting_over_7_days": over_7,
+            "waiting_over_14_days": over_14,
+        })
+    return {"items": items}
+
+
+# Who is identified
+
+
+def age_band(born: date | None, on: date) -> str:
+    if born is None:
+        return "unknown"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    if age < 18:
+        return "under_18"
+    if age <= 24:
+        return "18_24"
+    if age <= 34:
+        return "25_34"
+    return "35_plus"
+
+
+def identification(user: User, window: Window) -> dict[str, Any]:
+    policy.require(user, "report.identification")
+    when = window.days(Participant.identified_on)
+    by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
+    for status, n in db.session.execute(
+        sa.select(Participant.supervision_status, sa.func.count(Participant.id))
+        .where(*when).group_by(Participant.supervision_status)
+    ):
+        by_supervision[SupervisionStatus(status).value] = n
+    by_age = dict.fromkeys(AGE_BANDS, 0)
+    for born, identified_on, n in db.session.execute(
+        sa.select(Participant.date_of_birth, Participant.identified_on, sa.func.count(Participant.id))
+        .where(*when).group_by(Participant.date_of_birth, Participant.identified_on)
+    ):
+        by_age[age_band(born, identified_on)] += n
+    agencies = db.session.execute(
+        sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
+        .select_from(Participant)
+        .outerjoin(Organization, Organization.id == Participant.identifying_org_id)
+        .where(*when)
+        .group_by(Organization.id, Organization.name)
+    ).all()
+    agencies = sorted(agencies, key=lambda r: (r[0] is None, r[1] or "", r[0] or 0))
+    report: dict[str, Any] = {
+        "total": sum(by_supervision.values()),
+        "by_age": by_age,
+        "by_supervision": by_supervision,
+        "by_identifying_agency": [{"organization_id": i, "name": name, "count": n} for i, name, n in agencies],
+    }
+    if _suppressed(user):
+        report["total"] = suppress(report["total"])
+        report["by_age"] = {k: suppress(v) for k, v in by_age.items()}
+        report["by_supervision"] = {k: suppress(v) for k, v in by_supervision.items()}
+        for row in report["by_identifying_agency"]:
+            row["count"] = suppress(row["count"])
+    return report
+
+
+REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    body: str | bytes
+    filename: str
+    content_type: str
+
+
+def export_file(user: User, name: str, filters: dict[str, Any], fmt: str, report: dict[str, Any]) -> ExportFile:
+    """A report as a CSV or XLSX file (API.md "Exports"), noted in the audit trail as an export."""
+    if fmt not in FORMATS:
+        raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
+    shown = {key: value.isoformat() if isinstance(value, date) else value for key, value in filters.items()}
+    lines = exports.report_table(shown, report)
+    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
+    filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
+    audit.record(user, "export", "report", None, " ".join([f"{name}.{fmt}", *(f"{k}={v}" for k, v in shown.items())]))
+    return ExportFile(body, filename, FORMATS[fmt])

@@ -1,0 +1,96 @@
+"""The report pages: the pipeline and the forum cohorts as tables, filtered, with downloads, through the same policy
+as the API (community users' small counts suppressed, providers and admins refused)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+from html import unescape as html_unescape
+
+import pytest
+import sqlalchemy as sa
+from conftest import login
+from helpers import Program
+
+from ceasefire.extensions import db
+from ceasefire.models import AuditEvent, StatusChange
+from ceasefire.models.enums import ForumStatus
+from ceasefire.services import catalog
+
+
+def _flat(html: str) -> str:
+    return re.sub(r">\s+<", "><", html)
+
+
+@pytest.fixture
+def held_forum(users):
+    """Two people checked in at a forum of March 2025 (the cohort of 2), one more invited who did not come."""
+    program = Program.build(users["supervisor"])
+    forum = catalog.create_forum(users["supervisor"], "Spring call-in",
+                                 datetime(2025, 3, 12, 18, tzinfo=UTC))
+    with program.batch():
+        for name, came in (("Ann", True), ("Bo", True), ("Cy", False)):
+            p = program.create(first_name=name)
+            program.fire(p, "invite", forum_id=forum.id, method="letter")
+            program.fire(p, "attend" if came else "no_show")
+        catalog.update_forum(users["supervisor"], forum, {"status": ForumStatus.HELD})
+        db.session.execute(sa.update(StatusChange).values(at=datetime(2025, 3, 1, 12, tzinfo=UTC)))
+    return forum
+
+
+def test_the_pipeline_page_shows_the_numbers_and_offers_downloads(client, users, held_forum):
+    login(client, users["supervisor"])
+    page = client.get("/reports/?date_from=2025-01-01&date_to=2025-12-31")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Pipeline report" in html
+    assert '<th scope="row">invited</th><td>3</td>' in html
+    assert '<th scope="row">attended</th><td>2</td>' in html
+    assert "67%" in html  # 2 of 3 invited came
+    link = html_unescape(re.search(r'href="([^"]*format=csv[^"]*)"', html).group(1))
+    download = client.get(link)  # the page's own link, filters kept
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="pipeline_from-2025-01-01_to-2025-12-31.csv"'
+    )
+    measures = dict(list(csv.reader(io.StringIO(download.get_data(as_text=True))))[2:])
+    assert (measures["funnel.invited"], measures["funnel.attended"]) == ("3", "2")
+    row = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert row.face == "web"
+
+
+def test_the_cohort_page(client, users, held_forum):
+    login(client, users["caseworker"])
+    html = _flat(client.get("/reports/cohorts").get_data(as_text=True))
+    assert f'href="/forums/{held_forum.id}">Spring call-in</a>' in html
+    assert "<td>2025-03-12</td><td>3</td><td>2</td>" in html
+    response = client.get("/reports/cohorts?format=xlsx")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="cohorts.xlsx"'
+
+
+def test_community_users_see_small_counts_suppressed(client, users, held_forum):
+    login(client, users["community"])
+    html = _flat(client.get("/reports/cohorts").get_data(as_text=True))
+    assert "<td>2025-03-12</td><td>&lt;5</td><td>&lt;5</td><td>—</td>" in html
+    html = client.get("/reports/").get_data(as_text=True)
+    assert 'name="group_id"' not in html  # they do not see groups
+
+
+@pytest.mark.parametrize("role", ["provider", "admin"])
+def test_providers_and_admins_get_no_report_page(client, users, role):
+    login(client, users[role])
+    for path in ("/reports/", "/reports/cohorts", "/reports/?format=csv"):
+        assert client.get(path).status_code == 403
+    assert "/reports/" not in client.get("/profile").get_data(as_text=True)
+
+
+def test_a_malformed_date_is_said_beside_the_field(client, users):
+    login(client, users["supervisor"])
+    response = client.get("/reports/?date_from=2025-13-01")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in html
+    assert "Download CSV" not in html
+    assert client.get("/reports/?format=pdf").status_code == 422
