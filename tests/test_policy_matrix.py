@@ -365,8 +365,16 @@ FORBIDDEN_WHATEVER_THE_ID = {
 }
 
 
+# API.md: roles that never see a kind of record get 403 whatever the id, named by the route's id.
+NEVER_SEES_BY_ID = {"participant_id": {Role.ADMIN}, "referral_id": {Role.POLICE, Role.COMMUNITY, Role.ADMIN},
+                    "forum_id": {Role.ADMIN}}
+
+
 def _forbidden_whatever_the_id(rule: str, role: Role) -> bool:
-    return role in FORBIDDEN_WHATEVER_THE_ID.get(rule, set())
+    if rule in FORBIDDEN_WHATEVER_THE_ID:
+        return role in FORBIDDEN_WHATEVER_THE_ID[rule]
+    arg = rule.split("<int:", 1)[1].split(">", 1)[0]
+    return role in NEVER_SEES_BY_ID[arg]
 
 
 SCOPED_ROUTES = [route for route in ROUTES if "<int:participant_id>" in route[1] or "<int:referral_id>" in route[1]]
