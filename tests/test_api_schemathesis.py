@@ -116,7 +116,9 @@ def call(app: Flask, case) -> None:
 
 
 # Each role runs once over every operation, on one database that its requests keep writing to.
-RUN = settings(max_examples=8, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+RUN = settings(
+    max_examples=8, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+)
 
 
 @schemathesis.pytest.from_fixture("supervisor_api").parametrize()

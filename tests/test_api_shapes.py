@@ -188,7 +188,7 @@ def test_every_query_parameter_is_declared(doc):
 
 
 def test_every_error_code_is_listed_with_the_error_schema(doc):
-    codes = set(doc["components"]["schemas"]["ErrorDetail"]["properties"]["code"]["enum"])
+    codes = set(doc["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]["enum"])
     assert codes >= {"bad_request", "unauthorized", "forbidden", "not_found", "method_not_allowed", "stale_version",
                      "invalid_transition", "validation_failed", "too_large", "too_many_requests"}
     patch = doc["paths"]["/participants/{participant_id}"]["patch"]["responses"]

@@ -122,7 +122,9 @@ def _models() -> list[type[BaseModel]]:
 def components() -> tuple[dict[type[BaseModel], dict], dict[str, dict]]:
     """Each model's schema (a $ref) and every component schema, as pydantic writes them."""
     refs, defs = models_json_schema([(m, "validation") for m in _models()], ref_template=REF)
-    return {m: schema for (m, _mode), schema in refs.items()}, {k: _strip(v) for k, v in defs["$defs"].items()}
+    schemas = {k: _strip(v) for k, v in defs["$defs"].items()}
+    schemas["Error"]["properties"]["error"] = schemas.pop("ErrorDetail")  # one schema to read, as before
+    return {m: schema for (m, _mode), schema in refs.items()}, schemas
 
 
 def _ref(model: type[BaseModel]) -> dict:
