@@ -156,7 +156,7 @@ def test_every_body_and_every_answer_has_a_schema_with_its_required_fields(app, 
                 for one in schema.get("oneOf", [schema]):
                     body = _resolve(doc, one)
                     assert body["additionalProperties"] is False, (method, path)
-                    assert set(body.get("required", ())) <= set(body["properties"]), (method, path)  # PATCH /forums: none
+                    assert set(body.get("required", ())) <= set(body["properties"]), (method, path)
 
 
 def test_the_required_fields_are_api_mds(doc):
