@@ -24,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_inputs(app)
     _register_blueprints(app)
+    _register_templates(app)
     _register_errors(app)
     _register_commands(app)
     return app
@@ -109,6 +110,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
+
+
+def _register_templates(app: Flask) -> None:
+    from ceasefire.pages import register_template_helpers
+
+    register_template_helpers(app)
 
 
 def _register_errors(app: Flask) -> None:

@@ -11,7 +11,7 @@ from wtforms.validators import NumberRange, Optional
 from ceasefire import limits, policy
 from ceasefire.exports import csv_text
 from ceasefire.extensions import db
-from ceasefire.participants.pages import page_number
+from ceasefire.pages import keep, page_number
 from ceasefire.services import audit, audit_trail, read
 from ceasefire.services.records import AuditRecord, Page
 
@@ -54,7 +54,7 @@ def index():
     if valid:
         listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, **_filters(form))
         audit_trail.note_read(current_user, _filters(form))
-        db.session.commit()
+        keep()
     return render_template("audit/index.html", form=form, listing=listing,
                            args={k: v for k, v in request.args.items() if k != "page"}), 200 if valid else 422
 
@@ -71,6 +71,6 @@ def export():
     body = csv_text(header, ([r.at.isoformat(), r.user_id, r.action, r.object_type, r.object_id, r.ip, r.face,
                               r.detail] for r in rows))
     audit_trail.note_read(current_user, _filters(form), export=True)
-    db.session.commit()
+    keep()
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit-trail.csv"})

@@ -21,6 +21,7 @@ from ceasefire.errors import NotFound, ServiceError
 from ceasefire.extensions import db, limiter
 from ceasefire.models import ApiToken, User, base
 from ceasefire.models.enums import Role
+from ceasefire.pages import keep
 from ceasefire.services import accounts, audit, security, sessions
 from ceasefire.web import safe_next
 
@@ -70,11 +71,11 @@ def check_session():
     if record is None or record.user_id != current_user.id or sessions.has_expired(record):
         if record is not None:
             sessions.end(record)
-        db.session.commit()
+        keep()
         _leave_session("Your session has ended. Please sign in again.")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if sessions.touch(record):
-        db.session.commit()
+        keep()
     if (
         security.mfa_required(current_user)
         and not current_user.has_second_factor
@@ -105,17 +106,17 @@ def login():
     if form.validate_on_submit():
         user = security.check_password(form.email.data, form.password.data)
         if user is None:
-            db.session.commit()
+            keep()
             flash(GENERIC_FAILURE, "error")
             return render_template("auth/login.html", form=form), 200
         if user.has_second_factor:
             session.clear()
             session[MFA_PENDING] = user.id
             session["mfa_started"] = _now()
-            db.session.commit()
+            keep()
             return redirect(url_for("auth.verify", next=safe_next(request.args.get("next"))))
         _start_session(user)
-        db.session.commit()
+        keep()
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
@@ -132,10 +133,10 @@ def verify():
     if form.validate_on_submit():
         if user is not None and user.active and security.verify_second_factor(user, form.code.data):
             _start_session(user)
-            db.session.commit()
+            keep()
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         audit.record(user, "sign_in_failed", "user", user_id, "second factor")
-        db.session.commit()
+        keep()
         flash("That code is not right, or was already used.", "error")
     return render_template("auth/verify.html", form=form)
 
@@ -145,7 +146,7 @@ def logout():
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
         sessions.sign_out(current_user, session.sid)
-        db.session.commit()
+        keep()
         _leave_session("You are signed out.")
     return redirect(url_for("auth.login"))
 
@@ -172,7 +173,7 @@ def end_other_sessions():
     form = EmptyForm()
     if form.validate_on_submit():
         ended = sessions.end_others(current_user, session.sid)
-        db.session.commit()
+        keep()
         flash(f"Signed out everywhere else ({ended} session{'s' if ended != 1 else ''}).", "info")
     return redirect(url_for("auth.profile"))
 
@@ -187,7 +188,7 @@ def create_token():
     token, plain = accounts.create_token(current_user, form.name.data.strip(), actor=current_user)
     if form.expires_in_days.data:
         token.expires_at = base.utcnow() + timedelta(days=form.expires_in_days.data)
-    db.session.commit()
+    keep()
     return _profile_page(TokenForm(formdata=None), new_token=plain)
 
 
@@ -200,7 +201,7 @@ def revoke_token(token_id: int):
         raise NotFound("No such token.")
     if form.validate_on_submit():
         accounts.revoke_token(current_user, token)
-        db.session.commit()
+        keep()
         flash(f"The token \u201c{token.name}\u201d is revoked.", "info")
     return redirect(url_for("auth.profile"))
 
@@ -221,7 +222,7 @@ def password():
                 if field in form:
                     form[field].errors = [*form[field].errors, message]
             return render_template("auth/password.html", form=form), exc.status
-        db.session.commit()  # this session goes on; every other one has ended
+        keep()  # this session goes on; every other one has ended
         flash("Your password is changed. You were signed out everywhere else.", "info")
         return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)
@@ -241,7 +242,7 @@ def mfa():
             form.code.errors = [*form.code.errors, exc.message]
         else:
             session.pop("mfa_secret", None)
-            db.session.commit()
+            keep()
             return render_template("auth/recovery_codes.html", codes=codes)
     uri = security.provisioning_uri(current_user, secret)
     return render_template(

@@ -14,8 +14,8 @@ from ceasefire.errors import NotFound
 from ceasefire.extensions import db
 from ceasefire.forums.forms import ForumForm
 from ceasefire.models import Forum
+from ceasefire.pages import actor, attempt, local_zone, page_number, signed_in_blueprint, to_utc
 from ceasefire.participants.forms import VersionForm
-from ceasefire.participants.pages import actor, attempt, local_zone, page_number, signed_in_blueprint, to_utc
 from ceasefire.services import catalog, read
 
 bp = signed_in_blueprint("forums", __name__, "/forums")

@@ -18,6 +18,14 @@ from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, Role
+from ceasefire.pages import (
+    actor,
+    attempt,
+    form_values,
+    keep,
+    page_number,
+    signed_in_blueprint,
+)
 from ceasefire.participants.forms import (
     ConsentForm,
     EnforceForm,
@@ -30,21 +38,12 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.participants.pages import (
-    actor,
-    attempt,
-    form_values,
-    page_number,
-    register_filters,
-    signed_in_blueprint,
-)
 from ceasefire.services import audit, events, read
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
 
 bp = signed_in_blueprint("participants", __name__, "/participants")
-register_filters(bp)
 
 PER_PAGE = 50
 
@@ -238,7 +237,7 @@ def show(participant_id: int):
     user = actor()
     participant = policy.get_participant(user, participant_id)
     audit.record(user, "view", "participant", participant.id)
-    db.session.commit()
+    keep()
     return _page(user, participant)
 
 

@@ -12,17 +12,14 @@ from flask import flash, redirect, render_template, request, url_for
 
 from ceasefire import policy
 from ceasefire.errors import ServiceError, ValidationFailed
-from ceasefire.extensions import db
 from ceasefire.models import Referral, User
 from ceasefire.models.enums import ReferralStatus
-from ceasefire.participants.pages import actor, attempt, page_number, signed_in_blueprint
+from ceasefire.pages import actor, attempt, keep, page_number, signed_in_blueprint
 from ceasefire.referrals.forms import ReferralFilterForm, StatusForm
 from ceasefire.services import audit, read
 from ceasefire.services import referrals as referral_service
 
 bp = signed_in_blueprint("referrals", __name__, "/referrals")
-# base.html asks the policy which links the navigation shows.
-bp.add_app_template_global(policy, "policy")
 
 PER_PAGE = 50
 S = ReferralStatus
@@ -77,7 +74,7 @@ def show(referral_id: int):
     user = actor()
     referral = policy.get_referral(user, referral_id)
     audit.record(user, "view", "referral", referral.id, participant_id=referral.participant_id)
-    db.session.commit()
+    keep()
     return _page(user, referral)
 
 

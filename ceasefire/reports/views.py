@@ -15,6 +15,7 @@ from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group
+from ceasefire.pages import keep
 from ceasefire.services import reports as service
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -58,11 +59,11 @@ def _render(name: str, form: WindowForm, template: str, **context):
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
             file = service.export_file(current_user, name, filters, fmt, report)
-            db.session.commit()
+            keep()
             return Response(file.body, content_type=file.content_type,
                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
     args = {k: v for k, v in request.args.items() if k != "format" and v}
-    db.session.commit()
+    keep()
     return render_template(template, form=form, report=report, args=args, **context)
 
 

@@ -1,5 +1,5 @@
-"""What the page views of every blueprint share: the one commit point of a form post, the page asked for, and how
-times show."""
+"""What the page views of every blueprint share: the one commit point of a page request, the page asked for, and
+how times show (the template filters create_app registers)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -36,6 +36,17 @@ def actor() -> User:
     return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
+def keep() -> None:
+    """The one commit point of a page request, as the API's done(): what the view's services did is kept."""
+    db.session.commit()
+
+
+def done(response: T) -> T:
+    """Keep what the view did, then answer with `response` (a page or a redirect)."""
+    keep()
+    return response
+
+
 def attempt(action: Callable[[], T], form: FlaskForm | None = None) -> tuple[T | None, ServiceError | None]:
     """Call one service and commit once. On a ServiceError nothing is kept: roll back, put its field messages
     beside the form's fields, and hand the error back for the page to show with its status."""
@@ -46,7 +57,7 @@ def attempt(action: Callable[[], T], form: FlaskForm | None = None) -> tuple[T |
         if form is not None:
             add_field_errors(form, exc.fields)
         return None, exc
-    db.session.commit()
+    keep()
     return result, None
 
 
@@ -76,20 +87,28 @@ def to_utc(naive_local: datetime) -> datetime:
     return naive_local.replace(tzinfo=local_zone()).astimezone(UTC)
 
 
-def register_filters(bp: Blueprint) -> None:
-    @bp.app_template_filter("when")
-    def when(value: datetime | date | None) -> str:
-        if not isinstance(value, date):  # None, or a field the role may not see
-            return "—"
-        if isinstance(value, datetime):
-            local = value.astimezone(local_zone())
-            return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        return value.isoformat()
+def when(value: datetime | date | None) -> str:
+    """A time in the program's zone (a date as it is); a dash for nothing, or a field the role may not see."""
+    if not isinstance(value, date):
+        return "—"
+    if isinstance(value, datetime):
+        local = value.astimezone(local_zone())
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return value.isoformat()
 
-    @bp.app_template_filter("words")
-    def words(value: Any) -> str:
-        """An enum value as people say it: services_offered -> Services offered."""
-        if value is None:
-            return "—"
-        text = str(getattr(value, "value", value)).replace("_", " ")
-        return text[:1].upper() + text[1:]
+
+def words(value: Any) -> str:
+    """An enum value as people say it: services_offered -> Services offered."""
+    if value is None:
+        return "—"
+    text = str(getattr(value, "value", value)).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The filters every template uses, and the policy, which base.html asks which links the navigation shows."""
+    from ceasefire import policy
+
+    app.add_template_filter(when, "when")
+    app.add_template_filter(words, "words")
+    app.add_template_global(policy, "policy")
