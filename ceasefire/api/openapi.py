@@ -26,6 +26,7 @@ class Op:
     query: type[BaseModel] | None = None
     status: int = 200
     errors: tuple[int, ...] = ()  # beyond those every operation of its kind can answer
+    files: bool = False  # a report: format=csv|xlsx answers the same numbers as a file
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,15 +70,16 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Change a forum, or mark it held or cancelled", shapes.ForumWithInvitations, more.ForumPatch, errors=(409,)),
     ("GET", "api.report_pipeline"): Op(
         "The pipeline: counts, funnel, conversion, median days (format=csv|xlsx for a file)", more.PipelineReport,
-        query=more.PipelineQuery),
+        query=more.PipelineQuery, files=True),
     ("GET", "api.report_cohorts"): Op(
-        "Forum cohorts at 6 and 12 months (format=csv|xlsx for a file)", more.CohortReport, query=more.ReportQuery),
+        "Forum cohorts at 6 and 12 months (format=csv|xlsx for a file)", more.CohortReport, query=more.ReportQuery,
+        files=True),
     ("GET", "api.report_referrals"): Op(
         "Referral outcomes by provider and service (format=csv|xlsx for a file)", more.ReferralReport,
-        query=more.ReportQuery),
+        query=more.ReportQuery, files=True),
     ("GET", "api.report_identification"): Op(
         "Who is identified: by age, supervision and agency (format=csv|xlsx for a file)", more.IdentificationReport,
-        query=more.ReportQuery),
+        query=more.ReportQuery, files=True),
 }
 
 ERRORS = {
@@ -139,7 +141,7 @@ def _parameters(model: type[BaseModel]) -> list[dict]:
     params = []
     for name, prop in components()[1][model.__name__]["properties"].items():
         schema = {k: v for k, v in prop.items() if k != "description"}
-        if schema.get("type") != "string":
+        if schema.get("type") != "string" or {"pattern", "enum", "minLength"} & schema.keys():
             schema = {"anyOf": [schema, EMPTY]}
         description = " ".join(filter(None, [prop.get("description"), "Empty is the same as left out."]))
         params.append({"name": name, "in": "query", "required": False, "description": description, "schema": schema})
@@ -160,6 +162,14 @@ def _body(body: type[BaseModel] | tuple[type[BaseModel], ...]) -> dict:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+FILES = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    },
+}
+
+
 def _json(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -175,6 +185,8 @@ def _operation(endpoint: str, method: str, path: str, arguments: list[str]) -> d
         codes.add(422)
     answer = _ref(op.answer) if op.answer is not None else {"type": "object"}
     responses = {str(op.status): _json("Success", answer)}
+    if op.files:
+        responses[str(op.status)]["content"] |= FILES
     error = {"$ref": REF.format(model="Error")}
     responses |= {str(code): _json(ERRORS[code], error) for code in sorted(codes)}
     doc = {
