@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Everything else is a step they take.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ export CEASEFIRE_ENV ?= development
 # supervisors and admins (MFA_REQUIRED_ROLES).
 export MFA_REQUIRED_ROLES ?= none
 
-.PHONY: run test install lint check clean
+.PHONY: run test install lint check clean redis
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,16 @@ run: install
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 ## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL).
-test: install
+test: install redis
 	$(BIN)/pytest
+
+## The session-store tests talk to Redis at 127.0.0.1:6379: start it when nothing answers there.
+redis:
+	@if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then \
+	  command -v redis-server >/dev/null || (apt-get update -qq && apt-get install -y -qq redis-server); \
+	  redis-server --daemonize yes --save '' --appendonly no; \
+	  for _ in $$(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .
