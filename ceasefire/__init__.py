@@ -41,7 +41,9 @@ def _configure(app: Flask, config: dict[str, Any] | None) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # Behind N proxies, take the client address, scheme and host from their X-Forwarded-* headers.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap its WSGI app
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -136,11 +137,12 @@ def _stamp_last(participant: Participant, at: datetime) -> None:
     change = (
         participant.history[-1]
         if participant.history
-        else db.session.scalar(
+        else db.session.scalars(
             sa.select(StatusChange)
             .where(StatusChange.participant_id == participant.id)
             .order_by(StatusChange.id.desc())
-        )
+            .limit(1)
+        ).one()
     )
     change.at = at
 
@@ -228,16 +230,15 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
     # participants already reach every stage and a small demo (--participants 40) still shows each one.
     weights = {"identified": 18, "invited": 12, "no_show": 6, "attended": 14, "services_offered": 30,
                "enforced": 8, "closed": 8, "reopened": 4}
-    plan = sorted(
+    plan = [target for _share, target in sorted(
         ((k / n, target) for target, n in weights.items() for k in range(n)), key=lambda entry: entry[0]
-    )
-    plan = [target for _share, target in plan]
+    )]
     outcomes = deque(REFERRAL_PATHS)
     for i in range(count):
         target = plan[i % len(plan)]
         creator = police if i % 3 else cw
         days_ago = rng.randint(30, 170)
-        data = {
+        data: dict[str, Any] = {
             "first_name": rng.choice(FIRST),
             "last_name": rng.choice(LAST),
             "aliases": rng.choice(NICKS) if rng.random() < 0.6 else None,
@@ -269,7 +270,10 @@ def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> No
     events.perform(actor, p, p.version, event, data)
     _stamp_last(p, when)
     if event == "invite":
-        events.open_invitation(p).delivered_at = when
+        invited = events.open_invitation(p)
+        if invited is None:
+            raise RuntimeError(f"inviting participant {p.id} left no open invitation")
+        invited.delivered_at = when
     elif invitation is not None:
         invitation.checked_in_at = when
 

@@ -1,5 +1,7 @@
 """Extensions, created unbound; create_app binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,6 +25,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass Model: Flask-SQLAlchemy's db.Model at run time (the table names, the session binding), which a type
+# checker cannot take for a base class; for mypy it is the declarative Base it is built on.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -48,11 +48,11 @@ def _forum_planned(participant: Participant, ctx: dict[str, Any]) -> dict[str, s
 
 def has_sent_referral(participant: Participant) -> bool:
     """Services were offered once a referral was sent and not withdrawn: the rule of the offer_services guard."""
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(sa.func.count(Referral.id)).where(
             Referral.participant_id == participant.id, Referral.status != ReferralStatus.WITHDRAWN
         )
-    ) > 0
+    ).scalar_one() > 0
 
 
 def _referral_sent(participant: Participant, ctx: dict[str, Any]) -> dict[str, str] | None:

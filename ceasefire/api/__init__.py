@@ -72,7 +72,7 @@ def unexpected_error(exc: Exception):
 
 def paging() -> tuple[int, int]:
     problems = {}
-    page = per_page = None
+    page = per_page = 0  # each is read below, or a problem is raised
     try:
         page = whole_number(request.args.get("page") or "1")
         if page < 1:

@@ -123,10 +123,11 @@ def _models() -> list[type[BaseModel]]:
 @cache
 def components() -> tuple[dict[type[BaseModel], dict], dict[str, dict]]:
     """Each model's schema (a $ref) and every component schema, as pydantic writes them."""
-    refs, defs = models_json_schema([(m, "validation") for m in _models()], ref_template=REF)
+    models = _models()
+    refs, defs = models_json_schema([(m, "validation") for m in models], ref_template=REF)
     schemas = {k: _strip(v) for k, v in defs["$defs"].items()}
     schemas["Error"]["properties"]["error"] = schemas.pop("ErrorDetail")  # one schema to read, as before
-    return {m: schema for (m, _mode), schema in refs.items()}, schemas
+    return {m: refs[m, "validation"] for m in models}, schemas
 
 
 def _ref(model: type[BaseModel]) -> dict:
@@ -212,7 +213,7 @@ def _document() -> dict:
         if rule.endpoint.split(".")[0] != "api":
             continue
         path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             if rule.endpoint == "api.openapi_document":  # open to all, and cannot fail
                 op = {"summary": "This document (no token needed)", "operationId": "openapi_document_get",
                       "security": [], "responses": {"200": _json("This document", {"type": "object"})}}

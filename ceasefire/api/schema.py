@@ -45,17 +45,18 @@ def whole_number(raw: str) -> int:
 
 def query(model: type[BaseModel]) -> dict[str, Any]:
     """The model's query parameters (paging aside, which page_of reads), typed; an empty value is left out."""
-    raw = {}
+    raw: dict[str, Any] = {}
     for name in model.model_fields:
         value = request.args.get(name)
         if name in Paging.model_fields or value is None or value == "":
             continue
-        if describe(model, name)[0] == "int":
-            try:
-                value = whole_number(value)
-            except ValueError:
-                raise ValidationFailed("Bad query parameter.", {name: "Must be a whole number."}) from None
-        raw[name] = value
+        if describe(model, name)[0] != "int":
+            raw[name] = value
+            continue
+        try:
+            raw[name] = whole_number(value)
+        except ValueError:
+            raise ValidationFailed("Bad query parameter.", {name: "Must be a whole number."}) from None
     try:
         values = validated(model, raw)
     except ShapeError as exc:

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import ActionType
 from ceasefire.models.users import Organization
 
 
-class EnforcementAction(db.Model):
+class EnforcementAction(Model):
     __tablename__ = "enforcement_actions"
     __table_args__ = (
         sa.CheckConstraint(

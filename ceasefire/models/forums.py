@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import DeliveryMethod, ForumStatus
 from ceasefire.models.people import Participant
 from ceasefire.models.users import User
 
 
-class Forum(db.Model):
+class Forum(Model):
     __tablename__ = "forums"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class Forum(db.Model):
     invitations: Mapped[list[Invitation]] = relationship(back_populates="forum", order_by="Invitation.id")
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A participant invited to a forum; attended is None until they come or are marked a no-show."""
 
     __tablename__ = "invitations"

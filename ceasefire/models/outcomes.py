@@ -7,12 +7,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import OutcomeType
 
 
-class Outcome(db.Model):
+class Outcome(Model):
     __tablename__ = "outcomes"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, today, utcnow
 from ceasefire.models.enums import State, SupervisionStatus
 from ceasefire.models.users import Organization, User
 
 
-class Group(db.Model):
+class Group(Model):
     """A street group. Enforcement can target a whole group."""
 
     __tablename__ = "groups"
@@ -26,7 +26,7 @@ class Group(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Participant(db.Model):
+class Participant(Model):
     __tablename__ = "participants"
     __table_args__ = (sa.Index("ix_participants_last_first", "last_name", "first_name"),)
 
@@ -78,7 +78,7 @@ class Participant(db.Model):
         return None
 
 
-class Consent(db.Model):
+class Consent(Model):
     """The participant's consent to share with providers. Revoking it closes providers' access at once."""
 
     __tablename__ = "consents"
@@ -111,7 +111,7 @@ class Consent(db.Model):
         )
 
 
-class StatusChange(db.Model):
+class StatusChange(Model):
     """One row per pipeline event; written only by ceasefire.pipeline."""
 
     __tablename__ = "status_changes"

@@ -8,14 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import ReferralStatus, ServiceCategory
 from ceasefire.models.people import Participant
 from ceasefire.models.users import Organization, User
 
 
-class Service(db.Model):
+class Service(Model):
     """A provider's offer, after Open Referral HSDS."""
 
     __tablename__ = "services"
@@ -33,7 +33,7 @@ class Service(db.Model):
     organization: Mapped[Organization] = relationship(back_populates="services")
 
 
-class Referral(db.Model):
+class Referral(Model):
     __tablename__ = "referrals"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,7 +57,7 @@ class Referral(db.Model):
     )
 
 
-class ReferralEvent(db.Model):
+class ReferralEvent(Model):
     __tablename__ = "referral_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,11 +7,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime
 
 
-class StoredSession(db.Model):
+class StoredSession(Model):
     """One session's data, serialized by Flask-Session, under the SHA-256 of the id the cookie holds."""
 
     __tablename__ = "sessions"
@@ -22,7 +22,7 @@ class StoredSession(db.Model):
     expiry: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in session: whose, since when, last used when and from where. The store (the database or Redis) cannot
     list a user's sessions; this row can, and while it exists the session is open: deleting it ends the session."""
 

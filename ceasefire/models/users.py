@@ -9,12 +9,12 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
-from ceasefire.extensions import db
+from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import OrgKind, Role
 
 
-class Organization(db.Model):
+class Organization(Model):
     """An agency or organization, with fields after Open Referral HSDS."""
 
     __tablename__ = "organizations"
@@ -28,10 +28,11 @@ class Organization(db.Model):
     url: Mapped[str | None] = mapped_column(sa.String(limits.URL))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    services: Mapped[list[Service]] = relationship(back_populates="organization")  # noqa: F821
+    # Service lives in models/referrals.py, which imports this module: importing it here would close a circle.
+    services: Mapped[list[Service]] = relationship(back_populates="organization")  # type: ignore[name-defined]  # noqa: F821
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +65,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its SHA-256 is kept, so a copy of the database gives no working token."""
 
     __tablename__ = "api_tokens"
@@ -81,7 +82,7 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A one-time code to sign in without the authenticator; only its SHA-256 is kept."""
 
     __tablename__ = "recovery_codes"

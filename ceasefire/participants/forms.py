@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
@@ -83,7 +83,7 @@ class ParticipantForm(VersionForm):
 
 
 class NewParticipantForm(ParticipantForm):
-    version = None  # a new participant has no version yet
+    version = None  # type: ignore[assignment]  # a new participant has no version yet: WTForms drops the field
     consent_to_share = BooleanField("The participant consents to share their information with service providers")
 
 

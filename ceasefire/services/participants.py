@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
@@ -21,7 +22,7 @@ EDITABLE = (
 )
 
 
-def check_settable(actor: User, fields: set[str] | list[str]) -> None:
+def check_settable(actor: User, fields: Iterable[str]) -> None:
     """403 for a field the actor's role may not see (and so may not set)."""
     visible = policy.visible_fields(actor.role)
     hidden = sorted(f for f in fields if f in EDITABLE and f not in visible)

@@ -222,7 +222,8 @@ def history(user: User, p: Participant) -> tuple[HistoryRecord, ...]:
     ))
     actors = _names(User, (c.actor_id for c in changes))
     return tuple(
-        HistoryRecord(c.event, c.from_state, c.to_state, c.actor_id, c.at, c.reason, actors.get(c.actor_id))
+        HistoryRecord(c.event, c.from_state, c.to_state, c.actor_id, c.at, c.reason,
+                      actors.get(c.actor_id) if c.actor_id is not None else None)
         for c in changes
     )
 
@@ -278,8 +279,8 @@ def forum_record(user: User, forum: Forum, roster: bool = False) -> ForumRecord:
         )
         for inv, p in rows
     ]
-    invitations.sort(key=lambda i: (str(i.participant.last_name).lower(), str(i.participant.first_name).lower(),
-                                    i.participant_id))
+    invitations.sort(key=lambda i: (str(people[i.participant_id].last_name).lower(),
+                                    str(people[i.participant_id].first_name).lower(), i.participant_id))
     return replace(record, invitations=tuple(invitations))
 
 
@@ -323,12 +324,13 @@ def referral_records(user: User, rows: list[Referral], detail: bool = False) -> 
         ReferralRecord(
             r.id, r.participant_id, r.service_id, services[r.service_id].organization_id, ReferralStatus(r.status),
             r.note, r.reason, r.sent_at, r.sent_by_id, r.updated_at,
-            tuple(ReferralEventRecord(e.from_status, e.to_status, e.actor_id, e.at, e.reason, users.get(e.actor_id))
+            tuple(ReferralEventRecord(e.from_status, e.to_status, e.actor_id, e.at, e.reason,
+                                      users.get(e.actor_id) if e.actor_id is not None else None)
                   for e in events[r.id]),
             participant=people.get(r.participant_id, ABSENT),
             service_name=services[r.service_id].name,
             organization_name=services[r.service_id].organization.name,
-            sent_by_name=users.get(r.sent_by_id),
+            sent_by_name=users.get(r.sent_by_id) if r.sent_by_id is not None else None,
         )
         for r in rows
     ]

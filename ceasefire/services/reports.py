@@ -179,7 +179,7 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
             if getattr(row, later.value) is not None and getattr(row, earlier.value) is not None
             and window.holds(getattr(row, later.value))
         )
-    report = {
+    report: dict[str, Any] = {
         "counts": counts,
         "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
         "conversion": {

@@ -41,7 +41,7 @@ def check_password(email: str, password: str) -> User | None:
         accounts.verify_password(None, password)  # the same work as a real check
         audit.record(user, "sign_in_failed", "user", user.id, "account locked")
         return None
-    if accounts.verify_password(user, password):
+    if accounts.verify_password(user, password) and user is not None:  # verified first: the same work for everyone
         user.failed_logins = 0
         user.locked_until = None
         return user

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 import sqlalchemy as sa
 from flask import Flask
@@ -17,13 +18,22 @@ from redis import Redis
 from ceasefire.extensions import db
 from ceasefire.models import StoredSession, base
 
+# A declarative class's __table__ is a Table, which SQLAlchemy's types know only as a FromClause.
+SESSIONS = cast(sa.Table, StoredSession.__table__)
+
+# For the type checker the mixin below is the Flask-Session interface it is mixed into; at run time a plain class.
+if TYPE_CHECKING:
+    from flask_session.base import ServerSideSessionInterface as _Mixin
+else:
+    _Mixin = object
+
 
 def key_of(sid: str) -> str:
     """The key a session is stored and indexed under: the SHA-256 of the id its cookie holds."""
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-class KeyedStore:
+class KeyedStore(_Mixin):
     """What ours add to Flask-Session's interfaces: hashed keys, and forgetting sessions by key."""
 
     key_prefix: str
@@ -61,33 +71,33 @@ class DatabaseStore(KeyedStore, ServerSideSessionInterface):
         return self.serializer.decode(row.data)
 
     def _delete_session(self, store_id: str) -> None:
-        db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.session_id == store_id))
+        db.session.execute(sa.delete(SESSIONS).where(StoredSession.session_id == store_id))
         db.session.commit()
 
     def _upsert_session(self, session_lifetime: timedelta, session: ServerSideSession, store_id: str) -> None:
         data, expiry = self.serializer.encode(session), base.utcnow() + session_lifetime
-        table = StoredSession.__table__
-        updated = db.session.execute(
+        table = SESSIONS
+        updated = cast(sa.CursorResult, db.session.execute(  # an UPDATE's result is a CursorResult
             sa.update(table).where(table.c.session_id == store_id).values(data=data, expiry=expiry)
-        ).rowcount
+        )).rowcount
         if not updated:
             db.session.execute(sa.insert(table).values(session_id=store_id, data=data, expiry=expiry))
         db.session.commit()
 
     def _delete_expired_sessions(self) -> None:
-        db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.expiry <= base.utcnow()))
+        db.session.execute(sa.delete(SESSIONS).where(StoredSession.expiry <= base.utcnow()))
         db.session.commit()
 
     def forget(self, keys: Iterable[str]) -> None:
         """In the caller's transaction: the sessions end when it commits."""
         store_ids = [self.key_prefix + key for key in keys]
         if store_ids:
-            db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.session_id.in_(store_ids)))
+            db.session.execute(sa.delete(SESSIONS).where(StoredSession.session_id.in_(store_ids)))
 
 
     def sweep(self) -> None:
         """In the caller's transaction."""
-        db.session.execute(sa.delete(StoredSession.__table__).where(StoredSession.expiry <= base.utcnow()))
+        db.session.execute(sa.delete(SESSIONS).where(StoredSession.expiry <= base.utcnow()))
 
 
 class RedisStore(KeyedStore, RedisSessionInterface):
