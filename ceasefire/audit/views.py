@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs are 3.2
 from wtforms.validators import NumberRange, Optional
 
 from ceasefire import limits, policy

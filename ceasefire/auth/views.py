@@ -47,10 +47,10 @@ def _now() -> float:
 
 def _start_session(user: User) -> None:
     # A new id at sign-in, so an id planted in the browser beforehand opens nothing.
-    current_app.session_interface.regenerate(session)
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]  # Flask-Session's
     session.clear()
     login_user(user)
-    sessions.start(user, session.sid, request.remote_addr, request.user_agent.string)
+    sessions.start(user, session.sid, request.remote_addr, request.user_agent.string)  # type: ignore[attr-defined]
 
 
 def _leave_session(message: str) -> None:
@@ -58,7 +58,7 @@ def _leave_session(message: str) -> None:
     logout_user()
     session.clear()
     flash(message, "info")
-    current_app.session_interface.regenerate(session)
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]  # Flask-Session's
 
 
 @bp.before_app_request
@@ -157,7 +157,7 @@ def _profile_page(token_form: TokenForm, new_token: str | None = None):
     )
     return render_template(
         "auth/profile.html", tokens=list(tokens), token_form=token_form, button=EmptyForm(), new_token=new_token,
-        open_sessions=sessions.open_sessions(current_user, session.sid),
+        open_sessions=sessions.open_sessions(current_user, session.sid),  # type: ignore[attr-defined]
     )
 
 

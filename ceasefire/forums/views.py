@@ -17,6 +17,7 @@ from ceasefire.models import Forum
 from ceasefire.pages import actor, attempt, local_zone, page_number, signed_in_blueprint, to_utc
 from ceasefire.participants.forms import VersionForm
 from ceasefire.services import catalog, read
+from ceasefire.services.records import ParticipantRecord
 
 bp = signed_in_blueprint("forums", __name__, "/forums")
 
@@ -58,7 +59,7 @@ def show(forum_id: int):
     record = read.forum_record(user, forum, roster=True)
     check_in = {
         inv.participant_id: VersionForm(formdata=None, version=inv.participant.version)
-        for inv in record.invitations if inv.may_check_in
+        for inv in record.invitations if inv.may_check_in and isinstance(inv.participant, ParticipantRecord)
     }
     return render_template("forums/show.html", forum=record, check_in=check_in,
                            sees_invitations=bool(policy.invitation_fields(user.role)))

@@ -8,13 +8,13 @@ What a role may see or do is asked of ceasefire.policy and ceasefire.pipeline; n
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ceasefire import pipeline, policy
-from ceasefire.errors import ServiceError, ValidationFailed
+from ceasefire.errors import NotFound, ServiceError, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, Role
@@ -151,6 +151,11 @@ def _referral_form(posted: bool = False) -> ReferralForm:
     return form
 
 
+def _version(form: Any) -> int:
+    """The version the page was read at: the form's InputRequired has refused a post without it."""
+    return cast(int, form.version.data)
+
+
 # What a participant page shows, asked of the policy and the pipeline.
 
 
@@ -253,7 +258,7 @@ def edit(participant_id: int):
     if form.validate_on_submit():
         values = form_values(form, "version")
         _, error = attempt(
-            lambda: participant_service.update_participant(user, participant, form.version.data, values), form
+            lambda: participant_service.update_participant(user, participant, _version(form), values), form
         )
         if error is None:
             flash("The changes were saved.", "success")
@@ -277,7 +282,7 @@ def event(participant_id: int, name: str):
     elif form.validate_on_submit():
         values = form_values(form, "version")
         _, error = attempt(
-            lambda: events.perform(user, participant, form.version.data, name, values), form
+            lambda: events.perform(user, participant, _version(form), name, values), form
         )
         if error is None:
             flash(f"{ev.label}: done. {participant.full_name} is now {participant.state.value.replace('_', ' ')}.",
@@ -298,7 +303,7 @@ def consent(participant_id: int):
     if form.validate_on_submit():
         given = form.consent_to_share.data == "yes"
         _, error = attempt(lambda: participant_service.update_participant(
-            user, participant, form.version.data, {"consent_to_share": given}
+            user, participant, _version(form), {"consent_to_share": given}
         ), form)
         if error is None:
             flash("Consent to share recorded." if given else "Consent to share revoked.", "success")
@@ -316,11 +321,11 @@ def send_referral(participant_id: int):
     error = None
     if form.validate_on_submit():
         service = db.session.get(Service, form.service_id.data)
-        referral, error = attempt(
-            lambda: referral_service.send_referral(user, participant, service, form.note.data), form
-        )
+        if service is None:
+            raise NotFound("No such service.")
+        _, error = attempt(lambda: referral_service.send_referral(user, participant, service, form.note.data), form)
         if error is None:
-            flash(f"Referral sent to {referral.service.name}.", "success")
+            flash(f"Referral sent to {service.name}.", "success")
             return redirect(url_for(".show", participant_id=participant.id) + "#referrals")
     else:
         error = ValidationFailed("Choose a service.")

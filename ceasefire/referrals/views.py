@@ -8,6 +8,8 @@ ceasefire.services.referrals.allowed_statuses'; no rule is written here.
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import flash, redirect, render_template, request, url_for
 
 from ceasefire import policy
@@ -86,7 +88,7 @@ def status(referral_id: int):
     if not form.validate_on_submit():
         messages = [message for errors in form.errors.values() for message in errors]
         return _page(user, referral, 422, ValidationFailed(" ".join(messages)), form)
-    new = ReferralStatus(form.status.data)
+    new = ReferralStatus(cast(str, form.status.data))  # the form's AnyOf has refused anything else
     _, error = attempt(lambda: referral_service.set_status(user, referral, new, form.reason.data), form)
     if error is None:
         flash(f"The referral is now {new.value}.", "success")

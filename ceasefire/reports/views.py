@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField
+from wtforms import DateField, SelectChoice, SelectField  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs are 3.2
 from wtforms.validators import Optional
 
 from ceasefire import policy
@@ -40,7 +40,7 @@ def _choices(rows, label) -> list[SelectChoice]:
 
 def _filters(form: WindowForm) -> dict[str, Any]:
     """The filters given, named as in the API (and so in the file's name and first line)."""
-    filters = {"from": form.date_from.data, "to": form.date_to.data}
+    filters: dict[str, Any] = {"from": form.date_from.data, "to": form.date_to.data}
     for name in ("group_id", "forum_id"):
         if name in form and form[name].data:
             filters[name] = int(form[name].data)
