@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from ceasefire.extensions import db
 
-# The audit trail may note an attempt (API.md), and every request notes when its token was last used.
-NOT_RECORDS = {"audit_events", "api_tokens"}
+# The audit trail may note an attempt (API.md), every request notes when its token was last used, and signing in
+# and the first page after it write the server-side session (its store and its row): none of them is a record.
+NOT_RECORDS = {"audit_events", "api_tokens", "sessions", "user_sessions"}
 
 
 def assert_error(status: int, body: Any, expected_status: int, code: str, field: str | None = None) -> dict:
