@@ -343,7 +343,7 @@ def test_a_body_over_the_limit_is_413_on_both_faces(auth, app, world, api_as):
     assert records() == before
 
 
-def test_the_size_limit_is_a_setting(auth, make_app, world):
+def test_the_size_limit_is_a_setting(make_app, world, auth):
     app = make_app(MAX_CONTENT_LENGTH=2048)
     client = app.test_client()
     with app.app_context():
