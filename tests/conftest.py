@@ -1,17 +1,18 @@
 """Fixtures: a fresh database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL), clients for
-the pages and the API, and factories that make records through the same services people use."""
+the pages and the API, `auth` to sign in through the form, `csrf_on` for the tests that check CSRF protection,
+and factories that make records through the same services people use. Plain helpers live in tests/helpers.py."""
 
 from __future__ import annotations
 
 import itertools
 import os
-import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask import g
+from helpers import PASSWORD, csrf_token_of
 
 from ceasefire import create_app
 from ceasefire.extensions import db
@@ -20,7 +21,6 @@ from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
 
-PASSWORD = "correct horse battery staple"
 # Database roles are a PostgreSQL matter: on SQLite the tests of the app's role are not collected at all.
 collect_ignore = [] if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else ["test_audit_role.py"]
 _counter = itertools.count(1)
@@ -262,34 +262,36 @@ def make_service(app, make_org):
     return make
 
 
-def login(client, user: User, password: str = PASSWORD):
-    return client.post("/login", data={"email": user.email, "password": password}, follow_redirects=False)
+class Auth:
+    """Sign in and out through the real form: `auth.login(user)` on the test's client, or on another browser with
+    `auth.login(user, client=tablet)`. Each answers the response."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user: User, password: str = PASSWORD, *, client=None):
+        client = client or self.client
+        return client.post("/login", data={"email": user.email, "password": password})
+
+    def login_with_csrf(self, user: User, password: str = PASSWORD, *, client=None):
+        """The form's token and all, for tests that keep CSRF protection on (`csrf_on`); it must succeed."""
+        client = client or self.client
+        token = csrf_token_of(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302
+        return response
+
+    def logout(self, *, client=None):
+        return (client or self.client).post("/logout")
 
 
-def csrf_token_of(html: str) -> str:
-    """The CSRF token a page's form carries."""
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+@pytest.fixture
+def auth(client) -> Auth:
+    return Auth(client)
 
 
-def login_with_csrf(client, user: User, password: str = PASSWORD):
-    """Sign in through the real form, token and all, for tests that keep CSRF protection on."""
-    token = csrf_token_of(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
-    assert response.status_code == 302
-    return response
-
-
-def make_test_user(role: Role | str, email: str | None = None) -> User:
-    """A user of the role (with an organization of the right kind), inside an app context."""
-    role = Role(role)
-    organization = None
-    if role in _ROLE_ORG:
-        organization = Organization(name=f"org {next(_counter)}", kind=_ROLE_ORG[role])
-        db.session.add(organization)
-        db.session.flush()
-    user = accounts.create_user(
-        None, email or f"{role}{next(_counter)}@example.org", f"Test {role}", role, PASSWORD,
-        organization.id if organization else None,
-    )
-    db.session.commit()
-    return user
+@pytest.fixture
+def csrf_on(app):
+    """CSRF protection on, as in production, for the tests that check it (the other tests post without tokens)."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app

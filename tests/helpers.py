@@ -1,8 +1,10 @@
-"""Helpers for the matrix tests: put records where a test needs them honestly, through the services people
-use (never by writing a state column), and read back what the database holds on a connection of its own."""
+"""What tests share that is not a fixture: the test users' password, reading a form's CSRF token, and for the
+matrix tests, putting records where a test needs them honestly, through the services people use (never by writing
+a state column), and reading back what the database holds on a connection of its own."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,8 +31,16 @@ from ceasefire.services import catalog, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 
+# Every test user's password (the `make_user` fixture).
+PASSWORD = "correct horse battery staple"
+
 # The reason sent with each event that takes one, as the API's clients send it.
 REASONS = {"close": "moved", "reopen": "Back in the area; in contact with the group again."}
+
+
+def csrf_token_of(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 @dataclass

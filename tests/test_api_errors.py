@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 from api_support import assert_error, records
-from conftest import login
 
 from ceasefire.extensions import db
 from ceasefire.models.base import today
@@ -288,10 +287,10 @@ def test_a_token_that_has_not_expired_yet_works(client, users):
     assert status == 200, body
 
 
-def test_a_signed_in_session_is_no_api_credential(client, subtests, make_user, make_participant):
+def test_a_signed_in_session_is_no_api_credential(client, auth, subtests, make_user, make_participant):
     supervisor = make_user("supervisor")
     make_participant(supervisor)
-    response = login(client, supervisor)
+    response = auth.login(supervisor)
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200  # the session works for the pages
     for method, path, body in REQUESTS:
@@ -300,9 +299,9 @@ def test_a_signed_in_session_is_no_api_credential(client, subtests, make_user, m
             assert_error(status, answer, 401, "unauthorized")
 
 
-def test_with_a_session_and_a_token_the_api_acts_as_the_tokens_user(client, users, api_as, make_participant):
+def test_with_a_session_and_a_token_the_api_acts_as_the_tokens_user(client, auth, users, api_as, make_participant):
     make_participant(users["supervisor"])
-    login(client, users["supervisor"])
+    auth.login(users["supervisor"])
     status, body = api_as(users["admin"]).get("/participants")
     assert_error(status, body, 403, "forbidden")
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ceasefire import pipeline
 from ceasefire.extensions import db
-from ceasefire.models import EnforcementAction, Invitation, Participant, StatusChange
-from ceasefire.models.base import today
-from ceasefire.models.enums import OrgKind, State
+from ceasefire.models import EnforcementAction, Invitation, Participant, Referral, StatusChange
+from ceasefire.models.base import today, utcnow
+from ceasefire.models.enums import OrgKind, ReferralStatus, State
 from ceasefire.services import catalog, events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -178,6 +178,15 @@ def test_a_filter_on_a_field_the_role_may_not_see_is_403(users, api_as, role, qu
     assert_error(status, body, 403, "forbidden", field)
 
 
+@pytest.mark.parametrize(("q", "expected"), [("_", ["Ann_Marie"]), ("%", ["100%"]), ("ann", ["Ann_Marie", "Annie"])])
+def test_search_takes_wildcards_literally(users, api_as, make_participant, q, expected):
+    for first in ("Ann_Marie", "Annie", "100%", "Bob"):
+        make_participant(users["caseworker"], first_name=first, last_name="Test")
+    status, body = api_as(users["caseworker"]).get("/participants", query_string={"q": q})
+    assert status == 200
+    assert sorted(i["first_name"] for i in body["items"]) == expected
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Create
 
@@ -337,6 +346,39 @@ def test_outside_their_scope_providers_and_community_users_get_404(users, api_as
     participant = make_participant(users["supervisor"], consent_to_share=True)
     status, body = api_as(users[role]).get(f"/participants/{participant.id}")
     assert_error(status, body, 404, "not_found")
+
+
+def test_a_provider_sees_no_referral_closed_before_the_window_in_a_record(users, api_as, make_participant,
+                                                                         make_service):
+    provider = users["provider"]
+    p = make_participant(users["caseworker"], consent_to_share=True)
+    old = referral_service.send_referral(users["caseworker"], p, make_service(provider.organization), None)
+    referral_service.set_status(provider, old, ReferralStatus.DECLINED, "Full")
+    recent = referral_service.send_referral(users["caseworker"], p, make_service(provider.organization, "GED"), None)
+    db.session.commit()
+    db.session.execute(sa.update(Referral).where(Referral.id == old.id)
+                       .values(closed_at=utcnow() - timedelta(days=91)))
+    db.session.commit()
+    status, body = api_as(provider).get(f"/participants/{p.id}")
+    assert status == 200
+    assert [r["id"] for r in body["referrals"]] == [recent.id]
+    status, body = api_as(users["caseworker"]).get(f"/participants/{p.id}")
+    assert sorted(r["id"] for r in body["referrals"]) == sorted([old.id, recent.id])
+
+
+def test_services_offered_tells_a_provider_only_of_their_own_referrals(users, api_as, make_participant,
+                                                                       make_service, make_org):
+    provider = users["provider"]
+    p = make_participant(users["caseworker"], consent_to_share=True)
+    mine = referral_service.send_referral(users["caseworker"], p, make_service(provider.organization), None)
+    referral_service.send_referral(users["caseworker"], p, make_service(make_org("provider")), None)
+    referral_service.set_status(users["caseworker"], mine, ReferralStatus.WITHDRAWN)
+    db.session.commit()
+    # Still in scope (a withdrawn referral closed today), but the open referral is another provider's.
+    status, body = api_as(provider).get(f"/participants/{p.id}")
+    assert status == 200
+    assert body["services_offered"] is False
+    assert api_as(users["police"]).get(f"/participants/{p.id}")[1]["services_offered"] is True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -667,6 +709,28 @@ def test_a_withdrawn_referral_is_no_referral_sent(users, api_as, program, make_p
     assert api.post(f"/referrals/{referral.id}/status", json={"status": "withdrawn"})[0] == 200
     assert_error(*_post_event(api, participant.id, {"event": "offer_services", "version": 3}), 422,
                  "validation_failed", "referral")
+
+
+@pytest.mark.parametrize(("event", "extra", "actor_role"), [
+    ("enforce", {"action_type": "arrest", "occurred_on": "2026-11-01"}, "police"),
+    ("close", {"reason": "moved"}, "caseworker"),
+])
+def test_leaving_the_pipeline_while_invited_ends_the_invitation(users, api_as, make_participant, make_forum,
+                                                                event, extra, actor_role):
+    cw = api_as(users["caseworker"])
+    forum = make_forum()
+    p = make_participant(users["caseworker"])
+    status, body = cw.post(f"/participants/{p.id}/events",
+                           json={"event": "invite", "version": 1, "forum_id": forum.id, "method": "letter"})
+    assert status == 200
+    status, body = api_as(users[actor_role]).post(f"/participants/{p.id}/events",
+                                                  json={"event": event, "version": 2, **extra})
+    assert status == 200, body
+    status, forum_body = cw.get(f"/forums/{forum.id}")
+    assert forum_body["invitations"] == [
+        {"participant_id": p.id, "method": "letter", "attended": False, "checked_in_at": None}
+    ]
+    assert events.open_invitation(p) is None
 
 
 # ---------------------------------------------------------------------------------------------------------------

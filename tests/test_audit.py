@@ -87,12 +87,10 @@ def test_plain_cells_pass_unchanged():
     assert csv_text(["a", "b"], [["x", None]]) == "a,b\r\nx,\r\n"
 
 
-def test_supervisor_audit_page_filters_and_exports_safe_csv(client, users, make_participant):
-    from conftest import login
-
+def test_supervisor_audit_page_filters_and_exports_safe_csv(client, auth, users, make_participant):
     sup = users["supervisor"]
     p = make_participant(users["caseworker"], first_name="=CMD()", last_name="Lee")
-    login(client, sup)
+    auth.login(sup)
     page = client.get(f"/audit/?participant_id={p.id}")
     assert page.status_code == 200
     assert b"participant " + str(p.id).encode() in page.data
@@ -107,17 +105,13 @@ def test_supervisor_audit_page_filters_and_exports_safe_csv(client, users, make_
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.SUPERVISOR])
-def test_audit_page_is_for_supervisors_only(client, users, role):
-    from conftest import login
-
-    login(client, users[role])
+def test_audit_page_is_for_supervisors_only(client, auth, users, role):
+    auth.login(users[role])
     assert client.get("/audit/").status_code == 403
     assert client.get("/audit/export.csv").status_code == 403
 
 
-def test_each_kind_of_change_writes_its_audit_row_with_address_and_face(client, users, api_as, make_service):
-    from conftest import login
-
+def test_each_kind_of_change_writes_its_audit_row_with_address_and_face(client, auth, users, api_as, make_service):
     cw = users["caseworker"]
     provider = users["provider"]
     api = api_as(cw)
@@ -131,8 +125,8 @@ def test_each_kind_of_change_writes_its_audit_row_with_address_and_face(client, 
     assert api_as(provider).post(f"/referrals/{ref['id']}/status", json={"status": "accepted"})[0] == 200
     status, _ = api.post(f"/participants/{p['id']}/events", json={"event": "close", "version": 2, "reason": "moved"})
     assert status == 200
-    login(client, cw)
-    client.post("/logout")
+    auth.login(cw)
+    auth.logout()
 
     rows = _rows()
     by_action = {}

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from conftest import login
 from sqlalchemy.exc import DBAPIError
 
 from ceasefire import create_app
@@ -174,7 +173,7 @@ def test_the_app_role_may_add_to_and_read_the_audit_trail(granted):
     assert _audit_rows() == [*before, (new_id, "view", "by the app role")]
 
 
-def test_the_app_runs_as_the_role_and_writes_its_audit_rows(granted, role_app, users, make_participant):
+def test_the_app_runs_as_the_role_and_writes_its_audit_rows(auth, granted, role_app, users, make_participant):
     caseworker = users["caseworker"]
     existing = make_participant(caseworker)
     _token, token = accounts.create_token(caseworker, "role test")
@@ -185,7 +184,7 @@ def test_the_app_runs_as_the_role_and_writes_its_audit_rows(granted, role_app, u
         db.session.remove()
 
     client = role_app.test_client()
-    response = login(client, caseworker)
+    response = auth.login(caseworker, client=client)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert client.get(f"/participants/{existing.id}").status_code == 200
     headers = {"Authorization": f"Bearer {token}"}

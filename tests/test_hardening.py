@@ -11,8 +11,8 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 from api_support import assert_error, records
-from conftest import PASSWORD, login
 from flask_wtf import FlaskForm
+from helpers import PASSWORD
 from wtforms.fields.core import UnboundField
 
 from ceasefire import config as settings
@@ -86,9 +86,9 @@ def _path(rule, ids: dict[str, int], **given) -> str:
     return ARG.sub(fill, rule.rule)
 
 
-def _web(app, user: User):
+def _web(auth, app, user: User):
     client = app.test_client()
-    assert login(client, user).status_code == 302
+    assert auth.login(user, client=client).status_code == 302
     return client
 
 
@@ -119,9 +119,9 @@ def test_every_id_in_a_route_is_known_to_these_sweeps(app):
 # Finding 3: ids no INTEGER column holds are 404 on every route, before any query.
 
 
-def test_ids_no_integer_column_holds_are_404_on_every_route(app, world, api_as):
+def test_ids_no_integer_column_holds_are_404_on_every_route(auth, app, world, api_as):
     supervisor = world.users["supervisor"]
-    web, api = _web(app, supervisor), api_as(supervisor)
+    web, api = _web(auth, app, supervisor), api_as(supervisor)
     before, audited = records(), _audit_count()
     swept = 0
     for rule in _rules(app):
@@ -141,17 +141,17 @@ def test_ids_no_integer_column_holds_are_404_on_every_route(app, world, api_as):
     assert _audit_count() == audited
 
 
-def test_the_largest_id_a_column_holds_is_an_ordinary_404(app, world, api_as):
+def test_the_largest_id_a_column_holds_is_an_ordinary_404(auth, app, world, api_as):
     api = api_as(world.users["supervisor"])
     assert_error(*api.get(f"/participants/{limits.ID_MAX}"), 404, "not_found")
-    assert _web(app, world.users["supervisor"]).get(f"/participants/{limits.ID_MAX}").status_code == 404
+    assert _web(auth, app, world.users["supervisor"]).get(f"/participants/{limits.ID_MAX}").status_code == 404
 
 
 @pytest.mark.parametrize("arg", ["participant_id", "user_id"])
 @pytest.mark.parametrize("value", [2**31, 2**63, 10**30])
-def test_audit_filters_out_of_range_are_422_on_both_faces(app, world, api_as, arg, value):
+def test_audit_filters_out_of_range_are_422_on_both_faces(auth, app, world, api_as, arg, value):
     supervisor = world.users["supervisor"]
-    web = _web(app, supervisor)
+    web = _web(auth, app, supervisor)
     for path in ("/audit/", "/audit/export.csv"):
         response = web.get(path, query_string={arg: value})
         assert response.status_code == 422, path
@@ -204,10 +204,10 @@ def test_a_surrogate_pair_is_an_ordinary_character(world, api_as):
 # Finding 3: a NUL character in any page's form field or query string is refused before any view runs.
 
 
-def test_a_nul_in_any_form_field_of_any_page_is_400_and_writes_nothing(app, world):
+def test_a_nul_in_any_form_field_of_any_page_is_400_and_writes_nothing(auth, app, world):
     names = _form_field_names() | {"next", "q"}
     assert {"first_name", "email", "code", "reason", "title"} <= names
-    client = _web(app, world.users["supervisor"])
+    client = _web(auth, app, world.users["supervisor"])
     before, audited = records(), _audit_count()
     posted = 0
     for rule in _rules(app, api=False):
@@ -227,8 +227,8 @@ def test_a_nul_in_any_form_field_of_any_page_is_400_and_writes_nothing(app, worl
     assert _audit_count() == audited
 
 
-def test_a_nul_in_the_query_string_of_any_page_is_400(app, world):
-    client = _web(app, world.users["supervisor"])
+def test_a_nul_in_the_query_string_of_any_page_is_400(auth, app, world):
+    client = _web(auth, app, world.users["supervisor"])
     audited = _audit_count()
     for rule in _rules(app, api=False):
         if "GET" not in rule.methods:
@@ -241,8 +241,8 @@ def test_a_nul_in_the_query_string_of_any_page_is_400(app, world):
     assert _audit_count() == audited
 
 
-def test_a_complete_form_with_one_nul_writes_nothing(app, world):
-    client = _web(app, world.users["caseworker"])
+def test_a_complete_form_with_one_nul_writes_nothing(auth, app, world):
+    client = _web(auth, app, world.users["caseworker"])
     data = {"first_name": "Ann", "last_name": "Lee", "aliases": "Little\x00Man", "supervision_status": "none"}
     assert client.post("/participants/new", data=data).status_code == 400
     assert db.session.scalar(sa.select(sa.func.count(Participant.id))) == 1
@@ -264,9 +264,9 @@ ODD_CODES = ["\u0661\u0662\u0663\u0664\u0665\u0666", "\uff11\uff12\uff13\uff14\u
 
 
 @pytest.mark.parametrize("code", ODD_CODES)
-def test_an_odd_code_at_enrolment_is_a_wrong_code(app, world, code):
+def test_an_odd_code_at_enrolment_is_a_wrong_code(auth, app, world, code):
     user = world.users["police"]
-    client = _web(app, user)
+    client = _web(auth, app, user)
     assert client.get("/profile/mfa").status_code == 200
     response = client.post("/profile/mfa", data={"code": code})
     assert response.status_code == 200
@@ -276,11 +276,11 @@ def test_an_odd_code_at_enrolment_is_a_wrong_code(app, world, code):
 
 
 @pytest.mark.parametrize("code", ODD_CODES)
-def test_an_odd_code_at_sign_in_is_a_wrong_code(client, world, code):
+def test_an_odd_code_at_sign_in_is_a_wrong_code(client, auth, world, code):
     user = world.users["police"]
     user.totp_secret = pyotp.random_base32()
     db.session.commit()
-    assert "/login/verify" in login(client, user).headers["Location"]
+    assert "/login/verify" in auth.login(user).headers["Location"]
     response = client.post("/login/verify", data={"code": code})
     assert response.status_code == 200
     assert "That code is not right, or was already used." in response.get_data(as_text=True)
@@ -290,9 +290,9 @@ def test_an_odd_code_at_sign_in_is_a_wrong_code(client, world, code):
 # Finding 5: 405 carries Allow, 429 carries Retry-After, 413 is the answer to a body over MAX_CONTENT_LENGTH.
 
 
-def test_every_405_says_which_methods_the_address_takes(app, world, api_as):
+def test_every_405_says_which_methods_the_address_takes(auth, app, world, api_as):
     supervisor = world.users["supervisor"]
-    web, api = _web(app, supervisor), api_as(supervisor)
+    web, api = _web(auth, app, supervisor), api_as(supervisor)
     allowed: dict[str, set[str]] = {}
     for rule in _rules(app):
         allowed.setdefault(_path(rule, world.ids), set()).update(rule.methods)
@@ -329,25 +329,25 @@ def test_the_size_limit_is_one_megabyte_unless_set(monkeypatch, tmp_path):
     assert settings.from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 2048
 
 
-def test_a_body_over_the_limit_is_413_on_both_faces(app, world, api_as):
+def test_a_body_over_the_limit_is_413_on_both_faces(auth, app, world, api_as):
     assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
     before = records()
     big = "x" * (1024 * 1024)
     status, body = api_as(world.users["caseworker"]).post("/participants", json={"first_name": big, "last_name": "L"})
     assert_error(status, body, 413, "too_large")
     assert "1 MB" in body["error"]["message"]
-    client = _web(app, world.users["caseworker"])
+    client = _web(auth, app, world.users["caseworker"])
     response = client.post("/participants/new", data={"first_name": "Ann", "last_name": "Lee", "aliases": big})
     assert response.status_code == 413
     assert "1 MB" in response.get_data(as_text=True)
     assert records() == before
 
 
-def test_the_size_limit_is_a_setting(make_app, world):
+def test_the_size_limit_is_a_setting(make_app, world, auth):
     app = make_app(MAX_CONTENT_LENGTH=2048)
     client = app.test_client()
     with app.app_context():
-        login(client, world.users["caseworker"])
+        auth.login(world.users["caseworker"], client=client)
         response = client.post("/participants/new", data={"first_name": "Ann", "last_name": "x" * 3000})
     assert response.status_code == 413
     assert "2 KB" in response.get_data(as_text=True)
@@ -356,13 +356,13 @@ def test_the_size_limit_is_a_setting(make_app, world):
 # Finding 5: a role that never sees a kind of record gets 403 whatever the id, so ids do not leak.
 
 
-def test_roles_that_never_see_a_kind_get_403_whatever_the_id(app, world, api_as, subtests):
+def test_roles_that_never_see_a_kind_get_403_whatever_the_id(auth, app, world, api_as, subtests):
     before = records()
     checked = 0
     for kind, roles in NEVER_SEES.items():
         for role in roles:
             user = world.users[role]
-            web, api = _web(app, user), api_as(user)
+            web, api = _web(auth, app, user), api_as(user)
             for rule in _rules(app):
                 args = [a for a in _int_args(rule) if KINDS[a] == kind]
                 for arg in args:

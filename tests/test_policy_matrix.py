@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import login
 from helpers import Program
 
 from ceasefire import create_app, pipeline, policy
@@ -656,8 +655,8 @@ def _shows(html: str, roster: Roster) -> set[str]:
 
 
 @pytest.mark.parametrize("role", SEEING_ROLES)
-def test_forum_page_invitation_fields_by_role(world, roster, client, role):
-    login(client, world.users[role])
+def test_forum_page_invitation_fields_by_role(world, roster, client, auth, role):
+    auth.login(world.users[role])
     response = client.get(f"/forums/{roster.forum_id}")
     assert response.status_code == 200
     table = _section(response.get_data(as_text=True), "invited-h")
@@ -668,8 +667,8 @@ def test_forum_page_invitation_fields_by_role(world, roster, client, role):
 
 
 @pytest.mark.parametrize("role", SEEING_ROLES)
-def test_participant_page_invitation_table_by_role(world, roster, client, role):
-    login(client, world.users[role])
+def test_participant_page_invitation_table_by_role(world, roster, client, auth, role):
+    auth.login(world.users[role])
     response = client.get(f"/participants/{roster.invited.id}")
     assert response.status_code == 200
     table = _section(response.get_data(as_text=True), "invitations-h")
@@ -678,13 +677,13 @@ def test_participant_page_invitation_table_by_role(world, roster, client, role):
     assert _shows(table, roster) == granted - {"participant_id"}
 
 
-def test_community_users_learn_only_that_an_assigned_participant_attended(world, roster, api_as, client):
+def test_community_users_learn_only_that_an_assigned_participant_attended(world, roster, api_as, client, auth):
     """Issue #6: no delivery method (probation_condition says the person is on probation), no check-in time, on
     either face."""
     community = world.users["community"]
     status, body = api_as(community).get(f"/forums/{roster.forum_id}")
     assert (status, body["invitations"]) == (200, [{"participant_id": roster.invited.id, "attended": True}])
-    login(client, community)
+    auth.login(community)
     for path in (f"/forums/{roster.forum_id}", f"/participants/{roster.invited.id}"):
         html = client.get(path).get_data(as_text=True)
         assert "Hayes" in html, path

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from conftest import login
 from helpers import Program
 
 from ceasefire.audit import views as audit_views
@@ -107,10 +106,10 @@ def _queries(get, path: str) -> tuple[int, str]:
     return len(statements), body
 
 
-def test_lists_and_the_forum_page_cost_the_same_at_10_and_200_rows(users, client, api_as, one_page):
+def test_lists_and_the_forum_page_cost_the_same_at_10_and_200_rows(users, client, auth, api_as, one_page):
     world = Growing(users)
     api = api_as(users["supervisor"])
-    login(client, users["supervisor"])
+    auth.login(users["supervisor"])
 
     def page(path):
         response = client.get(path)
@@ -138,11 +137,11 @@ def test_lists_and_the_forum_page_cost_the_same_at_10_and_200_rows(users, client
     assert unequal == {}, f"queries at {SIZES[0]} and {SIZES[1]} rows differ: {unequal}"
 
 
-def test_the_forum_page_offers_check_in_to_those_who_may_be_checked_in(users, client, one_page):
+def test_the_forum_page_offers_check_in_to_those_who_may_be_checked_in(users, client, auth, one_page):
     """What the page computes for all rows at once is what open_invitation said row by row."""
     world = Growing(users)
     world.grow_to(8)
-    login(client, users["police"])
+    auth.login(users["police"])
     html = client.get(f"/forums/{world.forum_id}").get_data(as_text=True)
     # i % 4 == 0 are invited and waiting; 1 checked in, 2 enforced (their invitation closed), 3 no-shows.
     offered = {i for i in range(8) if f'aria-label="Check in First{i} Last{i:03}"' in html}

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from conftest import login, login_with_csrf
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Participant, Referral, ReferralEvent, User
@@ -86,19 +85,15 @@ def move(referral: Referral, actor: User, *statuses: str) -> None:
     db.session.commit()
 
 
-def sign_in(client, user: User) -> None:
-    assert login(client, user).status_code == 302
-
-
 # Who sees which referrals
 
 
-def test_a_provider_sees_only_their_organizations_referrals(client, users, make_user, refer):
+def test_a_provider_sees_only_their_organizations_referrals(client, auth, users, make_user, refer):
     other = make_user(Role.PROVIDER)
     own = refer(first_name="Marcus", last_name="Hill", phone="(312) 555-0101", address="12 Oak St")
     theirs = refer(other, first_name="Darnell", last_name="Young", phone="(312) 555-0199")
 
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     page = text(client.get("/referrals/"))
     assert f"/referrals/{own.id}" in page
     assert "Hill, Marcus" in page
@@ -115,10 +110,10 @@ def test_a_provider_sees_only_their_organizations_referrals(client, users, make_
 
 
 @pytest.mark.parametrize("role", ["caseworker", "supervisor"])
-def test_caseworkers_and_supervisors_see_every_referral(client, users, make_user, refer, role):
+def test_caseworkers_and_supervisors_see_every_referral(client, auth, users, make_user, refer, role):
     one = refer(last_name="Hill")
     two = refer(make_user(Role.PROVIDER), last_name="Young")
-    sign_in(client, users[role])
+    assert auth.login(users[role]).status_code == 302
     page = text(client.get("/referrals/"))
     assert f'href="/referrals/{one.id}"' in page
     assert f'href="/referrals/{two.id}"' in page
@@ -126,14 +121,14 @@ def test_caseworkers_and_supervisors_see_every_referral(client, users, make_user
     assert client.get(f"/referrals/{two.id}").status_code == 200
 
 
-def test_revoking_consent_closes_the_providers_access_at_once(app, client, users, refer):
+def test_revoking_consent_closes_the_providers_access_at_once(app, client, auth, users, refer):
     referral = refer(last_name="Hill")
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     assert client.get(f"/referrals/{referral.id}").status_code == 200
     assert f'href="/referrals/{referral.id}"' in text(client.get("/referrals/"))
 
     caseworker = app.test_client()
-    sign_in(caseworker, users["caseworker"])
+    assert auth.login(users["caseworker"], client=caseworker).status_code == 302
     p = referral.participant
     response = caseworker.post(f"/participants/{p.id}/consent", data={"version": p.version, "consent_to_share": "no"})
     assert response.status_code == 302
@@ -147,20 +142,20 @@ def test_revoking_consent_closes_the_providers_access_at_once(app, client, users
     assert stored(referral.id) == before
 
 
-def test_a_closed_referral_leaves_the_providers_view_after_the_window(app, client, users, refer):
+def test_a_closed_referral_leaves_the_providers_view_after_the_window(app, client, auth, users, refer):
     referral = refer()
     move(referral, users["provider"], "accepted", "enrolled", "completed")
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     assert client.get(f"/referrals/{referral.id}").status_code == 200
     app.config["PROVIDER_CLOSED_REFERRAL_DAYS"] = 0  # every closed referral is now older than the window
     assert client.get(f"/referrals/{referral.id}").status_code == 404
     assert f"/referrals/{referral.id}" not in text(client.get("/referrals/"))
 
 
-def test_a_provider_of_another_organization_gets_404(client, users, make_user, refer):
+def test_a_provider_of_another_organization_gets_404(client, auth, users, make_user, refer):
     referral = refer()
     before = stored(referral.id)
-    sign_in(client, make_user(Role.PROVIDER))
+    assert auth.login(make_user(Role.PROVIDER)).status_code == 302
     assert client.get(f"/referrals/{referral.id}").status_code == 404
     assert client.post(f"/referrals/{referral.id}/status", data={"status": "accepted"}).status_code == 404
     assert client.get("/referrals/999999").status_code == 404
@@ -168,10 +163,10 @@ def test_a_provider_of_another_organization_gets_404(client, users, make_user, r
 
 
 @pytest.mark.parametrize("role", ["police", "community", "admin"])
-def test_roles_that_work_no_referrals_are_refused(client, users, refer, role):
+def test_roles_that_work_no_referrals_are_refused(client, auth, users, refer, role):
     referral = refer()
     before = stored(referral.id)
-    sign_in(client, users[role])
+    assert auth.login(users[role]).status_code == 302
     assert client.get("/referrals/").status_code == 403
     assert client.get(f"/referrals/{referral.id}").status_code == 403
     assert client.post(f"/referrals/{referral.id}/status", data={"status": "withdrawn"}).status_code == 403
@@ -191,10 +186,10 @@ def test_the_pages_need_a_signed_in_user(client, refer):
 # Working a referral with the buttons
 
 
-def test_a_provider_walks_a_referral_to_completed(client, users, refer):
+def test_a_provider_walks_a_referral_to_completed(client, auth, users, refer):
     provider = users["provider"]
     referral = refer()
-    sign_in(client, provider)
+    assert auth.login(provider).status_code == 302
     for status in ("accepted", "enrolled", "completed"):
         page = text(client.get(f"/referrals/{referral.id}"))
         assert status in buttons(page)
@@ -221,9 +216,9 @@ def test_a_provider_walks_a_referral_to_completed(client, users, refer):
     assert positions == sorted(positions)
 
 
-def test_declining_needs_a_reason(client, users, refer):
+def test_declining_needs_a_reason(client, auth, users, refer):
     referral = refer()
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     page = text(client.get(f"/referrals/{referral.id}"))
     assert re.search(r'<label for="reason">', page)
     assert "<textarea" in page
@@ -262,11 +257,11 @@ def test_declining_needs_a_reason(client, users, refer):
         ((), "bogus", 422),
     ],
 )
-def test_a_step_posted_by_hand_is_refused_and_changes_nothing(client, users, refer, road, posted, status):
+def test_a_step_posted_by_hand_is_refused_and_changes_nothing(client, auth, users, refer, road, posted, status):
     referral = refer()
     move(referral, users["provider"], *road)
     before = stored(referral.id)
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     response = client.post(f"/referrals/{referral.id}/status", data={"status": posted, "reason": "By hand"})
     assert response.status_code == status
     assert stored(referral.id) == before
@@ -274,10 +269,10 @@ def test_a_step_posted_by_hand_is_refused_and_changes_nothing(client, users, ref
         assert "cannot become" in text(response)
 
 
-def test_a_caseworker_withdraws_an_open_referral(client, users, refer):
+def test_a_caseworker_withdraws_an_open_referral(client, auth, users, refer):
     referral = refer()
     move(referral, users["provider"], "accepted")
-    sign_in(client, users["caseworker"])
+    assert auth.login(users["caseworker"]).status_code == 302
     page = text(client.get(f"/referrals/{referral.id}"))
     assert buttons(page) == {"withdrawn"}
     assert "<textarea" not in page
@@ -301,11 +296,11 @@ ROADS = [(), ("accepted",), ("accepted", "enrolled"), ("declined",), ("accepted"
 
 @pytest.mark.parametrize("role", ["provider", "caseworker", "supervisor"])
 @pytest.mark.parametrize("road", ROADS, ids=lambda road: "sent" if not road else road[-1])
-def test_the_buttons_shown_are_the_allowed_statuses(client, users, refer, role, road):
+def test_the_buttons_shown_are_the_allowed_statuses(client, auth, users, refer, role, road):
     referral = refer()
     move(referral, users["provider"], *road)
     user = users[role]
-    sign_in(client, user)
+    assert auth.login(user).status_code == 302
     page = text(client.get(f"/referrals/{referral.id}"))
     allowed = {s.value for s in referral_service.allowed_statuses(user, referral)}
     assert buttons(page) == allowed
@@ -313,10 +308,10 @@ def test_the_buttons_shown_are_the_allowed_statuses(client, users, refer, role, 
 
 
 @pytest.mark.parametrize("road", [(), ("accepted",), ("accepted", "enrolled")])
-def test_a_supervisor_may_withdraw_too(client, users, refer, road):
+def test_a_supervisor_may_withdraw_too(client, auth, users, refer, road):
     referral = refer()
     move(referral, users["provider"], *road)
-    sign_in(client, users["supervisor"])
+    assert auth.login(users["supervisor"]).status_code == 302
     response = client.post(f"/referrals/{referral.id}/status", data={"status": "withdrawn"})
     assert response.status_code == 302
     assert stored(referral.id).status == "withdrawn"
@@ -325,12 +320,12 @@ def test_a_supervisor_may_withdraw_too(client, users, refer, road):
 # The list
 
 
-def test_the_list_filters_by_status_newest_first(client, users, refer):
+def test_the_list_filters_by_status_newest_first(client, auth, users, refer):
     first = refer(last_name="Alpha")
     second = refer(last_name="Bravo")
     third = refer(last_name="Charlie")
     move(second, users["provider"], "accepted")
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
 
     page = text(client.get("/referrals/"))
     assert page.index("Charlie") < page.index("Bravo") < page.index("Alpha")
@@ -344,13 +339,13 @@ def test_the_list_filters_by_status_newest_first(client, users, refer):
     assert client.get("/referrals/?status=nonsense").status_code == 422
 
 
-def test_the_list_is_paged_fifty_at_a_time(client, users, make_participant, make_service, refer):
+def test_the_list_is_paged_fifty_at_a_time(client, auth, users, make_participant, make_service, refer):
     first = refer()
     participant, service = first.participant, first.service
     for _ in range(50):
         referral_service.send_referral(users["caseworker"], participant, service, None)
     db.session.commit()
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     page_one = text(client.get("/referrals/"))
     assert "51 referrals" in page_one
     assert page_one.count('<th scope="row">') == 50
@@ -364,9 +359,9 @@ def test_the_list_is_paged_fifty_at_a_time(client, users, make_participant, make
 # Around the pages
 
 
-def test_viewing_a_referral_is_audited(client, users, refer):
+def test_viewing_a_referral_is_audited(client, auth, users, refer):
     referral = refer()
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     client.get(f"/referrals/{referral.id}")
     row = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.object_type == "referral")
@@ -381,8 +376,8 @@ def test_viewing_a_referral_is_audited(client, users, refer):
     [("provider", True), ("caseworker", True), ("supervisor", True),
      ("police", False), ("community", False), ("admin", False)],
 )
-def test_the_navigation_links_to_referrals_for_roles_that_list_them(client, users, role, shown):
-    sign_in(client, users[role])
+def test_the_navigation_links_to_referrals_for_roles_that_list_them(client, auth, users, role, shown):
+    assert auth.login(users[role]).status_code == 302
     page = text(client.get("/profile"))
     assert ('href="/referrals/"' in page) == shown
     if shown:
@@ -390,30 +385,30 @@ def test_the_navigation_links_to_referrals_for_roles_that_list_them(client, user
 
 
 @pytest.mark.parametrize(("role", "home"), [("provider", "/referrals/"), ("caseworker", "/participants/")])
-def test_the_root_page_sends_providers_to_their_referrals(client, users, role, home):
-    sign_in(client, users[role])
+def test_the_root_page_sends_providers_to_their_referrals(client, auth, users, role, home):
+    assert auth.login(users[role]).status_code == 302
     response = client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(home)
 
 
 @pytest.mark.parametrize("role", ["provider", "caseworker", "supervisor", "police"])
-def test_the_participant_page_links_each_referral_the_user_may_open(client, users, make_user, refer, role):
+def test_the_participant_page_links_each_referral_the_user_may_open(client, auth, users, make_user, refer, role):
     own = refer()
     other = refer(make_user(Role.PROVIDER), participant=own.participant)
-    sign_in(client, users[role])
+    assert auth.login(users[role]).status_code == 302
     services = section(text(client.get(f"/participants/{own.participant_id}")), "services-h")
     # police learn only that services were offered; a provider sees only their own organization's referral
     assert (f'href="/referrals/{own.id}"' in services) == (role != "police")
     assert (f'href="/referrals/{other.id}"' in services) == (role in ("caseworker", "supervisor"))
 
 
-def test_the_participant_page_links_no_referral_a_provider_may_not_open(app, client, users, refer):
+def test_the_participant_page_links_no_referral_a_provider_may_not_open(app, client, auth, users, refer):
     old = refer()
     move(old, users["provider"], "declined")
     app.config["PROVIDER_CLOSED_REFERRAL_DAYS"] = 0
     current = refer(participant=old.participant)  # keeps the participant in the provider's scope
-    sign_in(client, users["provider"])
+    assert auth.login(users["provider"]).status_code == 302
     services = section(text(client.get(f"/participants/{old.participant_id}")), "services-h")
     assert f'href="/referrals/{current.id}"' in services
     assert f'href="/referrals/{old.id}"' not in services
@@ -422,25 +417,19 @@ def test_the_participant_page_links_no_referral_a_provider_may_not_open(app, cli
 # CSRF, on as in production
 
 
+@pytest.mark.usefixtures("csrf_on")
 class TestCsrf:
-    @pytest.fixture
-    def app_config(self, app_config):
-        return {**app_config, "WTF_CSRF_ENABLED": True}
-
-    def _sign_in(self, client, user):
-        login_with_csrf(client, user)
-
-    def test_a_status_post_without_the_token_is_refused(self, client, users, refer):
+    def test_a_status_post_without_the_token_is_refused(self, client, auth, users, refer):
         referral = refer()
         before = stored(referral.id)
-        self._sign_in(client, users["provider"])
+        auth.login_with_csrf(users["provider"])
         response = client.post(f"/referrals/{referral.id}/status", data={"status": "accepted"})
         assert response.status_code == 400
         assert stored(referral.id) == before
 
-    def test_every_form_on_the_page_carries_the_token(self, client, users, refer):
+    def test_every_form_on_the_page_carries_the_token(self, client, auth, users, refer):
         referral = refer()
-        self._sign_in(client, users["provider"])
+        auth.login_with_csrf(users["provider"])
         page = text(client.get(f"/referrals/{referral.id}"))
         forms = re.findall(r'<form method="post" action="/referrals/\d+/status".*?</form>', page, re.S)
         assert len(forms) == 2  # accept, and decline with its reason

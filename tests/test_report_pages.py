@@ -11,7 +11,6 @@ from html import unescape as html_unescape
 
 import pytest
 import sqlalchemy as sa
-from conftest import login
 from helpers import Program
 
 from ceasefire.extensions import db
@@ -40,8 +39,8 @@ def held_forum(users):
     return forum
 
 
-def test_the_pipeline_page_shows_the_numbers_and_offers_downloads(client, users, held_forum):
-    login(client, users["supervisor"])
+def test_the_pipeline_page_shows_the_numbers_and_offers_downloads(client, auth, users, held_forum):
+    auth.login(users["supervisor"])
     page = client.get("/reports/?date_from=2025-01-01&date_to=2025-12-31")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -61,8 +60,8 @@ def test_the_pipeline_page_shows_the_numbers_and_offers_downloads(client, users,
     assert row.face == "web"
 
 
-def test_the_cohort_page(client, users, held_forum):
-    login(client, users["caseworker"])
+def test_the_cohort_page(client, auth, users, held_forum):
+    auth.login(users["caseworker"])
     html = _flat(client.get("/reports/cohorts").get_data(as_text=True))
     assert f'href="/forums/{held_forum.id}">Spring call-in</a>' in html
     assert "<td>2025-03-12</td><td>3</td><td>2</td>" in html
@@ -70,8 +69,8 @@ def test_the_cohort_page(client, users, held_forum):
     assert response.headers["Content-Disposition"] == 'attachment; filename="cohorts.xlsx"'
 
 
-def test_community_users_see_small_counts_suppressed(client, users, held_forum):
-    login(client, users["community"])
+def test_community_users_see_small_counts_suppressed(client, auth, users, held_forum):
+    auth.login(users["community"])
     html = _flat(client.get("/reports/cohorts").get_data(as_text=True))
     assert "<td>2025-03-12</td><td>&lt;5</td><td>&lt;5</td><td>—</td>" in html
     html = client.get("/reports/").get_data(as_text=True)
@@ -79,15 +78,15 @@ def test_community_users_see_small_counts_suppressed(client, users, held_forum):
 
 
 @pytest.mark.parametrize("role", ["provider", "admin"])
-def test_providers_and_admins_get_no_report_page(client, users, role):
-    login(client, users[role])
+def test_providers_and_admins_get_no_report_page(client, auth, users, role):
+    auth.login(users[role])
     for path in ("/reports/", "/reports/cohorts", "/reports/?format=csv"):
         assert client.get(path).status_code == 403
     assert "/reports/" not in client.get("/profile").get_data(as_text=True)
 
 
-def test_a_malformed_date_is_said_beside_the_field(client, users):
-    login(client, users["supervisor"])
+def test_a_malformed_date_is_said_beside_the_field(client, auth, users):
+    auth.login(users["supervisor"])
     response = client.get("/reports/?date_from=2025-13-01")
     assert response.status_code == 200
     html = response.get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, login, login_with_csrf
+from helpers import PASSWORD
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, User, base
@@ -45,21 +45,21 @@ def _signed_in(client) -> bool:
     return client.get("/profile").status_code == 200
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(client, users, clock):
+def test_five_failures_lock_the_account_for_fifteen_minutes(client, auth, users, clock):
     user = users["caseworker"]
     for _ in range(5):
-        response = login(client, user, "wrong password, sorry")
+        response = auth.login(user, "wrong password, sorry")
         assert GENERIC in response.data
     assert _actions(user.id).count("lockout") == 1
 
     # Even the right password is refused while locked, with the same message.
-    assert GENERIC in login(client, user, PASSWORD).data
+    assert GENERIC in auth.login(user, PASSWORD).data
     assert not _signed_in(client)
 
     clock.advance(minutes=14, seconds=59)
-    assert GENERIC in login(client, user, PASSWORD).data
+    assert GENERIC in auth.login(user, PASSWORD).data
     clock.advance(seconds=2)
-    response = login(client, user, PASSWORD)
+    response = auth.login(user, PASSWORD)
     assert response.status_code == 302
     assert _signed_in(client)
 
@@ -73,16 +73,16 @@ def test_the_failure_message_does_not_tell_whether_the_email_exists(client, user
     assert _actions().count("sign_in_failed") == 2
 
 
-def test_a_success_resets_the_failure_count(client, users, clock):
+def test_a_success_resets_the_failure_count(client, auth, users, clock):
     user = users["caseworker"]
     for _ in range(4):
-        login(client, user, "wrong password, sorry")
-    login(client, user, PASSWORD)
-    client.post("/logout")
+        auth.login(user, "wrong password, sorry")
+    auth.login(user, PASSWORD)
+    auth.logout()
     for _ in range(4):
-        login(client, user, "wrong password, sorry")
+        auth.login(user, "wrong password, sorry")
     assert "lockout" not in _actions(user.id)
-    assert login(client, user, PASSWORD).status_code == 302
+    assert auth.login(user, PASSWORD).status_code == 302
 
 
 def test_sign_in_is_rate_limited_per_address(make_app):
@@ -96,8 +96,8 @@ def test_sign_in_is_rate_limited_per_address(make_app):
     assert statuses == [200, 200, 200, 429]
 
 
-def test_sessions_end_after_thirty_idle_minutes(client, users, clock):
-    login(client, users["caseworker"])
+def test_sessions_end_after_thirty_idle_minutes(client, auth, users, clock):
+    auth.login(users["caseworker"])
     clock.advance(minutes=29)
     assert _signed_in(client)
     clock.advance(minutes=29)  # active 29 minutes ago: still in
@@ -109,8 +109,8 @@ def test_sessions_end_after_thirty_idle_minutes(client, users, clock):
     assert not _signed_in(client)
 
 
-def test_sessions_end_after_twelve_hours_however_active(client, users, clock):
-    login(client, users["caseworker"])
+def test_sessions_end_after_twelve_hours_however_active(client, auth, users, clock):
+    auth.login(users["caseworker"])
     for _ in range(24):
         clock.advance(minutes=29)
         assert _signed_in(client)
@@ -118,12 +118,12 @@ def test_sessions_end_after_twelve_hours_however_active(client, users, clock):
     assert not _signed_in(client)
 
 
-def test_a_password_change_ends_other_sessions_only(app, users, api_as):
+def test_a_password_change_ends_other_sessions_only(auth, app, users, api_as):
     user = users["caseworker"]
     api_client = api_as(user)
     laptop, phone = app.test_client(), app.test_client()
-    login(laptop, user)
-    login(phone, user)
+    auth.login(user, client=laptop)
+    auth.login(user, client=phone)
     new = "a brand new passphrase 42"
     response = laptop.post(
         "/profile/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
@@ -132,7 +132,7 @@ def test_a_password_change_ends_other_sessions_only(app, users, api_as):
     assert _signed_in(laptop)
     assert not _signed_in(phone)
     assert "password_change" in _actions(user.id)
-    assert login(phone, user, new).status_code == 302
+    assert auth.login(user, new, client=phone).status_code == 302
     # It ends sessions and revokes nothing else: the user's API tokens still work.
     assert api_client.get("/organizations")[0] == 200
 
@@ -142,10 +142,10 @@ def test_a_password_change_ends_other_sessions_only(app, users, api_as):
     ("password1234", b"common passwords"),
     ("SELF", b"may not be your email"),
 ])
-def test_weak_passwords_are_refused(client, users, new, message):
+def test_weak_passwords_are_refused(client, auth, users, new, message):
     user = users["caseworker"]
     new = user.email if new == "SELF" else new
-    login(client, user)
+    auth.login(user)
     before = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
     response = client.post(
         "/profile/password", data={"current_password": PASSWORD, "new_password": new, "confirm": new}
@@ -156,23 +156,22 @@ def test_weak_passwords_are_refused(client, users, new, message):
     assert db.session.scalar(sa.select(User.password_hash).where(User.id == user.id)) == before
 
 
-def test_role_change_and_deactivation_end_sessions(app, users):
+def test_role_change_and_deactivation_end_sessions(client, auth, app, users):
     from ceasefire.services import security
 
     user = users["caseworker"]
-    client = app.test_client()
-    login(client, user)
+    auth.login(user)
     security.change_role(users["admin"], user, Role.SUPERVISOR)
     db.session.commit()
     assert not _signed_in(client)
     assert "role_change" in _actions(users["admin"].id)
 
-    login(client, user)
+    auth.login(user)
     assert _signed_in(client)
     security.set_active(users["admin"], user, False)
     db.session.commit()
     assert not _signed_in(client)
-    assert login(client, user).status_code == 200  # refused with the generic message
+    assert auth.login(user).status_code == 200  # refused with the generic message
 
 
 def _enrol(client, clock) -> tuple[str, list[str]]:
@@ -188,17 +187,16 @@ def _enrol(client, clock) -> tuple[str, list[str]]:
     return secret, [c.split("</code>")[0] for c in codes]
 
 
-def test_totp_enrolment_and_sign_in_with_wrong_right_and_replayed_codes(app, users, clock):
+def test_totp_enrolment_and_sign_in_with_wrong_right_and_replayed_codes(client, auth, app, users, clock):
     user = users["police"]
-    client = app.test_client()
-    login(client, user)
+    auth.login(user)
     secret, recovery = _enrol(client, clock)
     assert len(recovery) == 10
-    client.post("/logout")
+    auth.logout()
 
     totp = pyotp.TOTP(secret)
     clock.advance(seconds=60)
-    first = login(client, user)
+    first = auth.login(user)
     assert "/login/verify" in first.headers["Location"]
     assert not _signed_in(client)
     wrong = client.post("/login/verify", data={"code": "000000" if totp.at(clock.now) != "000000" else "111111"})
@@ -207,17 +205,17 @@ def test_totp_enrolment_and_sign_in_with_wrong_right_and_replayed_codes(app, use
     code = totp.at(clock.now)
     assert client.post("/login/verify", data={"code": code}).status_code == 302
     assert _signed_in(client)
-    client.post("/logout")
+    auth.logout()
 
     # The same code again, within its 30 seconds: refused.
-    login(client, user)
+    auth.login(user)
     assert b"not right" in client.post("/login/verify", data={"code": code}).data
     assert not _signed_in(client)
 
     # A recovery code works once.
     assert client.post("/login/verify", data={"code": recovery[0]}).status_code == 302
-    client.post("/logout")
-    login(client, user)
+    auth.logout()
+    auth.login(user)
     assert b"not right" in client.post("/login/verify", data={"code": recovery[0]}).data
 
 
@@ -225,20 +223,15 @@ MFA_ROLES = frozenset({"police", "supervisor", "admin"})
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_roles_that_must_use_a_second_factor_are_sent_to_enrol(make_app, role):
-    from conftest import make_test_user
-
-    app = make_app(MFA_REQUIRED_ROLES=MFA_ROLES)
-    with app.app_context():
-        user = make_test_user(role)
-        client = app.test_client()
-        login(client, user)
-        response = client.get("/profile")
-        if role.value in MFA_ROLES:
-            assert response.status_code == 302
-            assert response.headers["Location"].endswith("/profile/mfa")
-        else:
-            assert response.status_code == 200
+def test_roles_that_must_use_a_second_factor_are_sent_to_enrol(app, client, auth, make_user, monkeypatch, role):
+    monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", MFA_ROLES)
+    auth.login(make_user(role))
+    response = client.get("/profile")
+    if role.value in MFA_ROLES:
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith("/profile/mfa")
+    else:
+        assert response.status_code == 200
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
@@ -270,9 +263,9 @@ def _page_paths() -> list[str]:
 
 @pytest.mark.parametrize("path", _page_paths())
 @pytest.mark.parametrize("role", ["caseworker", "supervisor", "admin", None])
-def test_security_headers_on_every_response(client, users, path, role):
+def test_security_headers_on_every_response(client, auth, users, path, role):
     if role:
-        login(client, users[role])
+        auth.login(users[role])
     with client.get(path) as response:
         headers = response.headers
     csp = headers["Content-Security-Policy"]
@@ -283,16 +276,16 @@ def test_security_headers_on_every_response(client, users, path, role):
     assert headers["Referrer-Policy"] == "same-origin"
 
 
-def test_session_cookie_is_httponly_and_samesite(client, users):
-    response = login(client, users["caseworker"])
+def test_session_cookie_is_httponly_and_samesite(client, auth, users):
+    response = auth.login(users["caseworker"])
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
 
-def test_tokens_are_created_listed_and_revoked_from_the_profile(client, users):
+def test_tokens_are_created_listed_and_revoked_from_the_profile(client, auth, users):
     user = users["caseworker"]
-    login(client, user)
+    auth.login(user)
     page = client.post("/profile/tokens", data={"name": "case import", "expires_in_days": "30"})
     assert page.status_code == 200
     token = page.get_data(as_text=True).split('class="secret">')[1].split("<")[0]
@@ -311,40 +304,36 @@ def test_tokens_are_created_listed_and_revoked_from_the_profile(client, users):
     assert {"token_create", "token_revoke"} <= set(_actions(user.id))
 
 
-def test_a_user_cannot_revoke_someone_elses_token(client, users):
+def test_a_user_cannot_revoke_someone_elses_token(client, auth, users):
     from ceasefire.services import accounts
 
     other, _plain = accounts.create_token(users["police"], "theirs")
     db.session.commit()
-    login(client, users["caseworker"])
+    auth.login(users["caseworker"])
     assert client.post(f"/profile/tokens/{other.id}/revoke").status_code == 404
     db.session.refresh(other)
     assert other.revoked_at is None
 
 
-def test_csrf_missing_is_refused_and_the_input_is_offered_back(make_app):
-    from ceasefire.models import Group
+@pytest.mark.usefixtures("csrf_on")
+def test_csrf_missing_is_refused_and_the_input_is_offered_back(client, auth, users):
+    from ceasefire.models import ApiToken
 
-    app = make_app(WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        from conftest import make_test_user
-
-        user = make_test_user(Role.CASEWORKER)
-        client = app.test_client()
-        login_with_csrf(client, user)
-        # Sign-out without the token: refused, still signed in.
-        refused = client.post("/logout")
-        assert refused.status_code == 400
-        assert client.get("/profile").status_code == 200
-        # A form without the token changes nothing and offers the typed values (never a password) back.
-        before = db.session.scalar(sa.select(sa.func.count(Group.id)))
-        response = client.post("/profile/tokens", data={"name": "nightly export", "expires_in_days": "7"})
-        assert response.status_code == 400
-        body = response.get_data(as_text=True)
-        assert "nightly export" in body
-        assert 'name="csrf_token"' in body
-        assert db.session.scalar(sa.select(sa.func.count(Group.id))) == before
-        assert "token_create" not in _actions(user.id)
+    user = users["caseworker"]
+    auth.login_with_csrf(user)
+    # Sign-out without the token: refused, still signed in.
+    refused = auth.logout()
+    assert refused.status_code == 400
+    assert client.get("/profile").status_code == 200
+    # A form without the token changes nothing and offers the typed values (never a password) back.
+    before = db.session.scalar(sa.select(sa.func.count(ApiToken.id)))
+    response = client.post("/profile/tokens", data={"name": "nightly export", "expires_in_days": "7"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "nightly export" in body
+    assert 'name="csrf_token"' in body
+    assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == before
+    assert "token_create" not in _actions(user.id)
 
 
 def test_https_gets_hsts_and_proxy_headers_are_trusted_only_when_configured(make_app):

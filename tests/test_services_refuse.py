@@ -133,3 +133,19 @@ def test_an_api_read_writes_the_token_use_at_most_once_a_minute(users, make_part
     assert api.get("/participants")[0] == 200
     db.session.expire_all()
     assert db.session.scalar(sa.select(ApiToken.last_used_at)) == later
+
+
+@pytest.mark.parametrize(("event", "data", "field"), [
+    ("invite", {"method": "pigeon"}, "method"),
+    ("enforce", {"action_type": "frown", "occurred_on": date(2026, 1, 1)}, "action_type"),
+    ("enforce", {"action_type": "arrest", "occurred_on": "yesterday"}, "occurred_on"),
+])
+def test_services_refuse_bad_values_from_any_caller(users, make_participant, make_forum, event, data, field):
+    """The pages and the API check their input first; the services still answer 422, never a crash."""
+    actor = users["caseworker"] if event == "invite" else users["police"]
+    p = make_participant(users["supervisor"])
+    if event == "invite":
+        data = data | {"forum_id": make_forum().id}
+    with pytest.raises(ValidationFailed) as exc:
+        events.perform(actor, p, p.version, event, data)
+    assert field in exc.value.fields

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, csrf_token_of, login_with_csrf
+from helpers import PASSWORD, csrf_token_of
 from redis import Redis
 
 from ceasefire.extensions import db
@@ -22,9 +22,7 @@ from ceasefire.services import security
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture
-def app_config(app_config):
-    return app_config | {"WTF_CSRF_ENABLED": True}
+pytestmark = pytest.mark.usefixtures("csrf_on")
 
 
 def _sid(client) -> str:
@@ -56,9 +54,9 @@ def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
 
 
-def test_a_cookie_copied_before_sign_out_opens_nothing_after(app, users):
+def test_a_cookie_copied_before_sign_out_opens_nothing_after(auth, app, users):
     tablet = app.test_client()
-    login_with_csrf(tablet, users["caseworker"])
+    auth.login_with_csrf(users["caseworker"], client=tablet)
     copy = _copy(app, tablet)
     assert _signed_in(copy)
 
@@ -70,18 +68,17 @@ def test_a_cookie_copied_before_sign_out_opens_nothing_after(app, users):
     assert _rows(UserSession, user_id=users["caseworker"].id) == []
 
 
-def test_signing_out_leaves_the_users_other_sessions_open(app, users):
+def test_signing_out_leaves_the_users_other_sessions_open(auth, app, users):
     desk, tablet = app.test_client(), app.test_client()
-    login_with_csrf(desk, users["caseworker"])
-    login_with_csrf(tablet, users["caseworker"])
+    auth.login_with_csrf(users["caseworker"], client=desk)
+    auth.login_with_csrf(users["caseworker"], client=tablet)
     _post(tablet, "/logout")
     assert not _signed_in(tablet)
     assert _signed_in(desk)
 
 
-def test_the_session_cookie_lasts_as_long_as_the_browser(app, users):
-    client = app.test_client()
-    response = login_with_csrf(client, users["caseworker"])
+def test_the_session_cookie_lasts_as_long_as_the_browser(client, auth, app, users):
+    response = auth.login_with_csrf(users["caseworker"])
     cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert cookies
     for cookie in cookies:
@@ -91,19 +88,17 @@ def test_the_session_cookie_lasts_as_long_as_the_browser(app, users):
         assert "SameSite=Lax" in cookie
 
 
-def test_signing_in_gives_a_new_session_id(app, users):
-    client = app.test_client()
+def test_signing_in_gives_a_new_session_id(client, auth, app, users):
     client.get("/login")  # the sign-in form puts its CSRF token in a session
     before = _sid(client)
     planted = _copy(app, client)
-    login_with_csrf(client, users["caseworker"])
+    auth.login_with_csrf(users["caseworker"])
     assert _sid(client) != before
     assert not _signed_in(planted)
 
 
-def test_the_server_keeps_no_session_id_only_its_digest(app, users):
-    client = app.test_client()
-    login_with_csrf(client, users["caseworker"])
+def test_the_server_keeps_no_session_id_only_its_digest(client, auth, app, users):
+    auth.login_with_csrf(users["caseworker"])
     client.get("/profile")
     sid = _sid(client)
     stored = [row.session_id for row in _rows(StoredSession)]
@@ -112,11 +107,11 @@ def test_the_server_keeps_no_session_id_only_its_digest(app, users):
     assert [row.key for row in _rows(UserSession)] == [_digest(sid)]
 
 
-def test_a_password_change_ends_the_other_sessions_at_once(app, users):
+def test_a_password_change_ends_the_other_sessions_at_once(auth, app, users):
     user = users["caseworker"]
     laptop, phone = app.test_client(), app.test_client()
-    login_with_csrf(laptop, user)
-    login_with_csrf(phone, user)
+    auth.login_with_csrf(user, client=laptop)
+    auth.login_with_csrf(user, client=phone)
     phone_copy = _copy(app, phone)
     phone_key = _digest(_sid(phone))
     new = "a brand new passphrase 42"
@@ -133,11 +128,11 @@ def test_a_password_change_ends_the_other_sessions_at_once(app, users):
 
 
 @pytest.mark.parametrize("change", ["role", "deactivation"])
-def test_a_role_change_or_a_deactivation_ends_every_session_at_once(app, users, change):
+def test_a_role_change_or_a_deactivation_ends_every_session_at_once(auth, app, users, change):
     user = users["caseworker"]
     desk, tablet = app.test_client(), app.test_client()
-    login_with_csrf(desk, user)
-    login_with_csrf(tablet, user)
+    auth.login_with_csrf(user, client=desk)
+    auth.login_with_csrf(user, client=tablet)
     keys = [f"session:{_digest(_sid(c))}" for c in (desk, tablet)]
     if change == "role":
         security.change_role(users["admin"], user, Role.SUPERVISOR)
@@ -151,14 +146,14 @@ def test_a_role_change_or_a_deactivation_ends_every_session_at_once(app, users, 
     assert not _signed_in(tablet)
 
 
-def test_the_profile_lists_open_sessions_and_ends_the_others(app, users):
+def test_the_profile_lists_open_sessions_and_ends_the_others(auth, app, users):
     user = users["caseworker"]
     desk, tablet = app.test_client(), app.test_client()
     desk.environ_base.update(REMOTE_ADDR="198.51.100.7", HTTP_USER_AGENT="Desk browser/1.0")
     tablet.environ_base.update(REMOTE_ADDR="203.0.113.20", HTTP_USER_AGENT="Forum door tablet/2.0")
-    login_with_csrf(tablet, user)
-    login_with_csrf(desk, user)
-    other = login_with_csrf(app.test_client(), users["police"])  # someone else's session is not listed
+    auth.login_with_csrf(user, client=tablet)
+    auth.login_with_csrf(user, client=desk)
+    other = auth.login_with_csrf(users["police"], client=app.test_client())  # someone else's session is not listed
     assert other.status_code == 302
 
     page = desk.get("/profile").get_data(as_text=True)
@@ -184,11 +179,11 @@ def test_the_profile_lists_open_sessions_and_ends_the_others(app, users):
     assert detail == "ended 1 other session"
 
 
-def test_ending_the_other_sessions_needs_the_csrf_token(app, users):
+def test_ending_the_other_sessions_needs_the_csrf_token(auth, app, users):
     user = users["caseworker"]
     desk, tablet = app.test_client(), app.test_client()
-    login_with_csrf(desk, user)
-    login_with_csrf(tablet, user)
+    auth.login_with_csrf(user, client=desk)
+    auth.login_with_csrf(user, client=tablet)
     assert desk.post("/profile/sessions/end-others").status_code == 400
     assert _signed_in(tablet)
 
@@ -201,11 +196,10 @@ class Clock:
         return self.now
 
 
-def test_last_use_is_written_at_most_once_a_minute(app, users, monkeypatch):
+def test_last_use_is_written_at_most_once_a_minute(client, auth, app, users, monkeypatch):
     clock = Clock()
     monkeypatch.setattr(base, "utcnow", clock)
-    client = app.test_client()
-    login_with_csrf(client, users["caseworker"])
+    auth.login_with_csrf(users["caseworker"])
     client.get("/profile")  # the first page after signing in stores a fresh CSRF token
     signed_in_at = clock.now
 
@@ -229,11 +223,10 @@ def test_last_use_is_written_at_most_once_a_minute(app, users, monkeypatch):
         sa.event.remove(db.engine, "before_cursor_execute", _count)
 
 
-def test_an_idle_session_ends_and_leaves_nothing_behind(app, users, monkeypatch):
+def test_an_idle_session_ends_and_leaves_nothing_behind(client, auth, app, users, monkeypatch):
     clock = Clock()
     monkeypatch.setattr(base, "utcnow", clock)
-    client = app.test_client()
-    login_with_csrf(client, users["caseworker"])
+    auth.login_with_csrf(users["caseworker"])
     copy = _copy(app, client)
     clock.now += timedelta(minutes=31)
     response = client.get("/participants/")
@@ -243,14 +236,15 @@ def test_an_idle_session_ends_and_leaves_nothing_behind(app, users, monkeypatch)
     assert not _signed_in(copy)
 
 
-def test_sessions_live_in_redis_when_it_is_set(app, users, make_app):
+def test_sessions_live_in_redis_when_it_is_set(auth, app, users, make_app):
     prefix = f"test-session-{uuid.uuid4().hex}:"
     redis = Redis.from_url(REDIS_URL)
-    redis_app = make_app(SESSION_REDIS_URL=REDIS_URL, SESSION_KEY_PREFIX=prefix)
+    # Another app, so `csrf_on` does not reach it: CSRF on here too.
+    redis_app = make_app(SESSION_REDIS_URL=REDIS_URL, SESSION_KEY_PREFIX=prefix, WTF_CSRF_ENABLED=True)
     try:
         stored_before = len(_rows(StoredSession))
         tablet = redis_app.test_client()
-        login_with_csrf(tablet, users["caseworker"])
+        auth.login_with_csrf(users["caseworker"], client=tablet)
         sid = _sid(tablet)
         assert redis.exists(prefix + _digest(sid))
         assert not any(sid in key.decode() for key in redis.scan_iter(match=prefix + "*"))
@@ -275,15 +269,15 @@ def _expired_row(name: str) -> None:
     db.session.commit()
 
 
-def test_what_ran_out_is_cleared_at_the_next_sign_in(app, users, monkeypatch):
+def test_what_ran_out_is_cleared_at_the_next_sign_in(auth, app, users, monkeypatch):
     clock = Clock()
     monkeypatch.setattr(base, "utcnow", clock)
     user = users["caseworker"]
     forgotten = app.test_client()  # a browser left open, never used again
-    login_with_csrf(forgotten, user)
+    auth.login_with_csrf(user, client=forgotten)
     clock.now += timedelta(hours=13)
     _expired_row("long-gone")
-    login_with_csrf(app.test_client(), user)
+    auth.login_with_csrf(user, client=app.test_client())
     assert [r.session_id for r in _rows(StoredSession) if r.session_id == "session:long-gone"] == []
     assert len(_rows(UserSession, user_id=user.id)) == 1
 
@@ -296,9 +290,8 @@ def test_flask_session_cleanup_deletes_expired_stored_sessions(app, runner):
 
 
 @pytest.mark.parametrize("path", ["/static/style.css", "/api/v1/organizations"])
-def test_static_files_and_the_api_do_not_look_the_session_up(app, users, path):
-    client = app.test_client()
-    login_with_csrf(client, users["caseworker"])
+def test_static_files_and_the_api_do_not_look_the_session_up(client, auth, app, users, path):
+    auth.login_with_csrf(users["caseworker"])
     statements = []
 
     @sa.event.listens_for(db.engine, "before_cursor_execute")
