@@ -17,7 +17,7 @@ from flask import current_app
 from ceasefire import pipeline
 from ceasefire.errors import Forbidden, NotFound
 from ceasefire.extensions import db
-from ceasefire.models import Consent, Participant, Referral, Service, User
+from ceasefire.models import Consent, Forum, Participant, Referral, Service, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, OutcomeType, Role
 
@@ -218,6 +218,16 @@ def require_kind(user: User, kind: str) -> None:
     """403 for a role that never sees this kind of record, before any lookup: whether the id exists is not told."""
     if user.role in NEVER_SEES[kind]:
         raise Forbidden(f"Your role does not see {kind.replace('_', ' ')}s.")
+
+
+def get_forum(user: User, forum_id: int, action: str = "forum.list") -> Forum:
+    """Load one forum: 403 for a role that never sees forums, 404 when missing, then 403 unless `action` is allowed."""
+    require_kind(user, "forum")
+    forum = db.session.get(Forum, forum_id)
+    if forum is None:
+        raise NotFound("No such forum.")
+    require(user, action)
+    return forum
 
 
 def get_participant(user: User, participant_id: int, action: str = "participant.view") -> Participant:

@@ -8,9 +8,9 @@ from flask import g
 from ceasefire import policy
 from ceasefire.api import bp, done, page_of, paging, report_shapes, serialize, shapes
 from ceasefire.api.schema import body, query
-from ceasefire.errors import NotFound, ValidationFailed
+from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Organization, Participant, Service
+from ceasefire.models import Group, Organization, Participant, Service
 from ceasefire.models.enums import ReferralStatus
 from ceasefire.services import accounts, catalog, read
 from ceasefire.services import referrals as referral_service
@@ -35,22 +35,14 @@ def create_forum():
 @bp.get("/forums/<int:forum_id>")
 def get_forum(forum_id: int):
     user = g.user
-    policy.require_kind(user, "forum")
-    forum = db.session.get(Forum, forum_id)
-    if forum is None:
-        raise NotFound("No such forum.")
-    policy.require(user, "forum.list")
+    forum = policy.get_forum(user, forum_id)
     return done(serialize.encode(read.forum_record(user, forum)))
 
 
 @bp.patch("/forums/<int:forum_id>")
 def patch_forum(forum_id: int):
     user = g.user
-    policy.require_kind(user, "forum")
-    forum = db.session.get(Forum, forum_id)
-    if forum is None:
-        raise NotFound("No such forum.")
-    policy.require(user, "forum.update")
+    forum = policy.get_forum(user, forum_id, "forum.update")
     values = body(report_shapes.ForumPatch)
     catalog.update_forum(user, forum, values)
     return done(serialize.encode(read.forum_record(user, forum)))

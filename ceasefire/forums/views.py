@@ -10,10 +10,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 
 from ceasefire import policy
-from ceasefire.errors import NotFound
-from ceasefire.extensions import db
 from ceasefire.forums.forms import ForumForm
-from ceasefire.models import Forum
 from ceasefire.pages import actor, attempt, local_zone, page_number, signed_in_blueprint, to_utc
 from ceasefire.participants.forms import VersionForm
 from ceasefire.services import catalog, read
@@ -52,10 +49,7 @@ def new():
 @bp.get("/<int:forum_id>")
 def show(forum_id: int):
     user = actor()
-    policy.require_kind(user, "forum")
-    forum = db.session.get(Forum, forum_id)
-    if forum is None:
-        raise NotFound("No such forum.")
+    forum = policy.get_forum(user, forum_id)
     record = read.forum_record(user, forum, roster=True)
     check_in = {
         inv.participant_id: VersionForm(formdata=None, version=inv.participant.version)
