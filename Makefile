@@ -34,7 +34,7 @@ run: install
 
 ## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL).
 test: install redis
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## The session-store tests talk to Redis at 127.0.0.1:6379: start it when nothing answers there.
 redis:
