@@ -66,8 +66,6 @@ def post_event(participant_id: int):
         raise ValidationFailed("Name the event.", {"event": "This field is required."})
     pipeline.authorize(name, user)
     values = body(shapes.EVENTS[name], data)
-    if name == "close":
-        values["reason"] = values["reason"].value  # kept as the history row's text
     events.perform(user, participant, values["version"], name, values)
     return done(serialize.encode(read.participant_record(user, participant)))
 

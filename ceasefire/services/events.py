@@ -81,7 +81,7 @@ def invite(actor: User, participant: Participant, version: int, forum_id: int | 
 
 
 def check_in(actor: User, participant: Participant, version: int) -> Invitation:
-    """Check the participant in at the forum of their open invitation (not before the forum's day)."""
+    """Check the participant in at the forum of their open invitation."""
     step = pipeline.authorize("attend", actor)
     participants.check_version(participant, version)
     invitation = open_invitation(participant)
