@@ -286,3 +286,9 @@ def referral_visible_in_record(user: User, referral: Referral) -> bool:
 ACTIONS["participant.history"] = frozenset(r for r in Role if sees(r, "history"))
 # Whoever may fire at least one pipeline event (ceasefire.pipeline's table) may post to the events endpoint.
 ACTIONS["participant.event"] = frozenset().union(*(event.roles for event in pipeline.EVENTS))
+# The forum pages (issue #9): the roster and its printout for whoever sees invitations; the door for whoever checks
+# people in; the close-out (no-shows, then held) for whoever marks no-shows and updates forums.
+ACTIONS["forum.roster"] = frozenset(INVITATION_FIELDS)
+ACTIONS["forum.door"] = pipeline.EVENTS_BY_NAME["attend"].roles
+ACTIONS["forum.invite"] = pipeline.EVENTS_BY_NAME["invite"].roles
+ACTIONS["forum.close_out"] = pipeline.EVENTS_BY_NAME["no_show"].roles & ACTIONS["forum.update"]

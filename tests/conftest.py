@@ -238,8 +238,9 @@ def make_participant(app, make_user):
 @pytest.fixture
 def make_forum(app, make_user):
     def make(when: datetime | None = None, status: str = "planned", actor: User | None = None):
+        """A forum held today by default (an hour ago), so that its invitees may be checked in."""
         actor = actor or make_user(Role.SUPERVISOR)
-        forum = catalog.create_forum(actor, f"Forum {next(_counter)}", when or datetime.now(UTC) + timedelta(days=7),
+        forum = catalog.create_forum(actor, f"Forum {next(_counter)}", when or datetime.now(UTC) - timedelta(hours=1),
                                      location="Community center")
         forum.status = status
         db.session.commit()

@@ -142,15 +142,21 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
             raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
         query = query.where(Participant.group_id == group_id)
     if q:
-        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(sa.or_(
-            sa.func.lower(Participant.first_name).like(like, escape="\\"),
-            sa.func.lower(Participant.last_name).like(like, escape="\\"),
-            sa.func.lower(Participant.aliases).like(like, escape="\\"),
-            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
-        ))
+        query = query.where(name_clause(q))
     return query.order_by(Participant.last_name, Participant.first_name, Participant.id)
+
+
+def name_clause(q: str) -> sa.ColumnElement[bool]:
+    """Participants whose first or last name, full name or aliases contain `q` (any case): the name search of every
+    list (participants, a forum's roster)."""
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    return sa.or_(
+        sa.func.lower(Participant.first_name).like(like, escape="\\"),
+        sa.func.lower(Participant.last_name).like(like, escape="\\"),
+        sa.func.lower(Participant.aliases).like(like, escape="\\"),
+        sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
+    )
 
 
 def enforcement_actions(participant: Participant) -> list[EnforcementAction]:

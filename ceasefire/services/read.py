@@ -296,6 +296,11 @@ def _latest_open_invitations(user: User, participants: list[Participant]) -> dic
     ).all())
 
 
+# What a forum's roster (services.roster) builds its page with.
+invitation_record = _invitation
+latest_open_invitations = _latest_open_invitations
+
+
 # Referrals
 
 
