@@ -124,6 +124,7 @@ def sign_in(live_server, settle):
 def _violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
     """axe-core's violations of the given impacts on the page as it is now. The script is evaluated through the
     DevTools protocol, so the page's strict CSP stays as it is."""
+    assert AXE.exists(), f"{AXE} is missing: `make browser` installs it (npm ci --prefix tests/browser)"
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
