@@ -1,5 +1,5 @@
 """Issue #9's call-in journey, as a caseworker clicks it: invite three people to a forum from its roster, check two in
-at the door on a tablet (768×1024), close the forum out marking the third a no-show, and refer one of those who came.
+at the door on a tablet (768 by 1024), close the forum out marking the third a no-show, and refer one of those who came.
 axe-core finds no serious or critical violation on any page on the way."""
 
 from __future__ import annotations
