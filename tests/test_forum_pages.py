@@ -420,3 +420,23 @@ def test_the_door_forms_carry_their_token(client, auth, users, make_forum, make_
     response = client.post(f"/forums/{forum.id}/door/check-in", data=data | {"csrf_token": token})
     assert response.status_code == 302
     assert state_of(p.id) == State.ATTENDED
+
+
+def test_a_community_group_sees_only_its_assigned_people_and_not_how_they_were_invited(
+    client, auth, users, make_forum, make_participant
+):
+    forum = make_forum()
+    sup, community = users["supervisor"], users["community"]
+    mine = make_participant(sup, last_name="Assigned", community_org_id=community.organization_id)
+    other = make_participant(sup, last_name="Elsewhere")
+    invite(sup, mine, forum, "probation_condition")
+    invite(sup, other, forum, "parole_condition")
+    auth.login(community)
+    for path in ("", "/print"):
+        page = text(client.get(f"/forums/{forum.id}{path}"))
+        assert "Assigned" in page, path
+        assert "Elsewhere" not in page, path
+        assert "Probation condition" not in page, path
+        assert "How invited" not in page, path
+    assert "1 invited · 0 checked in" in text(client.get(f"/forums/{forum.id}"))
+    assert client.get(f"/forums/{forum.id}/door").status_code == 403
