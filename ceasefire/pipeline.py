@@ -88,7 +88,12 @@ def _forum_day_come(participant: Participant, ctx: dict[str, Any]) -> dict[str, 
     problems = _open_invitation(participant, ctx)
     if problems:
         return problems
+    from ceasefire.models.enums import ForumStatus
+
     forum = ctx["invitation"].forum
+    if forum.status != ForumStatus.PLANNED:
+        return {"forum": f"Check-in needs a planned forum; this one is {forum.status}. "
+                         "Enter a past forum's roster before marking it held."}
     if not forum_day_has_come(forum.scheduled_at):
         return {"forum": f"Check-in opens on the forum's day, {program_date(forum.scheduled_at).isoformat()}: "
                          "a person cannot attend a forum that has not happened."}

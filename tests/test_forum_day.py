@@ -68,3 +68,18 @@ def test_the_page_says_why_and_offers_no_button_before_the_day(app, client, auth
     assert "a person cannot attend a forum that has not happened" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Participant, p.id).state == State.INVITED
+
+
+@pytest.mark.parametrize("status", ["held", "cancelled"])
+def test_check_in_needs_a_planned_forum(app, users, api_as, make_participant, make_forum, status):
+    """API.md: invitations and check-ins need a planned forum; a past forum's roster is entered before it is held."""
+    p = _invited(users, make_participant, make_forum, _local(app, -3, 18))
+    sup = api_as(users["supervisor"])
+    forum_id = events.open_invitation(p).forum_id
+    assert sup.patch(f"/forums/{forum_id}", json={"status": status})[0] == 200
+    before = records()
+    status_code, body = api_as(users["police"]).post(f"/participants/{p.id}/events",
+                                                     json={"event": "attend", "version": p.version})
+    fields = assert_error(status_code, body, 422, "validation_failed", "forum")
+    assert "planned forum" in fields["forum"]
+    assert records() == before
