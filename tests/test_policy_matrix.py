@@ -690,3 +690,20 @@ def test_community_users_learn_only_that_an_assigned_participant_attended(world,
         assert "Probation condition" not in html, path
         assert "probation_condition" not in html, path
         assert roster.checked_in not in html, path
+
+
+# Pages of issue #10 (the home page, the provider inbox): every role gets what the policy says.
+
+PAGE_ROUTES: dict[str, Callable[[Role], int]] = {
+    "/": lambda role: 302 if role == Role.ADMIN else 200,  # admins' home is the admin area (or their profile)
+    "/referrals/inbox": lambda role: 200 if role in policy.ACTIONS["referral.inbox"] else 403,
+    "/participants/?sort=changed&supervision_status=none": lambda role: 403 if role == Role.ADMIN else (
+        422 if not policy.sees(role, "state") else 200),  # a provider or community user has no such order
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("path", list(PAGE_ROUTES))
+def test_page_status_by_role(world, client, auth, path, role):
+    assert auth.login(world.users[role]).status_code == 302
+    assert client.get(path).status_code == PAGE_ROUTES[path](role)

@@ -4,6 +4,8 @@ links the user may follow (every one answers 200, for every role)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,7 +13,17 @@ import sqlalchemy as sa
 from helpers import Program
 
 from ceasefire.extensions import db
-from ceasefire.models import Consent, EnforcementAction, Group, Participant, Referral, StatusChange
+from ceasefire.models import (
+    Consent,
+    EnforcementAction,
+    Group,
+    Organization,
+    Participant,
+    Referral,
+    Service,
+    StatusChange,
+    User,
+)
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import ActionType, Role
 from ceasefire.services import referrals as referral_service
@@ -245,3 +257,58 @@ def test_supervisor_home_counts_and_waiting_longest(users, client, auth, make_pa
     waiting = section(html, "waiting-h")
     assert waiting.index("Longest, Vic") < waiting.index("Shorter, Wes")
     assert 'data-slot="due"' in html
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_each_home_page_costs_the_same_at_5_and_25_participants(users, app, auth, make_forum):
+    """Every role's home runs a fixed number of statements, whatever the size of the program."""
+    built = Program.build(users["supervisor"], users["provider"].organization)
+    group = Group(name="Hustlers")
+    db.session.add(group)
+    db.session.commit()
+    ids = {"sup": users["supervisor"].id, "police_org": built.police_org.id, "service": built.service.id,
+           "group": group.id, "forum": make_forum(datetime.now(UTC) + timedelta(days=3)).id,
+           "cw": users["caseworker"].id, "community": users["community"].organization_id}
+    clients = {}
+    for role in ("caseworker", "provider", "police", "community", "supervisor"):
+        clients[role] = app.test_client()
+        assert auth.login(users[role], client=clients[role]).status_code == 302
+    counts: dict[str, list[int]] = {role: [] for role in clients}
+    made = 0
+    for size in (5, 25):
+        program = Program(db.session.get(User, ids["sup"]), db.session.get(Organization, ids["police_org"]),
+                          db.session.get(Service, ids["service"]))
+        with program.batch():
+            for i in range(made, size):
+                p = program.create(first_name=f"First{i}", last_name=f"Last{i:03}", caseworker_id=ids["cw"],
+                                   group_id=ids["group"], community_org_id=ids["community"])
+                program.refer(p)
+                program.fire(p, "invite", forum_id=ids["forum"], method="letter")
+                if i % 3 == 0:
+                    program.fire(p, "enforce", action_type="arrest", occurred_on=today(),
+                                 agency_id=ids["police_org"], description="Arrested.")
+        made = size
+        db.session.execute(sa.update(Referral).values(updated_at=utcnow() - timedelta(days=8)))
+        db.session.execute(sa.update(Consent).values(expires_on=today() + timedelta(days=10)))
+        db.session.commit()
+        for role, browser in clients.items():
+            browser.get("/")  # warm the session's once-a-minute write
+            db.session.expunge_all()
+            with counting() as statements:
+                assert browser.get("/").status_code == 200
+            counts[role].append(len(statements))
+    for role, (small, large) in counts.items():
+        assert small == large, (role, small, large)
