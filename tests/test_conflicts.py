@@ -165,3 +165,14 @@ def test_an_event_on_a_stale_page_says_what_happened_in_words(app, users, make_p
     kept = form_values(raw(response))
     assert "Dana Rivera checked Marcus in" in text(response)
     assert (kept["version"], kept["reason"]) == ("3", "moved")
+
+
+def test_consent_from_a_stale_page_says_who_changed_the_record(app, users, make_participant, two):
+    first, second, _ = two
+    p = make_participant(users["caseworker"], first_name="Marcus", last_name="Reed")
+    theirs = form_values(raw(first.get(f"/participants/{p.id}/edit")))
+    assert first.post(f"/participants/{p.id}/edit", data=theirs | {"phone": "(312) 555-0199"}).status_code == 302
+    response = second.post(f"/participants/{p.id}/consent", data={"version": 1, "consent_to_share": "yes"})
+    assert response.status_code == 409
+    assert f"Dana Rivera changed Marcus's record at {_local_time_of_last_change(app, p.id)}." in text(response)
+    assert snapshot(p.id).version == 2

@@ -383,6 +383,8 @@ def consent(participant_id: int):
         _, error = attempt(lambda: participant_service.update_participant(
             user, participant, _version(form), {"consent_to_share": given}
         ), form)
+        if isinstance(error, StaleVersion):
+            error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now.")
         if error is None:
             flash("Consent to share recorded." if given else "Consent to share revoked.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
