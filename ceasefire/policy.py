@@ -76,6 +76,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "referral.list": frozenset({CW, PROVIDER, SUP}),
     "referral.create": frozenset({CW, SUP}),
     "referral.status": frozenset({CW, PROVIDER, SUP}),
+    # The provider inbox: the referrals to the user's organization, by where they stand, with the buttons.
+    "referral.inbox": frozenset({PROVIDER}),
     "group.list": frozenset({CW, POLICE, SUP}),
     "group.create": frozenset({POLICE, SUP}),
     "organization.list": EVERYONE,

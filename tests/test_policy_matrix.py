@@ -739,3 +739,20 @@ def test_forum_pages_by_role(users, make_forum, client, auth, role):
                 assert status == 200, (method, rule, status)
         else:
             assert status == 403, (method, rule, status)
+
+
+# Pages of issue #10 (the home page, the provider inbox): every role gets what the policy says.
+
+PAGE_ROUTES: dict[str, Callable[[Role], int]] = {
+    "/": lambda role: 302 if role == Role.ADMIN else 200,  # admins' home is the admin area (or their profile)
+    "/referrals/inbox": lambda role: 200 if role in policy.ACTIONS["referral.inbox"] else 403,
+    "/participants/?sort=changed&supervision_status=none": lambda role: 403 if role == Role.ADMIN else (
+        422 if not policy.sees(role, "state") else 200),  # a provider or community user has no such order
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("path", list(PAGE_ROUTES))
+def test_page_status_by_role(world, client, auth, path, role):
+    assert auth.login(world.users[role]).status_code == 302
+    assert client.get(path).status_code == PAGE_ROUTES[path](role)
