@@ -353,7 +353,22 @@ def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
 
 
 def audit_records(rows: list[AuditEvent]) -> list[AuditRecord]:
-    return [AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face) for e in rows]
+    """The rows with the names of their users and participants, one query for each (the trail is a supervisor's,
+    who sees every participant)."""
+    users = _names(User, (e.user_id for e in rows))
+    wanted = {e.participant_id for e in rows if e.participant_id is not None}
+    people = {
+        pid: f"{first} {last}".strip()
+        for pid, first, last in db.session.execute(
+            sa.select(Participant.id, Participant.first_name, Participant.last_name).where(Participant.id.in_(wanted))
+        ).all()
+    } if wanted else {}
+    return [
+        AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face, e.participant_id,
+                    users.get(e.user_id) if e.user_id else None,
+                    people.get(e.participant_id) if e.participant_id else None)
+        for e in rows
+    ]
 
 
 def audit_page(user: User, page: int, per_page: int, clamp: bool = False, **filters: Any) -> Page[AuditRecord]:
