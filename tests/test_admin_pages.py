@@ -91,7 +91,7 @@ def test_an_admin_changes_a_role_and_the_user_is_signed_out(client, auth, users,
     assert caseworker.email in page
     response = client.post(f"/admin/users/{caseworker.id}", data={"role": "supervisor", "organization_id": ""})
     assert response.status_code == 302
-    assert "Test caseworker: role supervisor." in text(client.get(response.headers["Location"]))
+    assert "Test caseworker is now a supervisor." in text(client.get(response.headers["Location"]))
     db.session.refresh(caseworker)
     assert caseworker.role == Role.SUPERVISOR
     assert audit_rows("role_change", "user")[-1] == (admin.id, caseworker.id, "caseworker->supervisor")
@@ -105,6 +105,7 @@ def test_an_admin_moves_a_user_to_another_organization(client, auth, users, make
     auth.login(users["admin"])
     response = client.post(f"/admin/users/{provider.id}", data={"role": "provider", "organization_id": str(other.id)})
     assert response.status_code == 302
+    assert "Test provider works for Westside Behavioral Health." in text(client.get(response.headers["Location"]))
     db.session.refresh(provider)
     assert provider.organization_id == other.id
     assert audit_rows("update", "user")[-1] == (
@@ -240,3 +241,13 @@ def test_missing_records_are_404_for_the_admin(client, auth, users):
     auth.login(users["admin"])
     for path in ("/admin/users/987654", "/admin/organizations/987654", "/admin/services/987654"):
         assert client.get(path).status_code == 404, path
+
+
+def test_the_new_password_page_is_only_for_a_reset_password(client, auth, users):
+    """A user whose password was not reset changes it on the usual page, with their current password."""
+    auth.login(users["caseworker"])
+    response = client.get("/profile/new-password")
+    assert response.headers["Location"] == "/profile/password"
+    posted = client.post("/profile/new-password", data={"new_password": "x" * 20, "confirm": "x" * 20})
+    assert posted.headers["Location"] == "/profile/password"
+    assert auth.login(users["caseworker"], client=client.application.test_client()).status_code == 302

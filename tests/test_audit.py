@@ -99,9 +99,9 @@ def test_supervisor_audit_page_filters_and_exports_safe_csv(client, auth, users,
     assert export.status_code == 200
     assert export.mimetype == "text/csv"
     lines = export.get_data(as_text=True).splitlines()
-    assert lines[0] == ("at,user_id,user_name,action,action_words,object_type,object_id,participant_id,"
+    assert lines[0] == ("at,user_id,user_name,action,action_words,object_type,object_id,object_name,participant_id,"
                         "participant_name,ip,face,detail")
-    creation = f"Test caseworker,create,Created,participant,{p.id},{p.id},'=CMD() Lee,"
+    creation = f"Test caseworker,create,Created,participant,{p.id},'=CMD() Lee,{p.id},'=CMD() Lee,"
     assert any(creation in line for line in lines[1:]), lines
     assert _rows(action="export", user_id=sup.id)
 

@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from ceasefire.extensions import db
-from ceasefire.services import audit
+from ceasefire.models.enums import Role
+from ceasefire.services import audit, staff
+
+LA = ZoneInfo("America/Los_Angeles")
 
 
 @pytest.fixture
@@ -24,7 +29,7 @@ def text(response) -> str:
 
 def rows_of(html: str) -> list[str]:
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
-    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("<tr>")[1:]]
+    return [unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()) for row in body.split("<tr>")[1:]]
 
 
 def at(moment: datetime, actor, action: str, participant=None, detail: str | None = None) -> None:
@@ -115,7 +120,20 @@ def test_the_csv_keeps_ids_beside_names_and_local_times(client, auth, users, mak
     auth.login(users["supervisor"])
     lines = text(client.get("/audit/export.csv", query_string={"action": "import"})).splitlines()
     assert lines[1] == (f"2026-07-04T12:05:00-07:00,{cw.id},Test caseworker,import,Imported,participant,{marcus.id},"
-                        f"{marcus.id},Marcus Reed,,,summer")
+                        f"Marcus Reed,{marcus.id},Marcus Reed,,,summer")
+
+
+def test_a_row_about_a_user_names_them(client, auth, users):
+    admin, cw = users["admin"], users["caseworker"]
+    staff.update_user(admin, cw, Role.SUPERVISOR, None)
+    db.session.commit()
+    auth.login(users["supervisor"])
+    [row] = rows_of(text(client.get("/audit/", query_string={"action": "role_change"})))
+    assert row.startswith(f"{datetime.now(LA):%Y-%m-%d}")
+    assert "Test admin Role changed User Test caseworker" in row
+    assert "caseworker->supervisor" in row
+    lines = text(client.get("/audit/export.csv", query_string={"action": "role_change"})).splitlines()
+    assert f",{admin.id},Test admin,role_change,Role changed,user,{cw.id},Test caseworker,,," in lines[1]
 
 
 def test_the_api_keeps_its_shape(users, api_as, make_participant):

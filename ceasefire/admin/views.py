@@ -107,13 +107,25 @@ def user(user_id: int):
     _organization_choices(form)
     error = None
     if form.validate_on_submit():
-        changed, error = attempt(
+        role, organization_id = person.role, person.organization_id
+        _, error = attempt(
             lambda: staff.update_user(actor(), person, form.role.data, form.organization_id.data), form
         )
         if error is None:
-            flash(f"{person.name}: " + (" and ".join(changed) if changed else "nothing changed") + ".", "success")
+            flash(_user_changed(person, role, organization_id), "success")
             return redirect(url_for(".user", user_id=person.id))
     return _user_page(person, form, error, _status(form, error))
+
+
+def _user_changed(person: User, role: Role, organization_id: int | None) -> str:
+    """What an admin changed, as they would say it: "Dana Rivera is now a supervisor and works for Hope Jobs"."""
+    said = []
+    if person.role != role:
+        said.append(f"is now {'an' if person.role.value[0] in 'aeiou' else 'a'} {person.role.value}")
+    if person.organization_id != organization_id:
+        org = person.organization
+        said.append(f"works for {org.name}" if org else "belongs to no organization")
+    return f"{person.name} " + (" and ".join(said) if said else "is unchanged") + "."
 
 
 def _set_active(user_id: int, active: bool):

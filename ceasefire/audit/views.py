@@ -102,7 +102,7 @@ def index():
     listing: Page[AuditRecord] = Page.empty(PER_PAGE)
     valid = form.validate()
     if valid:
-        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, **_filters(form))
+        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, names=True, **_filters(form))
         audit_trail.note_read(current_user, _filters(form))
         keep()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -111,8 +111,8 @@ def index():
         200 if valid else 422
 
 
-CSV_HEADER = ["at", "user_id", "user_name", "action", "action_words", "object_type", "object_id", "participant_id",
-              "participant_name", "ip", "face", "detail"]
+CSV_HEADER = ["at", "user_id", "user_name", "action", "action_words", "object_type", "object_id", "object_name",
+              "participant_id", "participant_name", "ip", "face", "detail"]
 
 
 @bp.get("/export.csv")
@@ -126,7 +126,7 @@ def export():
     zone = local_zone()
     body = csv_text(CSV_HEADER, (
         [r.at.astimezone(zone).isoformat(), r.user_id, r.user_name, r.action, action_words(r.action), r.object_type,
-         r.object_id, r.participant_id, r.participant_name, r.ip, r.face, r.detail]
+         r.object_id, r.object_name, r.participant_id, r.participant_name, r.ip, r.face, r.detail]
         for r in rows
     ))
     audit_trail.note_read(current_user, _filters(form), export=True)

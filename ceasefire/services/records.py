@@ -224,6 +224,7 @@ class AuditRecord(Record):
     participant_id: int | None = field(default=None, metadata=PAGE_ONLY)
     user_name: str | None = field(default=None, metadata=PAGE_ONLY)
     participant_name: str | None = field(default=None, metadata=PAGE_ONLY)
+    object_name: str | None = field(default=None, metadata=PAGE_ONLY)
 
 
 T = TypeVar("T")
