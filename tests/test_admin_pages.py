@@ -251,3 +251,34 @@ def test_the_new_password_page_is_only_for_a_reset_password(client, auth, users)
     posted = client.post("/profile/new-password", data={"new_password": "x" * 20, "confirm": "x" * 20})
     assert posted.headers["Location"] == "/profile/password"
     assert auth.login(users["caseworker"], client=client.application.test_client()).status_code == 302
+
+
+def _statements(client, path: str) -> int:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    db.session.expunge_all()
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_the_admin_lists_cost_the_same_at_any_size(client, auth, users, make_org, make_user, make_service):
+    auth.login(users["admin"])
+    paths = ("/admin/users/", "/admin/organizations/", "/admin/services/")
+    client.get("/admin/")  # a session's last use is written at most once a minute: not what is counted
+    counts: dict[str, list[int]] = {path: [] for path in paths}
+    for size in (3, 12):
+        while db.session.scalar(sa.select(sa.func.count(Service.id))) < size:
+            org = make_org(OrgKind.PROVIDER)
+            make_service(org)
+            make_user(Role.PROVIDER, org)
+        for path in paths:
+            counts[path].append(_statements(client, path))
+    assert all(a == b for a, b in counts.values()), counts
+    assert "18 users." in text(client.get("/admin/users/"))  # the six of every role and twelve providers
