@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import PASSWORD
+from helpers import PASSWORD, csrf_token_of
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Service, User, UserSession
@@ -282,3 +282,18 @@ def test_the_admin_lists_cost_the_same_at_any_size(client, auth, users, make_org
             counts[path].append(_statements(client, path))
     assert all(a == b for a, b in counts.values()), counts
     assert "18 users." in text(client.get("/admin/users/"))  # the six of every role and twelve providers
+
+
+def test_the_admin_forms_carry_their_token(csrf_on, client, auth, users):
+    """With CSRF on, as in production: a post without the token changes nothing; the pages' own forms carry it."""
+    caseworker = users["caseworker"]
+    auth.login_with_csrf(users["admin"])
+    assert client.post(f"/admin/users/{caseworker.id}/deactivate").status_code == 400
+    page = text(client.get(f"/admin/users/{caseworker.id}"))
+    forms = re.findall(r'<form method="post"[^>]*>(.*?)</form>', page, re.S)
+    assert len(forms) == 4  # signing out, the role and organization, reset password, deactivate
+    assert all('name="csrf_token"' in form for form in forms)
+    response = client.post(f"/admin/users/{caseworker.id}/deactivate", data={"csrf_token": csrf_token_of(page)})
+    assert response.status_code == 302
+    db.session.refresh(caseworker)
+    assert caseworker.active is False
