@@ -297,3 +297,24 @@ def test_the_admin_forms_carry_their_token(csrf_on, client, auth, users):
     assert response.status_code == 302
     db.session.refresh(caseworker)
     assert caseworker.active is False
+
+
+def test_an_organization_named_in_case_records_keeps_its_kind(client, auth, users, make_participant):
+    community = users["community"].organization
+    make_participant(users["caseworker"], community_org_id=community.id)
+    quiet = Organization(name="Faith Leaders for Peace", kind=OrgKind.COMMUNITY)
+    db.session.add(quiet)
+    db.session.commit()
+    auth.login(users["admin"])
+    # Its user is a community user: the user's role needs the kind first.
+    response = client.post(f"/admin/organizations/{community.id}", data={"name": community.name, "kind": "provider"})
+    assert (response.status_code, "change their roles first" in text(response)) == (422, True)
+    users["community"].organization_id = None
+    db.session.commit()
+    response = client.post(f"/admin/organizations/{community.id}", data={"name": community.name, "kind": "provider"})
+    assert (response.status_code, "Case records name it" in text(response)) == (422, True)
+    assert client.post(f"/admin/organizations/{quiet.id}", data={"name": quiet.name, "kind": "provider"}).status_code \
+        == 302
+    db.session.refresh(community)
+    db.session.refresh(quiet)
+    assert (community.kind, quiet.kind) == (OrgKind.COMMUNITY, OrgKind.PROVIDER)

@@ -6,10 +6,12 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
+
 from ceasefire import limits, policy
 from ceasefire.errors import InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Organization, Service, User
+from ceasefire.models import EnforcementAction, Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import ForumStatus, OrgKind, ServiceCategory
 from ceasefire.services import audit
 from ceasefire.services.accounts import ROLE_ORG_KINDS
@@ -97,7 +99,19 @@ def update_organization(actor: User, org: Organization, data: dict[str, Any]) ->
         ):
             raise ValidationFailed("The organization offers services.",
                                    {"kind": "It offers services, so it stays a provider."})
+        if _named_in_case_records(org):
+            raise ValidationFailed("Case records name the organization.",
+                                   {"kind": f"Case records name it as a {org.kind.value} organization; it stays one."})
     return _apply(actor, org, "organization", data)
+
+
+def _named_in_case_records(org: Organization) -> bool:
+    """Whether participants (assigned to it, identified by it) or enforcement actions (its agency) name it."""
+    named = sa.or_(
+        sa.exists().where(sa.or_(Participant.community_org_id == org.id, Participant.identifying_org_id == org.id)),
+        sa.exists().where(EnforcementAction.agency_id == org.id),
+    )
+    return bool(db.session.scalar(sa.select(named)))
 
 
 def update_service(actor: User, service: Service, data: dict[str, Any]) -> list[str]:
