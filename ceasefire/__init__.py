@@ -96,6 +96,7 @@ def _register_inputs(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from ceasefire.admin.views import bp as admin_bp
     from ceasefire.api import bp as api_bp
     from ceasefire.audit.views import bp as audit_bp
     from ceasefire.auth.views import bp as auth_bp
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

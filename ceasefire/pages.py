@@ -115,6 +115,9 @@ NAV: list[tuple[str, str, str | None]] = [
     ("referrals.index", "Referrals", "referral.list"),
     ("reports.pipeline", "Reports", "report.pipeline"),
     ("audit.index", "Audit", "audit.view"),
+    ("admin.users", "Users", "user.list"),
+    ("admin.organizations", "Organizations", "organization.update"),
+    ("admin.services", "Services", "service.update"),
 ]
 
 

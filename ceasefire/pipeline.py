@@ -171,7 +171,7 @@ def _check_state_and_guard(step: Step, participant: Participant, ctx: dict[str, 
     ev = step.event
     if ev.name not in _machine.get_triggers(str(participant.state)):
         raise InvalidTransition(
-            f"'{ev.label}' is not possible while the participant is {State(participant.state).value}."
+            f"'{ev.label}' is not possible while the participant is {State(participant.state).value.replace('_', ' ')}."
         )
     if ev.guard is not None:
         # A guard only reads: without autoflush its queries cannot write the caller's pending changes, which

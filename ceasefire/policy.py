@@ -85,6 +85,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "service.list": EVERYONE,
     "service.create": frozenset({ADMIN}),
     "user.create": frozenset({ADMIN}),
+    # The admin pages (issue #10): users, organizations and services are administered by admins alone.
+    "user.list": frozenset({ADMIN}),
+    "user.update": frozenset({ADMIN}),
+    "organization.update": frozenset({ADMIN}),
+    "service.update": frozenset({ADMIN}),
     "audit.view": frozenset({SUP}),
     "forum.update": frozenset({CW, SUP}),
     # Outcomes (§4 row "outcomes"): which types each role sees and records is OUTCOME_TYPES below.

@@ -93,14 +93,16 @@ def test_supervisor_audit_page_filters_and_exports_safe_csv(client, auth, users,
     auth.login(sup)
     page = client.get(f"/audit/?participant_id={p.id}")
     assert page.status_code == 200
-    assert b"participant " + str(p.id).encode() in page.data
+    assert "Only what concerns =CMD() Lee." in page.get_data(as_text=True)
 
     export = client.get(f"/audit/export.csv?participant_id={p.id}")
     assert export.status_code == 200
     assert export.mimetype == "text/csv"
     lines = export.get_data(as_text=True).splitlines()
-    assert lines[0] == "at,user_id,action,object_type,object_id,ip,face,detail"
-    assert any(",create,participant," in line for line in lines[1:])
+    assert lines[0] == ("at,user_id,user_name,action,action_words,object_type,object_id,object_name,participant_id,"
+                        "participant_name,ip,face,detail")
+    creation = f"Test caseworker,create,Created,participant,{p.id},'=CMD() Lee,{p.id},'=CMD() Lee,"
+    assert any(creation in line for line in lines[1:]), lines
     assert _rows(action="export", user_id=sup.id)
 
 

@@ -23,7 +23,8 @@ from ceasefire.services import accounts
 from ceasefire.services import referrals as referral_service
 
 # Which record each id in a route names. A route with an id not listed here fails the first test: add it.
-KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token"}
+KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token",
+         "user_id": "user", "organization_id": "organization", "service_id": "service"}
 # The other arguments of routes, filled with a value the route takes.
 OTHER_ARGS = {"name": "invite"}
 # API.md: the roles that never see a kind of record, so get 403 whatever the id.
@@ -52,7 +53,8 @@ def world(users, make_participant, make_service, make_forum) -> World:
     referral = referral_service.send_referral(users["caseworker"], participant, service, "From a test")
     token, _plain = accounts.create_token(users["supervisor"], "sweep")
     db.session.commit()
-    ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id}
+    ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id,
+           "user": users["caseworker"].id, "organization": service.organization_id, "service": service.id}
     return World(ids, users)
 
 

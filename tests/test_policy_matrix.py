@@ -756,3 +756,44 @@ PAGE_ROUTES: dict[str, Callable[[Role], int]] = {
 def test_page_status_by_role(world, client, auth, path, role):
     assert auth.login(world.users[role]).status_code == 302
     assert client.get(path).status_code == PAGE_ROUTES[path](role)
+
+
+# The admin pages (issue #10): every page under /admin, read from the url_map, for every role. Admins get the page;
+# every other role 403 whatever the id, so no page tells another role which users, organizations or services exist.
+
+ADMIN_RULES = sorted(
+    (rule.rule, method)
+    for rule in create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "listing-only"})
+    .url_map.iter_rules() if rule.endpoint.startswith("admin.")
+    for method in rule.methods - {"HEAD", "OPTIONS"}
+)
+
+
+def _admin_path(rule: str, ids: dict[str, int]) -> str:
+    for name, ident in ids.items():
+        rule = rule.replace(f"<int:{name}>", str(ident))
+    return rule
+
+
+def test_the_admin_pages_are_swept():
+    assert ("/admin/users/<int:user_id>", "POST") in ADMIN_RULES
+    assert len(ADMIN_RULES) >= 15
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_admin_pages_by_role(client, auth, users, make_service, role):
+    service = make_service()
+    ids = {"user_id": users["caseworker"].id, "organization_id": service.organization_id, "service_id": service.id}
+    auth.login(users[role])
+    with db.engine.connect() as conn:
+        before = conn.execute(sa.select(User.id, User.role, User.active, User.password_hash)).all()
+    for rule, method in ADMIN_RULES:
+        path = _admin_path(rule, ids)
+        if method == "GET":
+            status = client.get(path).status_code
+            assert status == (200 if role == Role.ADMIN else 403), (role, path, status)
+        elif role != Role.ADMIN:
+            status = client.post(path, data={"role": "admin", "name": "X", "kind": "police"}).status_code
+            assert status == 403, (role, path, status)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(User.id, User.role, User.active, User.password_hash)).all() == before

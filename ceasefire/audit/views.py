@@ -1,17 +1,22 @@
-"""The supervisor's audit trail page and its CSV export."""
+"""The supervisor's audit trail page and its CSV export: names beside the ids, actions in words, pickers for the user
+and the participant, a date range in the program's time zone, pages of fifty."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs are 3.2
-from wtforms.validators import NumberRange, Optional
+from wtforms import DateField, IntegerField, SearchField, SelectChoice, SelectField  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs are 3.2
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from ceasefire import limits, policy
 from ceasefire.exports import csv_text
 from ceasefire.extensions import db
-from ceasefire.pages import keep, page_number
+from ceasefire.pages import keep, local_zone, page_number
+from ceasefire.participants.forms import optional_int
 from ceasefire.services import audit, audit_trail, read
 from ceasefire.services.records import AuditRecord, Page
 
@@ -19,24 +24,69 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
 NO_SUCH_ID = f"There is no such id: ids run from 1 to {limits.ID_MAX}."
 
+# Each action of the trail (API.md's codes) as a supervisor reads it.
+ACTION_WORDS: dict[str, str] = {
+    "view": "Opened a record",
+    "create": "Created",
+    "update": "Changed",
+    "event": "Pipeline step",
+    "referral_status": "Referral status changed",
+    "export": "Exported",
+    "import": "Imported",
+    "sign_in": "Signed in",
+    "sign_in_failed": "Sign-in failed",
+    "sign_out": "Signed out",
+    "lockout": "Account locked",
+    "password_change": "Password changed",
+    "role_change": "Role changed",
+    "token_create": "API token created",
+    "token_revoke": "API token revoked",
+    "audit_view": "Read the audit trail",
+    "review": "Retention review",
+    "purge": "Purged",
+}
+
+
+def action_words(action: str) -> str:
+    return ACTION_WORDS.get(action, action.replace("_", " ").capitalize())
+
 
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    participant_id = IntegerField("Participant id", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
-    user_id = IntegerField("User id", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
+    user_id = SelectField("User", coerce=optional_int, validate_choice=False,
+                          validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
+    participant = SearchField("Participant", validators=[Optional(), Length(max=limits.NAME)])
+    # Set by links that name one participant (their page, a row here); the search box is for people.
+    participant_id = IntegerField("Participant id", widget=HiddenInput(),
+                                  validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
     action = SelectField(
-        "Action", choices=[SelectChoice("", "Any"), *(SelectChoice(a, a) for a in sorted(audit.ACTIONS))],
+        "Action",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(a, action_words(a)) for a in sorted(
+            audit.ACTIONS, key=action_words))],
         validators=[Optional()],
     )
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The range ends before it starts.")
 
-def _filters(form: AuditFilterForm) -> dict:
+
+def _form() -> AuditFilterForm:
+    form = AuditFilterForm(request.args)
+    form.user_id.choices = [SelectChoice("", "Anyone")] + [
+        SelectChoice(str(i), f"{name} ({role})") for i, name, role in audit_trail.people(current_user)
+    ]
+    return form
+
+
+def _filters(form: AuditFilterForm) -> dict[str, Any]:
     return {
         "participant_id": form.participant_id.data,
+        "participant_name": (form.participant.data or "").strip() or None,
         "user_id": form.user_id.data,
         "action": form.action.data or None,
         "date_from": form.date_from.data,
@@ -48,28 +98,37 @@ def _filters(form: AuditFilterForm) -> dict:
 @login_required
 def index():
     policy.require(current_user, "audit.view")
-    form = AuditFilterForm(request.args)
+    form = _form()
     listing: Page[AuditRecord] = Page.empty(PER_PAGE)
     valid = form.validate()
     if valid:
-        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, **_filters(form))
+        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, names=True, **_filters(form))
         audit_trail.note_read(current_user, _filters(form))
         keep()
-    return render_template("audit/index.html", form=form, listing=listing,
-                           args={k: v for k, v in request.args.items() if k != "page"}), 200 if valid else 422
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("audit/index.html", form=form, listing=listing, words=action_words, zone=local_zone().key,
+                           args=args, everyone={k: v for k, v in args.items() if k != "participant_id"}), \
+        200 if valid else 422
+
+
+CSV_HEADER = ["at", "user_id", "user_name", "action", "action_words", "object_type", "object_id", "object_name",
+              "participant_id", "participant_name", "ip", "face", "detail"]
 
 
 @bp.get("/export.csv")
 @login_required
 def export():
     policy.require(current_user, "audit.view")
-    form = AuditFilterForm(request.args)
+    form = _form()
     if not form.validate():
         return index()
     rows = read.audit_records(list(db.session.scalars(audit_trail.query(current_user, **_filters(form)))))
-    header = ["at", "user_id", "action", "object_type", "object_id", "ip", "face", "detail"]
-    body = csv_text(header, ([r.at.isoformat(), r.user_id, r.action, r.object_type, r.object_id, r.ip, r.face,
-                              r.detail] for r in rows))
+    zone = local_zone()
+    body = csv_text(CSV_HEADER, (
+        [r.at.astimezone(zone).isoformat(), r.user_id, r.user_name, r.action, action_words(r.action), r.object_type,
+         r.object_id, r.object_name, r.participant_id, r.participant_name, r.ip, r.face, r.detail]
+        for r in rows
+    ))
     audit_trail.note_read(current_user, _filters(form), export=True)
     keep()
     return Response(body, mimetype="text/csv",

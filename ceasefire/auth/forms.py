@@ -25,8 +25,9 @@ class CodeForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)])
+class NewPasswordForm(FlaskForm):
+    """A new password after an admin's reset: the user signed in with the temporary one moments ago."""
+
     new_password = PasswordField(
         "New password",
         validators=[
@@ -42,6 +43,10 @@ class PasswordChangeForm(FlaskForm):
         validators=[DataRequired(), EqualTo("new_password", message="The two new passwords differ.")],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=limits.PASSWORD_MAX)])
 
 
 class TokenForm(FlaskForm):

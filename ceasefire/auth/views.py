@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ceasefire.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TokenForm
+from ceasefire.auth.forms import CodeForm, EmptyForm, LoginForm, NewPasswordForm, PasswordChangeForm, TokenForm
 from ceasefire.errors import NotFound, ServiceError
 from ceasefire.extensions import db, limiter
 from ceasefire.home import views as home
@@ -31,7 +31,9 @@ bp = Blueprint("auth", __name__)
 GENERIC_FAILURE = "Invalid email or password."
 MFA_PENDING = "mfa_user_id"
 # Pages a signed-in user who still has to enrol a second factor may reach.
-ENROLMENT_ENDPOINTS = {"auth.mfa", "auth.logout", "static"}
+ENROLMENT_ENDPOINTS = {"auth.mfa", "auth.logout", "auth.new_password", "static"}
+# Pages a user whose password an admin reset may reach before choosing a new one.
+NEW_PASSWORD_ENDPOINTS = {"auth.new_password", "auth.logout", "static"}
 
 
 def home_for(user) -> str:
@@ -76,6 +78,9 @@ def check_session():
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if sessions.touch(record):
         keep()
+    if current_user.must_change_password and request.endpoint not in NEW_PASSWORD_ENDPOINTS:
+        flash("Your password was reset. Choose a new one to go on.", "info")
+        return redirect(url_for("auth.new_password"))
     if (
         security.mfa_required(current_user)
         and not current_user.has_second_factor
@@ -120,6 +125,8 @@ def login():
             return redirect(url_for("auth.verify", next=safe_next(request.args.get("next"))))
         _start_session(user)
         keep()
+        if user.must_change_password:
+            return redirect(url_for("auth.new_password"))
         return redirect(safe_next(request.args.get("next")) or home_for(user))
     return render_template("auth/login.html", form=form)
 
@@ -229,6 +236,29 @@ def password():
         flash("Your password is changed. You were signed out everywhere else.", "info")
         return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/profile/new-password", methods=["GET", "POST"])
+@login_required
+def new_password():
+    """After an admin reset the password: the user, signed in with the temporary one, chooses their own."""
+    if not current_user.must_change_password:
+        return redirect(url_for("auth.password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            security.set_new_password(current_user, form.new_password.data, keep_sid=session.sid)
+        except ServiceError as exc:
+            db.session.rollback()
+            for name, message in exc.fields.items():
+                field = {"password": "new_password"}.get(name, name)
+                if field in form:
+                    form[field].errors = [*form[field].errors, message]
+            return render_template("auth/new_password.html", form=form), exc.status
+        keep()
+        flash("Your new password is set.", "success")
+        return redirect(home_for(current_user))
+    return render_template("auth/new_password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/profile/mfa", methods=["GET", "POST"])

@@ -48,6 +48,8 @@ class User(UserMixin, Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # No longer read: sessions are ended on the server (services/sessions.py); kept until a revision drops it.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    # Set when an admin resets the password: the next sign-in leads to choosing a new one before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_last_step: Mapped[int | None]
 

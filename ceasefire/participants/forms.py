@@ -21,8 +21,8 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from ceasefire import limits
-from ceasefire.models.base import today
 from ceasefire.models.enums import ActionType, CloseReason, DeliveryMethod, State, SupervisionStatus
+from ceasefire.services.clock import program_today
 
 
 def optional_int(value) -> int | None:
@@ -115,7 +115,7 @@ class InviteForm(VersionForm):
 
 class EnforceForm(VersionForm):
     action_type = SelectField("Action", choices=_choices(ActionType))
-    occurred_on = DateField("Date it happened", default=today, validators=[InputRequired()])
+    occurred_on = DateField("Date it happened", default=program_today, validators=[InputRequired()])
     agency_id = SelectField("Agency", coerce=optional_int, validators=[Optional()])
     incident_ref = StringField("Incident or report number", validators=[Optional(), Length(max=limits.NAME)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=limits.TEXT)])

@@ -14,11 +14,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ceasefire import pipeline, policy
+from ceasefire import flashes, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
-from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, Role
+from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, ReferralStatus, Role
 from ceasefire.pages import (
     actor,
     attempt,
@@ -256,7 +256,7 @@ def new():
             lambda: participant_service.create_participant(user, form_values(form, "base")), form
         )
         if error is None:
-            flash(f"{participant.full_name} was added.", "success")
+            flash(f"{participant.full_name} added.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
     status = error.status if error else (422 if form.errors else 200)
     return render_template("participants/form.html", form=form, error=error, participant=None), status
@@ -332,13 +332,24 @@ def edit(participant_id: int):
             lambda: participant_service.update_participant(user, participant, _version(form), values), form
         )
         if error is None:
-            flash("The changes were saved.", "success")
+            flash(f"{participant.full_name}'s record saved.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
         if isinstance(error, StaleVersion):
             clash = _clash(user, form, participant, values)
     status = error.status if error else (422 if form.errors else 200)
     return render_template("participants/form.html", form=form, error=None if clash else error, clash=clash,
                            participant=participant), status
+
+
+def _event_forum(participant: Participant, name: str, values: dict[str, Any]) -> str | None:
+    """The title of the forum an invitation or a no-show is about, for the message afterwards."""
+    if name == "invite" and values.get("forum_id"):
+        forum = db.session.get(Forum, values["forum_id"])
+        return forum.title if forum else None
+    if name == "no_show":
+        invitation = events.open_invitation(participant)
+        return invitation.forum.title if invitation else None
+    return None
 
 
 @bp.route("/<int:participant_id>/events/<name>", methods=["GET", "POST"])
@@ -355,6 +366,7 @@ def event(participant_id: int, name: str):
             pipeline.check(participant, name, user)
     elif form.validate_on_submit():
         values = form_values(form, "version")
+        forum = _event_forum(participant, name, values)
         _, error = attempt(
             lambda: events.perform(user, participant, _version(form), name, values), form
         )
@@ -363,8 +375,7 @@ def event(participant_id: int, name: str):
                                  "try again if it still applies.")
             _refresh_hidden(form, participant)
         if error is None:
-            flash(f"{ev.label}: done. {participant.full_name} is now {participant.state.value.replace('_', ' ')}.",
-                  "success")
+            flash(flashes.event_done(name, participant.full_name, forum), "success")
             return redirect(safe_next(request.form.get("next")) or url_for(".show", participant_id=participant.id))
     status = error.status if error else (422 if form.errors else 200)
     if error is not None and event_form_class(name) is VersionForm:
@@ -386,7 +397,8 @@ def consent(participant_id: int):
         if isinstance(error, StaleVersion):
             error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now.")
         if error is None:
-            flash("Consent to share recorded." if given else "Consent to share revoked.", "success")
+            flash(f"Consent to share recorded for {participant.full_name}." if given
+                  else f"Consent to share revoked for {participant.full_name}.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
     else:
         error = ValidationFailed("The consent form was incomplete; reload the page and try again.")
@@ -405,7 +417,7 @@ def send_referral(participant_id: int):
             raise NotFound("No such service.")
         _, error = attempt(lambda: referral_service.send_referral(user, participant, service, form.note.data), form)
         if error is None:
-            flash(f"Referral sent to {service.name}.", "success")
+            flash(flashes.referral_done(ReferralStatus.SENT, service.name), "success")
             return redirect(url_for(".show", participant_id=participant.id) + "#referrals")
     else:
         error = ValidationFailed("Choose a service.")

@@ -12,7 +12,7 @@ from typing import cast
 
 from flask import flash, redirect, render_template, request, url_for
 
-from ceasefire import policy
+from ceasefire import flashes, policy
 from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.models import Referral, User
 from ceasefire.models.enums import ReferralStatus
@@ -20,6 +20,7 @@ from ceasefire.pages import actor, attempt, keep, page_number, signed_in_bluepri
 from ceasefire.referrals.forms import InboxForm, ReferralFilterForm, StatusForm
 from ceasefire.services import audit, read, workspaces
 from ceasefire.services import referrals as referral_service
+from ceasefire.services.records import ParticipantRecord
 from ceasefire.web import safe_next
 
 bp = signed_in_blueprint("referrals", __name__, "/referrals")
@@ -106,6 +107,8 @@ def status(referral_id: int):
         lambda: referral_service.set_status(user, referral, new, form.reason.data, form.note.data), form
     )
     if error is None:
-        flash(f"Referral of {referral.participant.full_name} to {referral.service.name} {new.value}.", "success")
+        record = read.referral_record(user, referral)  # the name as the user may see it, when they may
+        name = record.participant.full_name if isinstance(record.participant, ParticipantRecord) else None
+        flash(flashes.referral_done(new, record.service_name, name or None), "success")
         return redirect(safe_next(request.form.get("next")) or url_for(".show", referral_id=referral.id))
     return _page(user, referral, error.status, error, form)

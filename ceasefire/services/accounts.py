@@ -85,6 +85,28 @@ def check_password_rules(password: str, email: str) -> None:
         )
 
 
+def check_organization(role: Role, organization_id: int | None) -> Organization | None:
+    """The organization a user of `role` may belong to: one of the kinds the role needs (ROLE_ORG_KINDS)."""
+    kinds = ROLE_ORG_KINDS[role]
+    organization = None
+    if organization_id is not None:
+        organization = db.session.get(Organization, organization_id)
+        if organization is None:
+            raise ValidationFailed("No such organization.", {"organization_id": "No such organization."})
+    if kinds is not None:
+        if organization is None:
+            raise ValidationFailed(
+                "This role needs an organization.",
+                {"organization_id": f"A {role} user must belong to an organization."},
+            )
+        if organization.kind not in kinds:
+            raise ValidationFailed(
+                "Wrong kind of organization.",
+                {"organization_id": f"A {role} user must belong to a {' or '.join(sorted(kinds))} organization."},
+            )
+    return organization
+
+
 def create_user(
     actor: User | None,
     email: str,
@@ -111,23 +133,7 @@ def create_user(
         raise ValidationFailed("Some fields need attention.", problems)
     if user_by_email(email) is not None:
         raise ValidationFailed("That email is already in use.", {"email": "A user with this email exists."})
-    kinds = ROLE_ORG_KINDS[role]
-    organization = None
-    if organization_id is not None:
-        organization = db.session.get(Organization, organization_id)
-        if organization is None:
-            raise ValidationFailed("No such organization.", {"organization_id": "No such organization."})
-    if kinds is not None:
-        if organization is None:
-            raise ValidationFailed(
-                "This role needs an organization.",
-                {"organization_id": f"A {role} user must belong to an organization."},
-            )
-        if organization.kind not in kinds:
-            raise ValidationFailed(
-                "Wrong kind of organization.",
-                {"organization_id": f"A {role} user must belong to a {' or '.join(sorted(kinds))} organization."},
-            )
+    check_organization(role, organization_id)
     check_password_rules(password, email)
     user = User(
         email=email,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from ceasefire import policy
-from ceasefire.models import AuditEvent, User
-from ceasefire.services import audit
+from ceasefire.extensions import db
+from ceasefire.models import AuditEvent, Participant, User
+from ceasefire.services import audit, clock
+
+
+def _day_start(day: date) -> datetime:
+    """Midnight of a day in the program's time zone: the date range reads as the program's days."""
+    return datetime.combine(day, time.min, clock.zone())
 
 
 def query(
@@ -18,20 +24,35 @@ def query(
     action: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    participant_name: str | None = None,
 ) -> sa.Select:
     policy.require(actor, "audit.view")
     q = sa.select(AuditEvent)
     if participant_id is not None:
         q = q.where(AuditEvent.participant_id == participant_id)
+    if participant_name:
+        pattern = f"%{participant_name.strip().lower()}%"
+        named = sa.select(Participant.id).where(sa.or_(
+            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(pattern),
+            sa.func.lower(Participant.last_name + ", " + Participant.first_name).like(pattern),
+        ))
+        q = q.where(AuditEvent.participant_id.in_(named))
     if user_id is not None:
         q = q.where(AuditEvent.user_id == user_id)
     if action:
         q = q.where(AuditEvent.action == action)
     if date_from:
-        q = q.where(AuditEvent.at >= datetime.combine(date_from, time.min, UTC))
+        q = q.where(AuditEvent.at >= _day_start(date_from))
     if date_to:
-        q = q.where(AuditEvent.at < datetime.combine(date_to + timedelta(days=1), time.min, UTC))
+        q = q.where(AuditEvent.at < _day_start(date_to + timedelta(days=1)))
     return q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def people(actor: User) -> list[tuple[int, str, str]]:
+    """Every user, by name, for the page's picker: (id, name, role)."""
+    policy.require(actor, "audit.view")
+    rows = sa.select(User.id, User.name, User.role).order_by(sa.func.lower(User.name), User.id)
+    return [(i, name, str(role)) for i, name, role in db.session.execute(rows).all()]
 
 
 def note_read(actor: User, filters: dict, export: bool = False) -> None:

@@ -6,12 +6,15 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from ceasefire import policy
+import sqlalchemy as sa
+
+from ceasefire import limits, policy
 from ceasefire.errors import InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Organization, Service, User
-from ceasefire.models.enums import ForumStatus, OrgKind
+from ceasefire.models import EnforcementAction, Forum, Group, Organization, Participant, Service, User
+from ceasefire.models.enums import ForumStatus, OrgKind, ServiceCategory
 from ceasefire.services import audit
+from ceasefire.services.accounts import ROLE_ORG_KINDS
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +24,10 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 def create_organization(actor: User, data: dict[str, Any]) -> Organization:
     policy.require(actor, "organization.create")
-    org = Organization(**_clean(data))
+    data = _clean(data)
+    if problems := _check_text(data):
+        raise ValidationFailed("Some fields need attention.", problems)
+    org = Organization(**data)
     db.session.add(org)
     db.session.flush()
     audit.record(actor, "create", "organization", org.id)
@@ -33,11 +39,100 @@ def create_service(actor: User, data: dict[str, Any]) -> Service:
     org = db.session.get(Organization, data["organization_id"])
     if org is None or org.kind != OrgKind.PROVIDER:
         raise ValidationFailed("No such provider.", {"organization_id": "Must be a provider organization."})
-    service = Service(**_clean(data))
+    data = _clean(data)
+    if problems := _check_text(data):
+        raise ValidationFailed("Some fields need attention.", problems)
+    service = Service(**data)
     db.session.add(service)
     db.session.flush()
     audit.record(actor, "create", "service", service.id)
     return service
+
+
+ORGANIZATION_FIELDS = ("name", "kind", "description", "email", "phone", "url")
+SERVICE_FIELDS = ("organization_id", "name", "category", "description", "eligibility", "capacity", "active")
+_LONGEST = {"name": limits.NAME, "description": limits.TEXT, "email": limits.EMAIL, "phone": limits.PHONE,
+            "url": limits.URL, "eligibility": limits.TEXT}
+
+
+def _check_text(data: dict[str, Any]) -> dict[str, str]:
+    problems = {}
+    if "name" in data and not data["name"]:
+        problems["name"] = "This field is required."
+    for name, longest in _LONGEST.items():
+        if isinstance(data.get(name), str) and len(data[name]) > longest:
+            problems[name] = f"At most {longest:,} characters."
+    if data.get("email") and "@" not in data["email"].strip("@"):
+        problems["email"] = "Give an email address."
+    return problems
+
+
+def _apply(actor: User, record: Organization | Service, kind: str, data: dict[str, Any]) -> list[str]:
+    changed = [field for field, value in data.items() if getattr(record, field) != value]
+    for field in changed:
+        setattr(record, field, data[field])
+    db.session.flush()
+    audit.record(actor, "update", kind, record.id, ",".join(changed) or "no change")
+    return changed
+
+
+def update_organization(actor: User, org: Organization, data: dict[str, Any]) -> list[str]:
+    """New HSDS fields for an organization; its kind may change only while nothing depends on it (a provider's
+    services, users whose role needs that kind). The fields changed."""
+    policy.require(actor, "organization.update")
+    data = _clean({k: v for k, v in data.items() if k in ORGANIZATION_FIELDS})
+    problems = _check_text(data)
+    if "kind" in data:
+        try:
+            data["kind"] = OrgKind(data["kind"])
+        except ValueError:
+            problems["kind"] = "Must be one of: " + ", ".join(OrgKind) + "."
+    if problems:
+        raise ValidationFailed("Some fields need attention.", problems)
+    if data.get("kind", org.kind) != org.kind:
+        users = db.session.scalars(db.select(User).where(User.organization_id == org.id))
+        if any((kinds := ROLE_ORG_KINDS[u.role]) is not None and data["kind"] not in kinds for u in users):
+            raise ValidationFailed("The organization's users need its kind.",
+                                   {"kind": "Some of its users' roles need this kind; change their roles first."})
+        if org.kind == OrgKind.PROVIDER and db.session.scalar(
+            db.select(Service.id).where(Service.organization_id == org.id).limit(1)
+        ):
+            raise ValidationFailed("The organization offers services.",
+                                   {"kind": "It offers services, so it stays a provider."})
+        if _named_in_case_records(org):
+            raise ValidationFailed("Case records name the organization.",
+                                   {"kind": f"Case records name it as a {org.kind.value} organization; it stays one."})
+    return _apply(actor, org, "organization", data)
+
+
+def _named_in_case_records(org: Organization) -> bool:
+    """Whether participants (assigned to it, identified by it) or enforcement actions (its agency) name it."""
+    named = sa.or_(
+        sa.exists().where(sa.or_(Participant.community_org_id == org.id, Participant.identifying_org_id == org.id)),
+        sa.exists().where(EnforcementAction.agency_id == org.id),
+    )
+    return bool(db.session.scalar(sa.select(named)))
+
+
+def update_service(actor: User, service: Service, data: dict[str, Any]) -> list[str]:
+    """New HSDS fields for a service; an inactive service takes no new referrals. The fields changed."""
+    policy.require(actor, "service.update")
+    data = _clean({k: v for k, v in data.items() if k in SERVICE_FIELDS})
+    problems = _check_text(data)
+    if "category" in data:
+        try:
+            data["category"] = ServiceCategory(data["category"])
+        except ValueError:
+            problems["category"] = "Must be one of: " + ", ".join(ServiceCategory) + "."
+    if data.get("capacity") is not None and not 0 <= data["capacity"] <= limits.ID_MAX:
+        problems["capacity"] = "A number of places, 0 or more."
+    if "organization_id" in data:
+        org = db.session.get(Organization, data["organization_id"] or 0)
+        if org is None or org.kind != OrgKind.PROVIDER:
+            problems["organization_id"] = "Must be a provider organization."
+    if problems:
+        raise ValidationFailed("Some fields need attention.", problems)
+    return _apply(actor, service, "service", data)
 
 
 def create_group(actor: User, data: dict[str, Any]) -> Group:

@@ -18,9 +18,10 @@ from ceasefire import pipeline
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Forum, Invitation, Organization, Participant, User
-from ceasefire.models.base import today, utcnow
+from ceasefire.models.base import utcnow
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ActionType, CloseReason, DeliveryMethod
 from ceasefire.services import audit, participants
+from ceasefire.services.clock import program_today
 
 
 def open_invitation(participant: Participant) -> Invitation | None:
@@ -139,7 +140,7 @@ def enforce(actor: User, participant: Participant, version: int, action_type: Ac
         )
     if not isinstance(occurred_on, date):
         raise ValidationFailed("Not a date.", {"occurred_on": "Must be a date, YYYY-MM-DD."})
-    if occurred_on > today():
+    if occurred_on > program_today():
         raise ValidationFailed("The date is in the future.", {"occurred_on": "The date is in the future."})
     kind = _choice(ActionType, action_type, "action_type")
     participants.check_version(participant, version)

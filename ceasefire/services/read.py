@@ -371,9 +371,48 @@ def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
 # The audit trail
 
 
-def audit_records(rows: list[AuditEvent]) -> list[AuditRecord]:
-    return [AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face) for e in rows]
+# The kinds of record an audit row may name, and the column that names each.
+_NAMED: dict[str, tuple[Any, Any]] = {
+    "user": (User, User.name),
+    "participant": (Participant, Participant.first_name + " " + Participant.last_name),
+    "organization": (Organization, Organization.name),
+    "service": (Service, Service.name),
+    "group": (Group, Group.name),
+    "forum": (Forum, Forum.title),
+}
 
 
-def audit_page(user: User, page: int, per_page: int, clamp: bool = False, **filters: Any) -> Page[AuditRecord]:
-    return paginate(audit_trail.query(user, **filters), page, per_page, audit_records, clamp)
+def _audit_names(rows: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    """The names of the users, participants and records a page of the trail mentions, in one query whatever the
+    page holds (the trail is a supervisor's, who sees every participant)."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in _NAMED}
+    for e in rows:
+        if e.user_id is not None:
+            wanted["user"].add(e.user_id)
+        if e.participant_id is not None:
+            wanted["participant"].add(e.participant_id)
+        if e.object_type in wanted and e.object_id is not None:
+            wanted[e.object_type].add(e.object_id)
+    parts = [
+        sa.select(sa.literal(kind).label("kind"), model.id.label("id"), sa.cast(column, sa.String).label("name"))
+        .where(model.id.in_(wanted[kind]))
+        for kind, (model, column) in _NAMED.items()
+    ]
+    return {(kind, ident): name for kind, ident, name in db.session.execute(sa.union_all(*parts)).all()}
+
+
+def audit_records(rows: list[AuditEvent], names: bool = True) -> list[AuditRecord]:
+    """The rows as records; for the pages (`names`) with the names beside the ids, which the API leaves out."""
+    found = _audit_names(rows) if names and rows else {}
+    return [
+        AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face, e.participant_id,
+                    found.get(("user", e.user_id or 0)), found.get(("participant", e.participant_id or 0)),
+                    found.get((e.object_type or "", e.object_id or 0)))
+        for e in rows
+    ]
+
+
+def audit_page(user: User, page: int, per_page: int, clamp: bool = False, names: bool = False,
+               **filters: Any) -> Page[AuditRecord]:
+    return paginate(audit_trail.query(user, **filters), page, per_page,
+                    lambda rows: audit_records(rows, names), clamp)

@@ -221,6 +221,11 @@ class AuditRecord(Record):
     ip: str | None
     detail: str | None
     face: str | None = field(default=None, metadata=PAGE_ONLY)
+    # The audit page's own: whom a row is about and the names a supervisor reads beside the ids.
+    participant_id: int | None = field(default=None, metadata=PAGE_ONLY)
+    user_name: str | None = field(default=None, metadata=PAGE_ONLY)
+    participant_name: str | None = field(default=None, metadata=PAGE_ONLY)
+    object_name: str | None = field(default=None, metadata=PAGE_ONLY)
 
 
 T = TypeVar("T")

@@ -152,8 +152,23 @@ def change_password(user: User, current: str, new: str, keep_sid: str | None = N
         raise ValidationFailed("Your current password is not right.", {"current_password": "Not right."})
     accounts.check_password_rules(new, user.email)
     user.password_hash = accounts.hash_password(new)
+    user.must_change_password = False
     sessions.end_all(user, keep_sid=keep_sid)
     audit.record(user, "password_change", "user", user.id)
+
+
+def set_new_password(user: User, new: str, keep_sid: str | None = None) -> None:
+    """After an admin's reset: the user, signed in with the temporary password, chooses one of their own (not the
+    temporary one again). Every other session ends."""
+    accounts.check_password_rules(new, user.email)
+    if accounts.verify_password(user, new):
+        raise ValidationFailed(
+            "Choose a new password.", {"password": "Use a password of your own, not the one you were given."}
+        )
+    user.password_hash = accounts.hash_password(new)
+    user.must_change_password = False
+    sessions.end_all(user, keep_sid=keep_sid)
+    audit.record(user, "password_change", "user", user.id, "new password after a reset")
 
 
 def change_role(actor: User, user: User, role: Role) -> None:

@@ -1,0 +1,146 @@
+"""Issue #10, the audit viewer: names instead of ids, actions in words, pickers for the user and the participant that
+need no numeric id, a date range in the program's time zone, paging; the CSV keeps ids beside the names, and the
+API's /audit keeps exactly its shape."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from html import unescape
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ceasefire.extensions import db
+from ceasefire.models.enums import Role
+from ceasefire.services import audit, staff
+
+LA = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture
+def app_config(app_config):
+    return app_config | {"TIMEZONE": "America/Los_Angeles"}
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def rows_of(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
+    return [unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()) for row in body.split("<tr>")[1:]]
+
+
+def at(moment: datetime, actor, action: str, participant=None, detail: str | None = None) -> None:
+    row = audit.record(actor, action, "participant" if participant else None, participant.id if participant else None,
+                       detail)
+    row.at = moment
+
+
+def test_rows_read_as_names_and_words(client, auth, users, make_participant):
+    marcus = make_participant(users["caseworker"], first_name="Marcus", last_name="Reed")
+    auth.login(users["supervisor"])
+    assert client.get(f"/participants/{marcus.id}").status_code == 200
+    html = text(client.get("/audit/", query_string={"action": "view"}))
+    [row] = rows_of(html)
+    assert "Test supervisor" in row
+    assert "Opened a record" in row
+    assert "Marcus Reed" in row
+    assert "Participant" in row
+    assert ">view<" not in html
+    # The action picker speaks words too; the user picker lists people by name and role, no ids to type.
+    assert 'value="view">Opened a record</option>' in html
+    assert f'<option value="{users["police"].id}">Test police (police)</option>' in html
+    assert 'name="user_id" type="text"' not in html
+
+
+def test_pick_a_user_and_search_a_participant_by_name(client, auth, users, make_participant):
+    cw, police = users["caseworker"], users["police"]
+    marcus = make_participant(cw, first_name="Marcus", last_name="Reed")
+    andre = make_participant(police, first_name="Andre", last_name="Walker")
+    auth.login(users["supervisor"])
+    mine = rows_of(text(client.get("/audit/", query_string={"user_id": police.id, "action": "create"})))
+    assert len(mine) == 1
+    assert "Test police" in mine[0]
+    assert "Andre Walker" in mine[0]
+    found = rows_of(text(client.get("/audit/", query_string={"participant": "reed"})))
+    assert len(found) == 1
+    assert "Marcus Reed" in found[0]
+    assert "Andre" not in found[0]
+    assert len(rows_of(text(client.get("/audit/", query_string={"participant": "walker, andre"})))) == 1
+    assert rows_of(text(client.get("/audit/", query_string={"participant": "nobody by that name"}))) == []
+    assert marcus.id != andre.id
+
+
+def test_the_date_range_is_the_programs_days(client, auth, users, make_participant):
+    cw = users["caseworker"]
+    marcus = make_participant(cw, first_name="Marcus", last_name="Reed")
+    # 06:30 UTC on 10 March 2026 is 23:30 on the 9th in Los Angeles (PDT, UTC-7); 08:00 UTC is 01:00 on the 10th.
+    at(datetime(2026, 3, 10, 6, 30, tzinfo=UTC), cw, "import", marcus, "late on the 9th")
+    at(datetime(2026, 3, 10, 8, 0, tzinfo=UTC), cw, "import", marcus, "early on the 10th")
+    at(datetime(2026, 3, 9, 6, 59, tzinfo=UTC), cw, "import", marcus, "the 8th, just before midnight")
+    db.session.commit()
+    auth.login(users["supervisor"])
+    ninth = rows_of(text(client.get("/audit/", query_string={"action": "import", "date_from": "2026-03-09",
+                                                             "date_to": "2026-03-09"})))
+    assert len(ninth) == 1
+    assert "late on the 9th" in ninth[0]
+    assert "2026-03-09 23:30 PDT" in ninth[0]
+    tenth = rows_of(text(client.get("/audit/", query_string={"action": "import", "date_from": "2026-03-10"})))
+    assert [("early on the 10th" in r) for r in tenth] == [True]
+    up_to_ninth = rows_of(text(client.get("/audit/", query_string={"action": "import", "date_to": "2026-03-09"})))
+    assert len(up_to_ninth) == 2
+    backwards = client.get("/audit/", query_string={"date_from": "2026-03-10", "date_to": "2026-03-09"})
+    assert backwards.status_code == 422
+    assert "The range ends before it starts." in text(backwards)
+
+
+def test_pages_of_fifty(client, auth, users):
+    cw = users["caseworker"]
+    for i in range(60):
+        at(datetime(2026, 1, 1, 12, i, tzinfo=UTC), cw, "import", detail=f"batch {i}")
+    db.session.commit()
+    auth.login(users["supervisor"])
+    first = text(client.get("/audit/", query_string={"action": "import"}))
+    assert "60 events, newest first." in first
+    assert "Page 1 of 2" in first
+    assert len(rows_of(first)) == 50
+    assert "batch 59" in rows_of(first)[0]
+    second = text(client.get("/audit/", query_string={"action": "import", "page": 2}))
+    assert [r.split()[-1] for r in rows_of(second)] == [str(i) for i in range(9, -1, -1)]
+    assert 'href="/audit/?page=1&amp;action=import"' in second
+
+
+def test_the_csv_keeps_ids_beside_names_and_local_times(client, auth, users, make_participant):
+    cw = users["caseworker"]
+    marcus = make_participant(cw, first_name="Marcus", last_name="Reed")
+    at(datetime(2026, 7, 4, 19, 5, tzinfo=UTC), cw, "import", marcus, "summer")
+    db.session.commit()
+    auth.login(users["supervisor"])
+    lines = text(client.get("/audit/export.csv", query_string={"action": "import"})).splitlines()
+    assert lines[1] == (f"2026-07-04T12:05:00-07:00,{cw.id},Test caseworker,import,Imported,participant,{marcus.id},"
+                        f"Marcus Reed,{marcus.id},Marcus Reed,,,summer")
+
+
+def test_a_row_about_a_user_names_them(client, auth, users):
+    admin, cw = users["admin"], users["caseworker"]
+    staff.update_user(admin, cw, Role.SUPERVISOR, None)
+    db.session.commit()
+    auth.login(users["supervisor"])
+    [row] = rows_of(text(client.get("/audit/", query_string={"action": "role_change"})))
+    assert row.startswith(f"{datetime.now(LA):%Y-%m-%d}")
+    assert "Test admin Role changed User Test caseworker" in row
+    assert "caseworker->supervisor" in row
+    lines = text(client.get("/audit/export.csv", query_string={"action": "role_change"})).splitlines()
+    assert f",{admin.id},Test admin,role_change,Role changed,user,{cw.id},Test caseworker,,," in lines[1]
+
+
+def test_the_api_keeps_its_shape(users, api_as, make_participant):
+    make_participant(users["caseworker"], first_name="Marcus", last_name="Reed")
+    status, body = api_as(users["supervisor"]).get("/audit", query_string={"action": "create"})
+    assert status == 200
+    assert body["items"]
+    assert {frozenset(item) for item in body["items"]} == {
+        frozenset({"at", "user_id", "action", "object_type", "object_id", "ip", "detail"})
+    }
