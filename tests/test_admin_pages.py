@@ -62,7 +62,7 @@ def test_an_admin_adds_a_user_who_must_choose_a_password(client, auth, users, ma
     assert same.status_code == 422
     assert "not the one you were given" in text(same)
     done = other.post("/profile/new-password", data={"new_password": PASSWORD, "confirm": PASSWORD})
-    assert done.headers["Location"] == "/referrals/"
+    assert done.headers["Location"] == "/"
     db.session.refresh(dana)
     assert dana.must_change_password is False
     assert other.get("/referrals/").status_code == 200

@@ -92,7 +92,7 @@ def test_each_step_keeps_its_note_in_the_history(box, users, client, auth):
     assert response.status_code == 302
     assert response.headers["Location"] == "/referrals/inbox?tab=new"
     followed = text(client.get("/referrals/inbox?tab=new"))
-    assert "Referral of Marcus Reed to Hope Jobs accepted." in followed
+    assert "Referral to Hope Jobs accepted." in followed
     with db.engine.connect() as conn:
         last = conn.execute(sa.select(ReferralEvent.to_status, ReferralEvent.note, ReferralEvent.reason)
                             .where(ReferralEvent.referral_id == rid).order_by(ReferralEvent.id.desc())).first()

@@ -26,6 +26,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import ActionType, Role
+from ceasefire.services import events
 from ceasefire.services import referrals as referral_service
 
 NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
@@ -85,11 +86,11 @@ def test_every_navigation_link_answers_200_for_every_role(users, client, auth, r
     assert not hidden & set(links)
 
 
-def test_signing_in_lands_on_the_home_page_and_admins_on_their_profile(users, client, auth):
+def test_signing_in_lands_on_the_home_page_and_admins_in_the_admin_area(users, client, auth):
     assert auth.login(users["caseworker"]).headers["Location"] == "/"
     auth.logout()
-    assert auth.login(users["admin"]).headers["Location"] == "/profile"
-    assert client.get("/").headers["Location"] == "/profile"
+    assert auth.login(users["admin"]).headers["Location"] == "/admin/"
+    assert client.get("/").headers["Location"] == "/admin/"
 
 
 def test_caseworker_home(users, make_user, client, auth, make_forum, make_service):
@@ -104,7 +105,9 @@ def test_caseworker_home(users, make_user, client, auth, make_forum, make_servic
         program.fire(closed, "close", reason="moved")
     _age(old, 20)
     _age(new, 3)
-    program.bring_to("invited", first_name="Eve", last_name="Invited", caseworker_id=cw.id)  # a forum in 14 days
+    eve = program.bring_to("invited", first_name="Eve", last_name="Invited", caseworker_id=cw.id)
+    events.open_invitation(eve).forum.scheduled_at = datetime.now(UTC) + timedelta(days=14)  # a forum in 14 days
+    db.session.commit()
     # the next forum: one in two days with two people invited (neither this caseworker's); a past one
     soon = make_forum(datetime.now(UTC) + timedelta(days=2))
     make_forum(datetime.now(UTC) - timedelta(days=3))
