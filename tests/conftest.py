@@ -21,6 +21,27 @@ from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
 
+
+def _worker_database() -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`<name>_gw0`, ...), created when missing,
+    and TEST_DATABASE_URL names it for the rest of the worker's run, the tests that read it included."""
+    url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not (url and worker and url.startswith("postgresql")):
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
+_worker_database()
+
 # Database roles are a PostgreSQL matter: on SQLite the tests of the app's role are not collected at all.
 collect_ignore = [] if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else ["test_audit_role.py"]
 _counter = itertools.count(1)
@@ -85,12 +106,20 @@ def _no_sqlite_sync() -> None:
 
 
 def _empty_tables() -> None:
-    """TRUNCATE, as the superuser with triggers off for this transaction: the audit trail refuses it otherwise."""
+    """Empty every table and restart every sequence, as the superuser with triggers off for this transaction (the
+    audit trail refuses DELETE otherwise). DELETE, not TRUNCATE: on tables this small TRUNCATE's new files cost
+    about 180 ms a test, DELETE about 10."""
     if db.engine.dialect.name != "postgresql":
         return
-    names = ", ".join(t.name for t in db.metadata.sorted_tables)
     db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for table in db.metadata.sorted_tables:
+        db.session.execute(table.delete())
+    db.session.execute(
+        sa.text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c"
+            " WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+        )
+    )
     db.session.commit()
 
 
