@@ -19,7 +19,7 @@ from ceasefire.errors import Forbidden, NotFound
 from ceasefire.extensions import db
 from ceasefire.models import Consent, Forum, Participant, Referral, Service, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, OutcomeType, Role
+from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, NoteVisibility, OutcomeType, Role
 
 CW, POLICE, PROVIDER, COMMUNITY, SUP, ADMIN = (
     Role.CASEWORKER, Role.POLICE, Role.PROVIDER, Role.COMMUNITY, Role.SUPERVISOR, Role.ADMIN,
@@ -125,6 +125,27 @@ NEVER_SEES: dict[str, frozenset[Role]] = {
     "outcome": EVERYONE - ACTIONS["outcome.view"],
 }
 
+# Notes (§4 row "notes"): each note is written as all staff, police only or services team; the visibilities a role
+# reads are those it may choose when it writes one. A role absent here reads and writes no note.
+NOTE_VISIBILITY: dict[Role, frozenset[NoteVisibility]] = {
+    CW: frozenset({NoteVisibility.ALL_STAFF, NoteVisibility.SERVICES_TEAM}),
+    POLICE: frozenset({NoteVisibility.ALL_STAFF, NoteVisibility.POLICE_ONLY}),
+    SUP: frozenset(NoteVisibility),
+}
+ACTIONS["note.view"] = ACTIONS["note.create"] = frozenset(NOTE_VISIBILITY)
+# Outreach contacts (§4 row "outreach contacts"): community users log them on their assigned participants.
+ACTIONS["outreach.create"] = frozenset({COMMUNITY})
+# Custom notifications (§4 row "custom notifications"): home and street visits, recorded by program staff and police.
+ACTIONS["custom_notification.view"] = frozenset({CW, POLICE, COMMUNITY, SUP})
+ACTIONS["custom_notification.create"] = frozenset({CW, POLICE, SUP})
+NEVER_SEES["custom_notification"] = EVERYONE - ACTIONS["custom_notification.view"]
+# Roles that see only the rows their own organization took part in: a community user reads its own group's
+# outreach contacts, and the custom notifications its group went on.
+OWN_ORGANIZATION_ONLY: dict[str, frozenset[Role]] = {
+    "outreach": frozenset({COMMUNITY}),
+    "custom_notification": frozenset({COMMUNITY}),
+}
+
 # Fields of a group record each role sees (GET /groups).
 GROUP_FIELDS: dict[Role, tuple[str, ...]] = {
     POLICE: ("id", "name", "aliases", "area"),
@@ -151,6 +172,14 @@ def require_outcome_type(user: User, outcome_type: OutcomeType) -> None:
         raise Forbidden(
             "Your role may not record this type of outcome.", {"type": "Your role may not record this type."}
         )
+
+
+def note_visibilities(user: User) -> frozenset[NoteVisibility]:
+    return NOTE_VISIBILITY.get(user.role, frozenset())
+
+
+def own_organization_only(user: User, kind: str) -> bool:
+    return user.role in OWN_ORGANIZATION_ONLY[kind]
 
 
 def visible_fields(role: Role) -> frozenset[str]:
@@ -299,3 +328,7 @@ ACTIONS["forum.roster"] = frozenset(INVITATION_FIELDS)
 ACTIONS["forum.door"] = pipeline.EVENTS_BY_NAME["attend"].roles
 ACTIONS["forum.invite"] = pipeline.EVENTS_BY_NAME["invite"].roles
 ACTIONS["forum.close_out"] = pipeline.EVENTS_BY_NAME["no_show"].roles & ACTIONS["forum.update"]
+
+# Whoever sees a participant's outreach contacts may read them; whoever sees and may change consent records it.
+ACTIONS["outreach.view"] = frozenset(r for r in Role if sees(r, "outreach_contacts"))
+ACTIONS["consent.change"] = frozenset(r for r in ACTIONS["participant.update"] if sees(r, "consent_to_share"))

@@ -130,7 +130,8 @@ def test_caseworker_takes_a_participant_to_services_offered(client, auth, users,
     assert "consent" in text(response).lower()
     assert db.session.scalar(sa.select(sa.func.count(Referral.id))) == 0
 
-    response = client.post(f"/participants/{p.id}/consent", data={"version": p.version, "consent_to_share": "yes"})
+    response = client.post(f"/participants/{p.id}/consent",
+                           data={"version": p.version, "method": "written", "scope": "referral services"})
     assert response.status_code == 302
     p = reload(p)
     assert p.consent_in_force() is not None
@@ -146,12 +147,14 @@ def test_caseworker_takes_a_participant_to_services_offered(client, auth, users,
     assert p.state == State.SERVICES_OFFERED
     assert history_events(p) == ["create", "invite", "attend", "offer_services"]
 
-    timeline = section(text(client.get(f"/participants/{p.id}")), "history-h")
-    steps = [f'<span class="event">{step}</span>' for step in ("Create", "Invite", "Attend", "Offer services")]
+    timeline = section(text(client.get(f"/participants/{p.id}")), "timeline-h")
+    steps = [f'<span class="what">{step}</span>' for step in (
+        "Create: identified", "Invite: identified → invited", "Attend: invited → attended",
+        "Offer services: attended → services offered",
+    )]
     positions = [timeline.find(step) for step in steps]
     assert all(pos >= 0 for pos in positions), timeline
-    assert positions == sorted(positions)
-    assert "Services offered" in timeline
+    assert positions == sorted(positions, reverse=True)  # newest first
 
 
 def test_police_records_enforcement(client, auth, users, make_org):

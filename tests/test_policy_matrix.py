@@ -314,6 +314,16 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         _p("/outcomes"), _by_action("outcome.create"),
         lambda w, p, r, role: {"type": "arrested", "occurred_on": today().isoformat()}, 201,
     ),
+    ("GET", "/participants/<int:participant_id>/custom-notifications"): Recipe(
+        _p("/custom-notifications"), _by_action("custom_notification.view")
+    ),
+    ("POST", "/participants/<int:participant_id>/custom-notifications"): Recipe(
+        _p("/custom-notifications"), _by_action("custom_notification.create"),
+        lambda w, p, r, role: {"delivered_at": "2026-01-05T19:30:00Z", "place": "100 Oak St",
+                               "message": "The violence must stop; help is on offer.",
+                               "team_organization_ids": [w.program.police_org.id]},
+        201,
+    ),
     ("PATCH", "/forums/<int:forum_id>"): Recipe(
         lambda w, p, r: f"/forums/{w.program.forum().id}", _by_action("forum.update"),
         lambda w, p, r, role: {"location": "Union Hall"},
@@ -361,6 +371,7 @@ def test_route_status_by_role(world, api_as, method, rule, role):
 # users and admins), so the answer does not tell which ids exist.
 FORBIDDEN_WHATEVER_THE_ID = {
     "/participants/<int:participant_id>/outcomes": {Role.PROVIDER, Role.COMMUNITY, Role.ADMIN},
+    "/participants/<int:participant_id>/custom-notifications": {Role.PROVIDER, Role.ADMIN},
 }
 
 

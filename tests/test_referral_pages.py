@@ -130,7 +130,7 @@ def test_revoking_consent_closes_the_providers_access_at_once(app, client, auth,
     caseworker = app.test_client()
     assert auth.login(users["caseworker"], client=caseworker).status_code == 302
     p = referral.participant
-    response = caseworker.post(f"/participants/{p.id}/consent", data={"version": p.version, "consent_to_share": "no"})
+    response = caseworker.post(f"/participants/{p.id}/consent/revoke", data={"version": p.version})
     assert response.status_code == 302
     before = stored(referral.id)
 

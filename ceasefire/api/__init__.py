@@ -106,4 +106,12 @@ def done(body: Any, status: int = 200):
 
 
 # Routes register on import.
-from ceasefire.api import audit, openapi, outcomes, participants, reports, resources  # noqa: E402, F401
+from ceasefire.api import (  # noqa: E402, F401
+    audit,
+    custom_notifications,
+    openapi,
+    outcomes,
+    participants,
+    reports,
+    resources,
+)

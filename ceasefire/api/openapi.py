@@ -66,6 +66,11 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "api.list_outcomes"): Op("A participant's outcomes, newest first", more.OutcomeList),
     ("POST", "api.create_outcome"): Op(
         "Record an outcome (arrested, shot, employed, ...)", more.OutcomeRecord, more.OutcomeCreate, status=201),
+    ("GET", "api.list_custom_notifications"): Op(
+        "A participant's custom notifications (home and street visits), newest first", more.CustomNotificationList),
+    ("POST", "api.create_custom_notification"): Op(
+        "Record a custom notification: when, where, who went, the message and the response",
+        more.CustomNotificationRecord, more.CustomNotificationCreate, status=201),
     ("PATCH", "api.patch_forum"): Op(
         "Change a forum, or mark it held or cancelled", shapes.ForumWithInvitations, more.ForumPatch, errors=(409,)),
     ("GET", "api.report_pipeline"): Op(

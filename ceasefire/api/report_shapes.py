@@ -38,6 +38,42 @@ class OutcomeList(Record):
     items: list[OutcomeRecord] = Field(description="Newest occurred_on first; only the types the caller may see")
 
 
+# Custom notifications (issue #9)
+
+
+class CustomNotificationCreate(Body):
+    delivered_at: Moment = Field(description="When the visit was made; not in the future")
+    place: Required(limits.TITLE) = Field(description="Where: a home address, a street corner")
+    message: Required(limits.TEXT) = Field(description="The personal message delivered")
+    response: Text(limits.TEXT) | None = Field(default=None, description="What the person said or did")
+    team_user_ids: list[Id] = Field(
+        default_factory=list, max_length=50,
+        description="Users who went (police, community, program staff); their organizations take part too",
+    )
+    team_organization_ids: list[Id] = Field(
+        default_factory=list, max_length=50, description="Police and community organizations that took part",
+    )
+
+
+class CustomNotificationRecord(Record):
+    id: int
+    participant_id: int
+    delivered_at: datetime
+    place: str | None
+    message: str | None
+    response: str | None
+    team_user_ids: list[int]
+    team_organization_ids: list[int]
+    recorded_by: int | None
+    recorded_at: datetime
+
+
+class CustomNotificationList(Record):
+    items: list[CustomNotificationRecord] = Field(
+        description="Newest delivered_at first; a community user gets those its own group took part in"
+    )
+
+
 # Forums after the fact
 
 

@@ -9,19 +9,30 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ceasefire import limits
-from ceasefire.models.enums import ActionType, CloseReason, DeliveryMethod, State, SupervisionStatus
+from ceasefire.models.enums import (
+    ActionType,
+    CloseReason,
+    ConsentMethod,
+    DeliveryMethod,
+    OutreachKind,
+    State,
+    SupervisionStatus,
+)
 from ceasefire.services.clock import program_today
 
 
@@ -100,7 +111,52 @@ class NewParticipantForm(ParticipantForm):
 
 
 class ConsentForm(VersionForm):
-    consent_to_share = HiddenField(validators=[AnyOf(["yes", "no"])])
+    """Consent in full: how it was given, what it covers, until when."""
+
+    method = RadioField(
+        "How was consent given?",
+        choices=options([(ConsentMethod.WRITTEN.value, "In writing (a signed form)"),
+                         (ConsentMethod.VERBAL.value, "Spoken, before a witness")]),
+        validators=[InputRequired("Say how the consent was given.")],
+    )
+    witness_name = StringField("Witness's name (for a spoken consent)",
+                               validators=[Optional(), Length(max=limits.NAME)])
+    scope = StringField("What may be shared, and with whom", default="referral services",
+                        validators=[InputRequired(), Length(max=limits.TITLE)])
+    expires_on = DateField("Expires on", validators=[Optional()])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier to tap on a tablet than a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Note", validators=[InputRequired(), Length(max=limits.TEXT)])
+    visibility = SelectField("Who may read it")  # the view offers the visibilities the role reads
+
+
+class OutreachForm(FlaskForm):
+    contacted_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    kind = SelectField("Kind of contact", choices=_choices(OutreachKind))
+    outcome = TextAreaField("What came of it", validators=[InputRequired(), Length(max=limits.TEXT)])
+
+
+class CustomNotificationForm(FlaskForm):
+    delivered_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    place = StringField("Where", validators=[InputRequired(), Length(max=limits.TITLE)])
+    team_user_ids = MultiCheckboxField("Who went", coerce=int, validators=[Optional()])
+    team_organization_ids = MultiCheckboxField("Organizations that took part", coerce=int, validators=[Optional()])
+    message = TextAreaField("The message delivered", validators=[InputRequired(), Length(max=limits.TEXT)])
+    response = TextAreaField("The person's response", validators=[Optional(), Length(max=limits.TEXT)])
+
+
+class OutcomeForm(FlaskForm):
+    type = SelectField("What happened")  # the view offers the types the role records
+    occurred_on = DateField("On", validators=[InputRequired()])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.TEXT)])
 
 
 class ReferralForm(FlaskForm):

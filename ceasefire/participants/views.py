@@ -8,7 +8,7 @@ What a role may see or do is asked of ceasefire.policy and ceasefire.pipeline; n
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -18,7 +18,15 @@ from ceasefire import flashes, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
-from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, ReferralStatus, Role
+from ceasefire.models.enums import (
+    LAW_ENFORCEMENT_KINDS,
+    ForumStatus,
+    NoteVisibility,
+    OrgKind,
+    OutcomeType,
+    ReferralStatus,
+    Role,
+)
 from ceasefire.pages import (
     actor,
     attempt,
@@ -27,28 +35,38 @@ from ceasefire.pages import (
     local_zone,
     page_number,
     signed_in_blueprint,
+    to_utc,
     when,
 )
 from ceasefire.participants.forms import (
     ConsentForm,
+    CustomNotificationForm,
     EnforceForm,
     FilterForm,
     InviteForm,
     NewParticipantForm,
+    NoteForm,
+    OutcomeForm,
+    OutreachForm,
     ParticipantForm,
     ReferralForm,
     VersionForm,
     event_form_class,
     options,
 )
-from ceasefire.services import audit, conflicts, events, read
+from ceasefire.services import audit, conflicts, events, fieldwork, outcomes, read, timeline
+from ceasefire.services import consent as consent_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
+from ceasefire.services.clock import program_today
 from ceasefire.web import safe_next
 
 bp = signed_in_blueprint("participants", __name__, "/participants")
 
 PER_PAGE = 50
+
+# One-button events that undo or close something: the participant page links to a page that asks to confirm.
+CONFIRM_FIRST = frozenset({"no_show", "offer_services"})
 
 # The list's columns after the name, each shown only to roles that see its field.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -162,26 +180,50 @@ def _version(form: Any) -> int:
 # What a participant page shows, asked of the policy and the pipeline.
 
 
+def _note_form(user: User, posted: bool = False) -> NoteForm:
+    form = NoteForm() if posted else NoteForm(formdata=None)
+    form.visibility.choices = options(
+        (v.value, v.value.replace("_", " ").capitalize()) for v in NoteVisibility if v in policy.note_visibilities(user)
+    )
+    return form
+
+
+def _outcome_form(user: User, posted: bool = False) -> OutcomeForm:
+    form = OutcomeForm() if posted else OutcomeForm(formdata=None, occurred_on=program_today())
+    form.type.choices = options(
+        (t.value, t.value.replace("_", " ").capitalize()) for t in OutcomeType if t in policy.outcome_types(user)
+    )
+    return form
+
+
 def _page(user: User, p: Participant, status: int = 200, error: ServiceError | None = None,
-          referral_form: ReferralForm | None = None):
-    """The participant page: the record the policy lets the role see, and the events the pipeline offers now."""
+          referral_form: ReferralForm | None = None, **forms: Any):
+    """The participant page: the record the policy lets the role see, the events the pipeline offers now, the
+    timeline, and the forms of what the role may record."""
     record = read.participant_record(user, p, detail=True)
     may_update = policy.can(user, "participant.update")
     context: dict[str, Any] = {
         "p": record,
         "details": [(f, label) for f, label in DETAILS if record.has(f)],
-        "events": [(e, event_form_class(e.name) is VersionForm) for e in pipeline.available_events(p, user)],
+        "events": [(e, event_form_class(e.name) is VersionForm and e.name not in CONFIRM_FIRST)
+                   for e in pipeline.available_events(p, user)],
         "event_form": VersionForm(formdata=None, version=p.version),
         "may_edit": may_update,
         "may_open_referrals": policy.can(user, "referral.list"),
+        "may_change_consent": record.has("consent_to_share") and policy.can(user, "consent.change"),
+        "may_record_visit": policy.can(user, "custom_notification.create"),
+        "timeline": timeline.timeline(user, p),
+        "sees_outcomes": policy.can(user, "outcome.view"),
         "error": error,
     }
-    if record.has("consent_to_share") and may_update:
-        context["consent_form"] = ConsentForm(
-            formdata=None, version=p.version, consent_to_share="no" if record.consent_to_share else "yes"
-        )
     if record.has("referrals") and policy.can(user, "referral.create"):
         context["referral_form"] = referral_form or _referral_form()
+    if policy.can(user, "note.create"):
+        context["note_form"] = forms.get("note_form") or _note_form(user)
+    if policy.can(user, "outreach.create"):
+        context["outreach_form"] = forms.get("outreach_form") or OutreachForm(formdata=None)
+    if policy.can(user, "outcome.create"):
+        context["outcome_form"] = forms.get("outcome_form") or _outcome_form(user)
     return render_template("participants/show.html", **context), status
 
 
@@ -383,26 +425,44 @@ def event(participant_id: int, name: str):
     return render_template("participants/event.html", participant=participant, ev=ev, form=form, error=error), status
 
 
-@bp.post("/<int:participant_id>/consent")
+@bp.route("/<int:participant_id>/consent", methods=["GET", "POST"])
 def consent(participant_id: int):
+    """Record a consent to share: how it was given, its scope and its expiry."""
     user = actor()
-    participant = policy.get_participant(user, participant_id, "participant.update")
-    form = ConsentForm()
+    participant = policy.get_participant(user, participant_id, "consent.change")
+    form = ConsentForm() if request.method == "POST" else ConsentForm(formdata=None, version=participant.version)
     error = None
     if form.validate_on_submit():
-        given = form.consent_to_share.data == "yes"
-        _, error = attempt(lambda: participant_service.update_participant(
-            user, participant, _version(form), {"consent_to_share": given}
+        _, error = attempt(lambda: consent_service.record_consent(
+            user, participant, _version(form), form.method.data, form.scope.data, form.expires_on.data,
+            form.witness_name.data,
         ), form)
         if isinstance(error, StaleVersion):
             error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now.")
         if error is None:
-            flash(f"Consent to share recorded for {participant.full_name}." if given
-                  else f"Consent to share revoked for {participant.full_name}.", "success")
-            return redirect(url_for(".show", participant_id=participant.id))
-    else:
-        error = ValidationFailed("The consent form was incomplete; reload the page and try again.")
-    return _page(user, participant, error.status, error)
+            flash(f"Consent to share recorded for {participant.full_name}.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#referrals")
+    status = error.status if error else (422 if form.errors else 200)
+    return render_template("participants/consent.html", participant=participant, form=form, error=error), status
+
+
+@bp.route("/<int:participant_id>/consent/revoke", methods=["GET", "POST"])
+def revoke_consent(participant_id: int):
+    """Revoking asks first: providers lose access at once."""
+    user = actor()
+    participant = policy.get_participant(user, participant_id, "consent.change")
+    form = VersionForm() if request.method == "POST" else VersionForm(formdata=None, version=participant.version)
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: consent_service.revoke_consent(user, participant, _version(form)), form)
+        if isinstance(error, StaleVersion):
+            error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now.")
+        if error is None:
+            flash(f"Consent to share revoked for {participant.full_name}. Providers no longer see them.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#referrals")
+    status = error.status if error else (422 if form.errors else 200)
+    return render_template("participants/revoke_consent.html", participant=participant, form=form,
+                           error=error), status
 
 
 @bp.post("/<int:participant_id>/referrals")
@@ -422,3 +482,92 @@ def send_referral(participant_id: int):
     else:
         error = ValidationFailed("Choose a service.")
     return _page(user, participant, error.status, error, referral_form=form)
+
+
+# Field work: notes, outreach contacts, custom notifications and outcomes.
+
+
+@bp.post("/<int:participant_id>/notes")
+def write_note(participant_id: int):
+    user = actor()
+    participant = policy.get_participant(user, participant_id, "note.create")
+    form = _note_form(user, posted=True)
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: fieldwork.write_note(user, participant, form.body.data, form.visibility.data), form)
+        if error is None:
+            flash("The note was saved.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
+    else:
+        error = ValidationFailed("The note needs some words, at most 5,000 characters, and who may read it.")
+    return _page(user, participant, error.status, error, note_form=form)
+
+
+@bp.post("/<int:participant_id>/outreach")
+def log_outreach(participant_id: int):
+    user = actor()
+    participant = policy.get_participant(user, participant_id, "outreach.create")
+    form = OutreachForm()
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: fieldwork.log_outreach(
+            user, participant, to_utc(cast(datetime, form.contacted_at.data)), form.kind.data, form.outcome.data
+        ), form)
+        if error is None:
+            flash("The outreach contact was logged.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
+    else:
+        error = ValidationFailed("Say when the contact was, what kind, and what came of it.")
+    return _page(user, participant, error.status, error, outreach_form=form)
+
+
+def _custom_notification_form() -> CustomNotificationForm:
+    form = CustomNotificationForm()
+    members = db.session.scalars(
+        sa.select(User).where(User.active.is_(True), User.role.in_([r.value for r in fieldwork.TEAM_ROLES]))
+        .order_by(User.name)
+    )
+    form.team_user_ids.choices = options((u.id, f"{u.name} ({u.role.value})") for u in members)
+    orgs = db.session.scalars(
+        sa.select(Organization).where(Organization.kind.in_([k.value for k in fieldwork.TEAM_ORG_KINDS]))
+        .order_by(Organization.name)
+    )
+    form.team_organization_ids.choices = options((o.id, o.name) for o in orgs)
+    return form
+
+
+@bp.route("/<int:participant_id>/custom-notifications/new", methods=["GET", "POST"])
+def record_custom_notification(participant_id: int):
+    user = actor()
+    participant = policy.get_participant(user, participant_id, "custom_notification.create")
+    form = _custom_notification_form()
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: fieldwork.record_custom_notification(
+            user, participant, to_utc(cast(datetime, form.delivered_at.data)), form.place.data, form.message.data,
+            form.response.data, form.team_user_ids.data or (), form.team_organization_ids.data or (),
+        ), form)
+        if error is None:
+            flash("The custom notification was recorded.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
+    status = error.status if error else (422 if form.errors else 200)
+    return render_template("participants/custom_notification.html", participant=participant, form=form,
+                           error=error), status
+
+
+@bp.post("/<int:participant_id>/outcomes")
+def record_outcome(participant_id: int):
+    user = actor()
+    participant = policy.get_participant(user, participant_id, "outcome.create")
+    form = _outcome_form(user, posted=True)
+    error = None
+    if form.validate_on_submit():
+        _, error = attempt(lambda: outcomes.record_outcome(
+            user, participant, OutcomeType(form.type.data), cast(date, form.occurred_on.data), form.note.data
+        ), form)
+        if error is None:
+            flash("The outcome was recorded.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#outcomes")
+    else:
+        error = ValidationFailed("Choose what happened and the day it happened.")
+    return _page(user, participant, error.status, error, outcome_form=form)

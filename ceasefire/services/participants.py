@@ -68,6 +68,8 @@ def _set_consent(participant: Participant, given: bool, actor: User) -> None:
         participant.consents.append(Consent(given_on=today(), recorded_by_id=actor.id))
     elif not given and current is not None:
         current.revoked_on = today()
+        current.revoked_at = utcnow()
+        current.revoked_by_id = actor.id
 
 
 def _apply(participant: Participant, data: dict[str, Any], actor: User) -> list[str]:

@@ -32,7 +32,7 @@ from ceasefire.models import (
     User,
 )
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
-from ceasefire.services import audit_trail
+from ceasefire.services import audit_trail, fieldwork
 from ceasefire.services import participants as participant_service
 from ceasefire.services.records import (
     ABSENT,
@@ -81,10 +81,11 @@ class _Related:
     groups: dict[int, str] = field(default_factory=dict)
     referrals: dict[int, list[Referral]] = field(default_factory=dict)
     enforcement: dict[int, list[EnforcementAction]] = field(default_factory=dict)
+    outreach: dict[int, list[Any]] = field(default_factory=dict)
     names: dict[str, dict[int, str]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, wanted: frozenset[str], rows: list[Participant], detail: bool) -> _Related:
+    def load(cls, user: User, wanted: frozenset[str], rows: list[Participant], detail: bool) -> _Related:
         ids = [p.id for p in rows]
         related = cls()
         if wanted & {"group_name"}:
@@ -106,6 +107,8 @@ class _Related:
                 related.referrals[referral.participant_id].append(referral)
         if wanted & {"enforcement_dates", "enforcement_actions"}:
             related.enforcement = participant_service.enforcement_actions_for(rows)
+        if wanted & {"outreach_contacts"}:
+            related.outreach = fieldwork.outreach_records(user, ids)  # a community user: its own group's
         if detail:
             related.names = {
                 "caseworker_id": _names(User, (p.caseworker_id for p in rows)),
@@ -167,8 +170,7 @@ FIELDS: dict[str, Callable[[User, Participant, _Related], Any]] = {
     "services_offered": _services_offered,
     "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
     "referrals": _referrals,
-    # DESIGN.md §3 has OutreachContact, but nothing records one yet: the roles §4 grants see an empty list.
-    "outreach_contacts": lambda u, p, r: (),
+    "outreach_contacts": lambda u, p, r: tuple(r.outreach[p.id]),
 }
 
 
@@ -180,7 +182,7 @@ def participant_records(user: User, rows: list[Participant], only: Iterable[str]
     if only is not None:
         wanted &= frozenset(only)
     getters = [(name, get) for name, get in FIELDS.items() if name in wanted]
-    related = _Related.load(wanted, rows, detail)
+    related = _Related.load(user, wanted, rows, detail)
     records = []
     for p in rows:
         values = {name: get(user, p, related) for name, get in getters}
@@ -201,7 +203,9 @@ def _detail(user: User, p: Participant, wanted: frozenset[str], r: _Related) -> 
             values[f"{name}_name"] = r.names[f"{name}_id"].get(getattr(p, f"{name}_id"))
     if "consent_to_share" in wanted:
         consent = p.consent_in_force()
-        values["consent"] = ConsentRecord(consent.given_on, consent.expires_on) if consent else None
+        values["consent"] = ConsentRecord(
+            consent.given_on, consent.expires_on, consent.scope, consent.method, consent.witness_name
+        ) if consent else None
     if "history" in wanted:
         values["history"] = history(user, p)
     if policy.invitation_fields(user.role):

@@ -14,7 +14,17 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
-from ceasefire.models.enums import ActionType, DeliveryMethod, ForumStatus, ReferralStatus, State, SupervisionStatus
+from ceasefire.models.enums import (
+    ActionType,
+    ConsentMethod,
+    DeliveryMethod,
+    ForumStatus,
+    NoteVisibility,
+    OutreachKind,
+    ReferralStatus,
+    State,
+    SupervisionStatus,
+)
 
 
 class Absent:
@@ -72,6 +82,9 @@ class Record:
 class ConsentRecord(Record):
     given_on: date
     expires_on: date | None
+    scope: str = ""
+    method: ConsentMethod | None = None
+    witness_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,57 @@ class AuditRecord(Record):
     user_name: str | None = field(default=None, metadata=PAGE_ONLY)
     participant_name: str | None = field(default=None, metadata=PAGE_ONLY)
     object_name: str | None = field(default=None, metadata=PAGE_ONLY)
+
+
+@dataclass(frozen=True)
+class NoteRecord(Record):
+    id: int
+    participant_id: int
+    body: str | None
+    visibility: NoteVisibility
+    author_id: int | None
+    created_at: datetime
+    author_name: str | None = field(default=None, metadata=PAGE_ONLY)
+
+
+@dataclass(frozen=True)
+class OutreachRecord(Record):
+    """An outreach contact; it sits in a participant's `outreach_contacts`."""
+
+    id: int
+    organization_id: int
+    user_id: int | None
+    contacted_at: datetime
+    kind: OutreachKind
+    outcome: str | None
+    organization_name: str = field(default="", metadata=PAGE_ONLY)
+    user_name: str | None = field(default=None, metadata=PAGE_ONLY)
+
+
+@dataclass(frozen=True)
+class CustomNotificationRecord(Record):
+    id: int
+    participant_id: int
+    delivered_at: datetime
+    place: str | None
+    message: str | None
+    response: str | None
+    team_user_ids: tuple[int, ...]
+    team_organization_ids: tuple[int, ...]
+    recorded_by: int | None
+    recorded_at: datetime
+    team_names: tuple[str, ...] = field(default=(), metadata=PAGE_ONLY)
+
+
+@dataclass(frozen=True)
+class TimelineEntry(Record):
+    """One line of a participant's timeline: when, what kind of record, what happened, by whom, and more."""
+
+    at: datetime | date
+    kind: str
+    title: str
+    who: str | None = None
+    detail: str | None = None
 
 
 T = TypeVar("T")
