@@ -172,7 +172,8 @@ def test_consent_from_a_stale_page_says_who_changed_the_record(app, users, make_
     p = make_participant(users["caseworker"], first_name="Marcus", last_name="Reed")
     theirs = form_values(raw(first.get(f"/participants/{p.id}/edit")))
     assert first.post(f"/participants/{p.id}/edit", data=theirs | {"phone": "(312) 555-0199"}).status_code == 302
-    response = second.post(f"/participants/{p.id}/consent", data={"version": 1, "consent_to_share": "yes"})
+    response = second.post(f"/participants/{p.id}/consent",
+                           data={"version": 1, "method": "written", "scope": "referral services"})
     assert response.status_code == 409
     assert f"Dana Rivera changed Marcus's record at {_local_time_of_last_change(app, p.id)}." in text(response)
     assert snapshot(p.id).version == 2
