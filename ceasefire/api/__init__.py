@@ -106,4 +106,4 @@ def done(body: Any, status: int = 200):
 
 
 # Routes register on import.
-from ceasefire.api import audit, openapi, outcomes, participants, reports, resources  # noqa: E402, F401
+from ceasefire.api import audit, openapi, outcomes, participants, reports, resources, retention  # noqa: E402, F401

@@ -1,6 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
 from ceasefire.models.audit import AuditEvent
+from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
@@ -16,6 +17,7 @@ __all__ = [
     "EnforcementAction",
     "Forum",
     "Group",
+    "IdentificationCriterion",
     "Invitation",
     "Organization",
     "Outcome",
@@ -23,9 +25,12 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "ReferralEvent",
+    "RemovalRequest",
+    "Review",
     "Service",
     "StatusChange",
     "StoredSession",
     "User",
     "UserSession",
+    "participant_criteria",
 ]

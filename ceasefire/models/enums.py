@@ -108,3 +108,21 @@ class OutcomeType(StrEnum):
     INCARCERATED = "incarcerated"
     EMPLOYED = "employed"
     ENROLLED_EDUCATION = "enrolled_education"
+
+
+class ReviewDecision(StrEnum):
+    RETAIN = "retain"
+    PURGE = "purge"
+
+
+class RequestedBy(StrEnum):
+    SELF = "self"
+    PARENT_GUARDIAN = "parent_guardian"
+    ATTORNEY = "attorney"
+    OTHER = "other"
+
+
+class RemovalStatus(StrEnum):
+    OPEN = "open"
+    GRANTED = "granted"
+    DENIED = "denied"

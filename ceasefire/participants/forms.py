@@ -13,12 +13,13 @@ from wtforms import (
     IntegerField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3; stubs are 3.2
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
-from wtforms.widgets import HiddenInput
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ceasefire import limits
 from ceasefire.models.base import today
@@ -84,6 +85,11 @@ class ParticipantForm(VersionForm):
 
 class NewParticipantForm(ParticipantForm):
     version = None  # type: ignore[assignment]  # a new participant has no version yet: WTForms drops the field
+    # The program's identification criteria (the view fills the active ones); the service wants one from police.
+    criteria = SelectMultipleField(
+        "Identification criteria", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
     consent_to_share = BooleanField("The participant consents to share their information with service providers")
 
 

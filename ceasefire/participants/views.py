@@ -38,7 +38,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, events, read
+from ceasefire.services import audit, events, read, retention
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
@@ -109,6 +109,12 @@ def _participant_form(form_cls: type[ParticipantForm], user: User, **kwargs: Any
         form.caseworker_id.choices = _caseworker_choices()
     if "community_org_id" in form:
         form.community_org_id.choices = _community_choices()
+    if "criteria" in form:
+        active = retention.active_criteria()
+        if active:
+            form.criteria.choices = [(c.id, c.name) for c in active]
+        else:
+            del form["criteria"]
     return form
 
 
