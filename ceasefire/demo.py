@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, StatusChange, User
+from ceasefire.models import IdentificationCriterion, Participant, StatusChange, User
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OrgKind, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog, events, participants, referrals
+from ceasefire.services import accounts, catalog, events, participants, referrals, retention
 
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -147,6 +147,13 @@ def _stamp_last(participant: Participant, at: datetime) -> None:
     change.at = at
 
 
+DEMO_CRITERIA = (
+    "Involved in a shooting, as victim or suspect, in the last 12 months",
+    "Identified by two sources as a member of an active group",
+    "On supervision for a violent offence",
+)
+
+
 def seed(count: int = 200) -> list[tuple[str, str]]:
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         raise NotEmpty("The database already has users; seed-demo only fills an empty database.")
@@ -234,6 +241,10 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         ((k / n, target) for target, n in weights.items() for k in range(n)), key=lambda entry: entry[0]
     )]
     outcomes = deque(REFERRAL_PATHS)
+    if not retention.active_criteria():  # the migration lists three; a database built otherwise has none
+        db.session.add_all(IdentificationCriterion(name=name) for name in DEMO_CRITERIA)
+        db.session.flush()
+    criteria = [c.id for c in retention.active_criteria()]
     for i in range(count):
         target = plan[i % len(plan)]
         creator = police if i % 3 else cw
@@ -254,8 +265,11 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
             data["supervising_agency"] = org[data["supervision_status"]].name
         if creator is police:
             data["identification_basis"] = rng.choice(BASES)
+            data["criteria"] = rng.sample(criteria, rng.randint(1, min(2, len(criteria))))
         p = participants.create_participant(creator, data)
         p.identified_on = (now - timedelta(days=days_ago)).date()
+        p.review_due_on = p.identified_on + retention.review_period()
+        retention.keep_age_band(p)
         _stamp_last(p, _back(days_ago, rng))
         _walk(p, target, forums, services, users, rng, days_ago, org, outcomes)
 

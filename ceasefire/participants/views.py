@@ -112,7 +112,7 @@ def _participant_form(form_cls: type[ParticipantForm], user: User, **kwargs: Any
     if "criteria" in form:
         active = retention.active_criteria()
         if active:
-            form.criteria.choices = [(c.id, c.name) for c in active]
+            form.criteria.choices = options((c.id, c.name) for c in active)
         else:
             del form["criteria"]
     return form

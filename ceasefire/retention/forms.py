@@ -9,10 +9,11 @@ from wtforms.validators import AnyOf, InputRequired, Length
 
 from ceasefire import limits
 from ceasefire.models.enums import RequestedBy
+from ceasefire.participants.forms import options
 
 
-def _choices(values) -> list[tuple[str, str]]:
-    return [(v, v.replace("_", " ").capitalize()) for v in values]
+def _choices(values) -> list:
+    return options((v, v.replace("_", " ").capitalize()) for v in values)
 
 
 class ReviewForm(FlaskForm):
