@@ -3,6 +3,7 @@
 from ceasefire.models.audit import AuditEvent
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction
+from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
@@ -14,13 +15,16 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Consent",
+    "CustomNotification",
     "EnforcementAction",
     "Forum",
     "Group",
     "IdentificationCriterion",
     "Invitation",
+    "Note",
     "Organization",
     "Outcome",
+    "OutreachContact",
     "Participant",
     "RecoveryCode",
     "Referral",

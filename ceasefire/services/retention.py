@@ -16,9 +16,12 @@ from ceasefire import pipeline, policy
 from ceasefire.errors import InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    CustomNotification,
     EnforcementAction,
     IdentificationCriterion,
+    Note,
     Outcome,
+    OutreachContact,
     Participant,
     Referral,
     ReferralEvent,
@@ -182,8 +185,10 @@ def review(actor: User, participant: Participant, decision: ReviewDecision | str
 
 
 # The free text about a person that other modules keep: (model, column of the participant, columns to erase).
-# Models that come later (notes, outreach contacts, custom notifications) add themselves here.
 FREE_TEXT: list[tuple[Any, str, tuple[str, ...]]] = [
+    (Note, "participant_id", ("body",)),
+    (OutreachContact, "participant_id", ("outcome",)),
+    (CustomNotification, "participant_id", ("place", "message", "response")),
     (Referral, "participant_id", ("note", "reason")),
     (EnforcementAction, "participant_id", ("description", "incident_ref")),
     (Outcome, "participant_id", ("note",)),

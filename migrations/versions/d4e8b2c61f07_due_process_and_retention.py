@@ -1,7 +1,7 @@
 """due process and retention: review dates, reviews, removal requests, identification criteria, purge marker
 
 Revision ID: d4e8b2c61f07
-Revises: a7c3e91d5b20
+Revises: 1fb4d156d8ab
 Create Date: 2026-11-30 00:20:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e8b2c61f07'
-down_revision = 'a7c3e91d5b20'
+down_revision = '1fb4d156d8ab'  # after fieldnotes' revision, merged into this branch
 branch_labels = None
 depends_on = None
 
