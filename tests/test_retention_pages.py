@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
-from ceasefire.models import AuditEvent, IdentificationCriterion, Participant, RemovalRequest
+from ceasefire.models import AuditEvent, IdentificationCriterion, Participant, RemovalRequest, User
 from ceasefire.models.enums import Role
 from ceasefire.services import participants as participant_service
 from ceasefire.services import retention
@@ -260,3 +260,56 @@ def test_a_supervisor_keeps_the_criteria_list(client, auth, users):
     assert client.post("/criteria/retire", data={"criterion_id": criterion.id}).status_code == 302
     assert retention.active_criteria() == []
     assert "(retired" in text(client.get("/criteria/"))
+
+
+def test_the_queues_cost_the_same_at_3_and_30_rows(users, client, auth, api_as, make_participant, monkeypatch):
+    """The review queue and the removal requests, on both faces, load a page's rows in a fixed number of queries."""
+    from ceasefire.retention import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 500)
+    criterion = IdentificationCriterion(name="Named by two sources")
+    db.session.add(criterion)
+    db.session.commit()
+    sup = users["supervisor"]
+    api = api_as(sup)
+    auth.login(sup)
+    ids = {"criterion": criterion.id, "police": users["police"].id, "supervisor": sup.id}
+    paths = {"page": ("/reviews/", "/removal-requests/"),
+             "api": ("/reviews?per_page=200", "/removal-requests?per_page=200")}
+    counts: dict[str, list[int]] = {}
+    made = 0
+    for size in (3, 30):
+        monkeypatch.setattr(participant_service, "today", lambda: date(2020, 1, 15))
+        police, sup = (db.session.get(User, ids[role]) for role in ("police", "supervisor"))
+        while made < size:
+            p = participant_service.create_participant(police, {
+                "first_name": f"First{made}", "last_name": f"Last{made:03}",
+                "identification_basis": "Named by two sources.", "criteria": [ids["criterion"]],
+            })
+            retention.file_removal_request(sup, p, date(2026, 1, 5), "self", GROUNDS)
+            made += 1
+        db.session.commit()
+        monkeypatch.undo()
+        monkeypatch.setattr(views, "PER_PAGE", 500)
+        client.get("/reviews/")
+        api.get("/reviews")  # a session's and a token's last use are written once a minute: not counted
+        for face, face_paths in paths.items():
+            for path in face_paths:
+                db.session.expunge_all()
+                statements: list[str] = []
+
+                def count(conn, cursor, statement, *args, statements=statements):
+                    statements.append(statement)
+
+                sa.event.listen(db.engine, "before_cursor_execute", count)
+                try:
+                    if face == "page":
+                        body = client.get(path).get_data(as_text=True)
+                        assert body.count("Last0") >= size, path
+                    else:
+                        status, body = api.get(path)
+                        assert (status, body["total"]) == (200, size), path
+                finally:
+                    sa.event.remove(db.engine, "before_cursor_execute", count)
+                counts.setdefault(path, []).append(len(statements))
+    assert {path: n for path, n in counts.items() if n[0] != n[1]} == {}
