@@ -201,6 +201,8 @@ def retire_criterion():
     criterion = db.session.get(IdentificationCriterion, form.criterion_id.data) if form.validate_on_submit() else None
     if criterion is None:
         raise NotFound("No such criterion.")
-    attempt(lambda: retention.retire_criterion(user, criterion))
+    _, error = attempt(lambda: retention.retire_criterion(user, criterion))
+    if error is not None:
+        return _criteria_page(user, error=error, status=error.status)
     flash(f"“{criterion.name}” was retired; those identified by it keep it.", "success")
     return redirect(url_for(".criteria"))
