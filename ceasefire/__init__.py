@@ -104,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from ceasefire.participants.views import bp as participants_bp
     from ceasefire.referrals.views import bp as referrals_bp
     from ceasefire.reports.views import bp as reports_bp
+    from ceasefire.retention.views import bp as retention_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(participants_bp)
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(retention_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 

@@ -45,6 +45,12 @@ def from_environment(instance_path: str) -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
         "PROVIDER_CLOSED_REFERRAL_DAYS": 90,
+        # Due process (28 CFR Part 23): a participant's file is reviewed at most this many days after identification
+        # or the last review that kept it (five years by default). The letters carry the program's name and address.
+        "REVIEW_PERIOD_DAYS": int(os.environ.get("REVIEW_PERIOD_DAYS", "1826")),
+        "PROGRAM_NAME": os.environ.get("PROGRAM_NAME", "Project Ceasefire"),
+        "PROGRAM_ADDRESS": os.environ.get("PROGRAM_ADDRESS", ""),
+        "PROGRAM_CONTACT": os.environ.get("PROGRAM_CONTACT", ""),
         # Sign-in and sessions (CJIS: at most 5 tries, a lockout of at least 10 minutes, 30 minutes idle).
         "LOCKOUT_THRESHOLD": int(os.environ.get("LOCKOUT_THRESHOLD", "5")),
         "LOCKOUT_MINUTES": int(os.environ.get("LOCKOUT_MINUTES", "15")),

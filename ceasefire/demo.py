@@ -16,10 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Participant, Referral, StatusChange, User
+from ceasefire.models import Forum, IdentificationCriterion, Participant, Referral, StatusChange, User
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OrgKind, OutcomeType, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog, events, outcomes, participants, referrals
+from ceasefire.services import accounts, catalog, events, outcomes, participants, referrals, retention
 from ceasefire.services.clock import local_date, program_today, zone
 
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -175,6 +175,13 @@ class Calendar:
         return later if later <= self.now else None
 
 
+DEMO_CRITERIA = (
+    "Involved in a shooting, as victim or suspect, in the last 12 months",
+    "Identified by two sources as a member of an active group",
+    "On supervision for a violent offence",
+)
+
+
 def seed(count: int = 200) -> list[tuple[str, str]]:
     if db.session.scalar(sa.select(sa.func.count(User.id))):
         raise NotEmpty("The database already has users; seed-demo only fills an empty database.")
@@ -263,6 +270,10 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         ((k / n, target) for target, n in weights.items() for k in range(n)), key=lambda entry: entry[0]
     )]
     paths = deque(REFERRAL_PATHS)
+    if not retention.active_criteria():  # the migration lists three; a database built otherwise has none
+        db.session.add_all(IdentificationCriterion(name=name) for name in DEMO_CRITERIA)
+        db.session.flush()
+    criteria = [c.id for c in retention.active_criteria()]
     for i in range(count):
         calendar = Calendar(rng)
         target = plan[i % len(plan)]
@@ -285,8 +296,11 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
             data["supervising_agency"] = org[data["supervision_status"]].name
         if creator is police:
             data["identification_basis"] = rng.choice(BASES)
+            data["criteria"] = rng.sample(criteria, rng.randint(1, min(2, len(criteria))))
         p = participants.create_participant(creator, data)
         p.identified_on = local_date(identified_at)
+        p.review_due_on = p.identified_on + retention.review_period()
+        retention.keep_age_band(p)
         p.created_at = identified_at
         _stamp_last(p, identified_at)
         _walk(p, target, forum, forums, services, users, calendar, org, paths, identified_at)

@@ -114,6 +114,8 @@ NAV: list[tuple[str, str, str | None]] = [
     ("referrals.inbox", "Inbox", "referral.inbox"),
     ("referrals.index", "Referrals", "referral.list"),
     ("reports.pipeline", "Reports", "report.pipeline"),
+    ("retention.reviews", "Reviews", "review.list"),
+    ("retention.removal_requests", "Removal requests", "removal_request.list"),
     ("audit.index", "Audit", "audit.view"),
     ("admin.users", "Users", "user.list"),
     ("admin.organizations", "Organizations", "organization.update"),

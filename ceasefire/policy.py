@@ -35,6 +35,7 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
     "enforcement": ("enforcement_dates", "enforcement_actions"),
     "services": ("services_offered", "consent_to_share", "referrals"),
     "outreach": ("outreach_contacts",),
+    "due_process": ("review_due_on", "criteria"),
 }
 
 ACCESS: dict[str, dict[Role, Any]] = {
@@ -47,6 +48,8 @@ ACCESS: dict[str, dict[Role, Any]] = {
     "enforcement": {CW: ("enforcement_dates",), POLICE: FULL, SUP: FULL},
     "services": {CW: FULL, POLICE: ("services_offered",), PROVIDER: FULL, SUP: FULL},
     "outreach": {CW: FULL, COMMUNITY: FULL, SUP: FULL},
+    # §4 "due process": caseworkers the review date, police the review date and criteria, supervisors all.
+    "due_process": {CW: ("review_due_on",), POLICE: FULL, SUP: FULL},
 }
 
 # Which fields of a forum invitation each role sees (API.md, Forums), for the invitations of participants in its
@@ -101,6 +104,22 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "report.cohorts": frozenset({CW, POLICE, COMMUNITY, SUP}),
     "report.identification": frozenset({CW, POLICE, COMMUNITY, SUP}),
     "report.referrals": frozenset({CW, PROVIDER, SUP}),
+    # Due process (§4 row "due process"; API.md "Due process and retention"): supervisors review and decide;
+    # caseworkers file removal requests and see them without their grounds (REMOVAL_REQUEST_FIELDS).
+    "review.list": frozenset({SUP}),
+    "review.decide": frozenset({SUP}),
+    "removal_request.list": frozenset({CW, SUP}),
+    "removal_request.create": frozenset({CW, SUP}),
+    "removal_request.decide": frozenset({SUP}),
+    "criterion.manage": frozenset({SUP}),
+    # The printable notice to a participant that they have been identified, and how to ask to be removed.
+    "participant.notice": frozenset({CW, SUP}),
+}
+
+# Fields of a removal request each role sees (API.md: caseworkers see them without grounds).
+REMOVAL_REQUEST_FIELDS: dict[Role, tuple[str, ...]] = {
+    CW: ("id", "participant_id", "received_on", "requested_by", "due_on", "status", "overdue"),
+    SUP: ("id", "participant_id", "received_on", "requested_by", "grounds", "due_on", "status", "overdue"),
 }
 
 # Outcome types each role sees and records; a role absent here sees no outcome at all.
@@ -123,6 +142,8 @@ NEVER_SEES: dict[str, frozenset[Role]] = {
     "referral": EVERYONE - ACTIONS["referral.list"],
     "forum": EVERYONE - ACTIONS["forum.list"],
     "outcome": EVERYONE - ACTIONS["outcome.view"],
+    "removal_request": EVERYONE - ACTIONS["removal_request.list"],
+    "review": EVERYONE - ACTIONS["review.list"],
 }
 
 # Notes (§4 row "notes"): each note is written as all staff, police only or services team; the visibilities a role
@@ -237,6 +258,7 @@ def scope(user: User, query: sa.Select) -> sa.Select:
     rule = SCOPES[user.role]
     if rule is None:
         raise Forbidden("Your role does not see participants.")
+    query = query.where(Participant.purged_at.is_(None))  # a purged participant is no one's to see
     if rule == "all":
         return query
     if rule == "assigned":
@@ -271,7 +293,7 @@ def get_participant(user: User, participant_id: int, action: str = "participant.
     role may not do `action`."""
     require_kind(user, "participant")
     participant = db.session.get(Participant, participant_id)
-    if participant is None:
+    if participant is None or participant.purged_at is not None:
         raise NotFound("No such participant.")
     if SCOPES[user.role] is not None:
         in_scope = db.session.scalar(scope(user, sa.select(Participant.id).where(Participant.id == participant_id)))
@@ -284,18 +306,19 @@ def get_participant(user: User, participant_id: int, action: str = "participant.
 def referral_query(user: User) -> sa.Select:
     """The referrals a user may see: all for caseworkers and supervisors, their own for a provider."""
     require(user, "referral.list")
-    query = sa.select(Referral).join(Service, Referral.service_id == Service.id)
+    query = (
+        sa.select(Referral).join(Service, Referral.service_id == Service.id)
+        .join(Participant, Referral.participant_id == Participant.id).where(Participant.purged_at.is_(None))
+    )
     if user.role == PROVIDER:
-        query = query.join(Participant, Referral.participant_id == Participant.id).where(
-            own_referral_clause(user), consent_in_force_clause()
-        )
+        query = query.where(own_referral_clause(user), consent_in_force_clause())
     return query
 
 
 def get_referral(user: User, referral_id: int) -> Referral:
     require_kind(user, "referral")
     referral = db.session.get(Referral, referral_id)
-    if referral is None:
+    if referral is None or referral.participant.purged_at is not None:
         raise NotFound("No such referral.")
     if user.role == PROVIDER:
         visible = db.session.scalar(

@@ -24,12 +24,13 @@ EVERY_FIELD = {
     "id", "version", "first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "state",
     "supervision_status", "supervising_agency", "caseworker_id", "community_org_id", "group_id", "group_name",
     "identification_basis", "identifying_org_id", "identified_on", "enforcement_dates", "enforcement_actions",
-    "services_offered", "consent_to_share", "referrals", "outreach_contacts",
+    "services_offered", "consent_to_share", "referrals", "outreach_contacts", "review_due_on", "criteria",
 }
 # DESIGN.md §4, written out by hand.
 FIELDS_BY_ROLE = {
     "supervisor": EVERY_FIELD,
-    "caseworker": EVERY_FIELD - {"identification_basis", "identifying_org_id", "identified_on", "enforcement_actions"},
+    "caseworker": EVERY_FIELD - {"identification_basis", "identifying_org_id", "identified_on", "enforcement_actions",
+                                 "criteria"},
     "police": EVERY_FIELD - {"consent_to_share", "referrals", "outreach_contacts"},
     "provider": {"id", "version", "first_name", "last_name", "aliases", "date_of_birth", "phone", "services_offered",
                  "consent_to_share", "referrals"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pyotp
 import pytest
@@ -19,12 +20,13 @@ from ceasefire import config as settings
 from ceasefire import limits
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Participant, User
-from ceasefire.services import accounts
+from ceasefire.services import accounts, retention
 from ceasefire.services import referrals as referral_service
 
 # Which record each id in a route names. A route with an id not listed here fails the first test: add it.
 KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token",
-         "user_id": "user", "organization_id": "organization", "service_id": "service"}
+         "user_id": "user", "organization_id": "organization", "service_id": "service",
+         "removal_request_id": "removal_request"}
 # The other arguments of routes, filled with a value the route takes.
 OTHER_ARGS = {"name": "invite"}
 # API.md: the roles that never see a kind of record, so get 403 whatever the id.
@@ -32,6 +34,7 @@ NEVER_SEES = {
     "participant": {"admin"},
     "referral": {"police", "community", "admin"},
     "forum": {"admin"},
+    "removal_request": {"police", "provider", "community", "admin"},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NO_SUCH_ID = 987_654
@@ -52,9 +55,11 @@ def world(users, make_participant, make_service, make_forum) -> World:
     service = make_service(users["provider"].organization)
     referral = referral_service.send_referral(users["caseworker"], participant, service, "From a test")
     token, _plain = accounts.create_token(users["supervisor"], "sweep")
+    request = retention.file_removal_request(users["caseworker"], participant, date(2026, 1, 5), "self", "No group.")
     db.session.commit()
     ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id,
-           "user": users["caseworker"].id, "organization": service.organization_id, "service": service.id}
+           "user": users["caseworker"].id, "organization": service.organization_id, "service": service.id,
+           "removal_request": request.id}
     return World(ids, users)
 
 

@@ -147,3 +147,27 @@ def _heads() -> set[str]:
 
     config = current_app.extensions["migrate"].migrate.get_config()
     return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_due_process_revision_dates_the_reviews_and_keeps_the_age_bands_of_existing_participants(tmp_path):
+    """Issue #11: participants identified before the revision get a review date (identification plus 1,826 days)
+    and their age band at identification, worked out once from the date of birth that a purge may erase."""
+    url = f"sqlite:///{tmp_path / 'existing.sqlite'}"
+    with _app(url):
+        flask_migrate.upgrade(revision="1fb4d156d8ab")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO participants (id, first_name, last_name, date_of_birth, supervision_status, identified_on,"
+                " state, version, created_at, updated_at) VALUES"
+                " (1, 'A', 'B', '2006-03-01', 'none', '2024-02-29', 'identified', 1, '2024-02-29', '2024-02-29'),"
+                " (2, 'C', 'D', NULL, 'none', '2021-07-15', 'identified', 1, '2021-07-15', '2021-07-15')"
+            ))
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, review_due_on, age_band FROM participants ORDER BY id"
+            )).all()
+            criteria = conn.scalar(sa.text("SELECT count(*) FROM identification_criteria WHERE retired_on IS NULL"))
+    # 2006-03-01 to 2024-02-29: 17 whole years (the 18th birthday is the next day).
+    assert [tuple(r) for r in rows] == [(1, "2029-02-28", "under_18"), (2, "2026-07-15", "unknown")]
+    assert criteria == 3

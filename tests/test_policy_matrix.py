@@ -17,10 +17,20 @@ from helpers import Program
 
 from ceasefire import create_app, pipeline, policy
 from ceasefire.extensions import db
-from ceasefire.models import Group, Invitation, Organization, Participant, Referral, Service, User
+from ceasefire.models import (
+    Group,
+    IdentificationCriterion,
+    Invitation,
+    Organization,
+    Participant,
+    Referral,
+    Service,
+    User,
+)
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, ReferralStatus, Role, State
 from ceasefire.services import referrals as referral_service
+from ceasefire.services import retention
 
 # Pseudo-fields of the policy that are not keys of the participant record but endpoints of their own.
 ENDPOINT_FIELDS = {"history": "/participants/{id}/history"}
@@ -63,9 +73,9 @@ def test_the_table_is_the_design():
     """DESIGN.md §4, written out once, against the module (only the rows the record carries)."""
     design = {
         Role.CASEWORKER: {"identity", "contact", "pipeline", "supervision", "group_id", "group_name",
-                          "enforcement_dates", "services", "outreach"},
+                          "enforcement_dates", "services", "outreach", "review_due_on"},
         Role.POLICE: {"identity", "contact", "pipeline", "supervision", "intelligence", "enforcement",
-                      "services_offered"},
+                      "services_offered", "due_process"},
         Role.PROVIDER: {"identity", "phone", "services"},
         Role.COMMUNITY: {"identity", "state", "outreach"},
         Role.SUPERVISOR: set(policy.FIELD_GROUPS),
@@ -115,10 +125,12 @@ def _populate(users: dict[str, User], program: Program) -> World:
     db.session.add_all([other_provider_org, group])
     db.session.flush()
     other_service = Service(organization_id=other_provider_org.id, name="Counselling", category="mental_health")
-    db.session.add(other_service)
+    criterion = IdentificationCriterion(name="Involved in a shooting in the last 12 months")
+    db.session.add_all([other_service, criterion])
     db.session.flush()
     participant = program.create(
-        users["police"], aliases="Smoke", date_of_birth=today().replace(year=today().year - 20, month=3, day=1),
+        users["police"], criteria=[criterion.id],
+        aliases="Smoke", date_of_birth=today().replace(year=today().year - 20, month=3, day=1),
         phone="(312) 555-0101", address="100 Oak St", group_id=group.id, supervision_status="probation",
         supervising_agency="County Adult Probation", identification_basis="Named in a shooting review.",
         caseworker_id=users["caseworker"].id, community_org_id=users["community"].organization_id,
@@ -257,7 +269,8 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("POST", "/participants"): Recipe(
         _fixed("/participants"), _by_action("participant.create"),
         lambda w, p, r, role: {"first_name": "Ann", "last_name": "Lee"}
-        | ({"identification_basis": "Seen with the group."} if role == Role.POLICE else {}),
+        | ({"identification_basis": "Seen with the group.", "criteria": [retention.active_criteria()[0].id]}
+           if role == Role.POLICE else {}),
         201,
     ),
     ("GET", "/participants/<int:participant_id>"): Recipe(_p(), _by_action("participant.view")),
@@ -335,7 +348,29 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         _fixed("/reports/identification"), _by_action("report.identification")
     ),
     ("GET", "/audit"): Recipe(_fixed("/audit"), _by_action("audit.view")),
+    ("GET", "/reviews"): Recipe(_fixed("/reviews"), _by_action("review.list")),
+    ("POST", "/participants/<int:participant_id>/review"): Recipe(
+        _p("/review"), _by_action("review.decide"),
+        lambda w, p, r, role: {"decision": "retain", "reason": "Shot at again in March; still at very high risk."},
+    ),
+    ("POST", "/participants/<int:participant_id>/removal-requests"): Recipe(
+        _p("/removal-requests"), _by_action("removal_request.create"),
+        lambda w, p, r, role: {"received_on": today().isoformat(), "requested_by": "self",
+                               "grounds": "Has not been involved with any group for two years."},
+        201,
+    ),
+    ("GET", "/removal-requests"): Recipe(_fixed("/removal-requests"), _by_action("removal_request.list")),
+    ("POST", "/removal-requests/<int:removal_request_id>/decision"): Recipe(
+        lambda w, p, r: f"/removal-requests/{_removal_request(w, p).id}/decision", _by_action("removal_request.decide"),
+        lambda w, p, r, role: {"decision": "denied", "reason": "Two sources place him with the group in October."},
+    ),
 }
+
+
+def _removal_request(w: World, p: Participant):
+    request = retention.file_removal_request(w.program.supervisor, p, today(), "attorney", "Written by his lawyer.")
+    db.session.commit()
+    return request
 
 ROUTE_CASES = [
     pytest.param(method, rule, role, id=f"{method} {rule} as {role}") for method, rule in ROUTES for role in Role
@@ -372,12 +407,18 @@ def test_route_status_by_role(world, api_as, method, rule, role):
 FORBIDDEN_WHATEVER_THE_ID = {
     "/participants/<int:participant_id>/outcomes": {Role.PROVIDER, Role.COMMUNITY, Role.ADMIN},
     "/participants/<int:participant_id>/custom-notifications": {Role.PROVIDER, Role.ADMIN},
+    # Due process: every role but supervisor for reviews and removal-request decisions; removal requests are
+    # filed by caseworkers and supervisors alone, and no other role ever sees one.
+    "/participants/<int:participant_id>/review": set(Role) - {Role.SUPERVISOR},
+    "/removal-requests/<int:removal_request_id>/decision": set(Role) - {Role.SUPERVISOR},
+    "/participants/<int:participant_id>/removal-requests": {Role.POLICE, Role.PROVIDER, Role.COMMUNITY, Role.ADMIN},
 }
 
 
 # API.md: roles that never see a kind of record get 403 whatever the id, named by the route's id.
 NEVER_SEES_BY_ID = {"participant_id": {Role.ADMIN}, "referral_id": {Role.POLICE, Role.COMMUNITY, Role.ADMIN},
-                    "forum_id": {Role.ADMIN}}
+                    "forum_id": {Role.ADMIN},
+                    "removal_request_id": {Role.POLICE, Role.PROVIDER, Role.COMMUNITY, Role.ADMIN}}
 
 
 def _forbidden_whatever_the_id(rule: str, role: Role) -> bool:

@@ -114,4 +114,5 @@ from ceasefire.api import (  # noqa: E402, F401
     participants,
     reports,
     resources,
+    retention,
 )

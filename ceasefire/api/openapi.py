@@ -14,6 +14,7 @@ from pydantic.json_schema import models_json_schema
 
 from ceasefire.api import bp, shapes
 from ceasefire.api import report_shapes as more
+from ceasefire.api import retention_shapes as due
 
 REF = "#/components/schemas/{model}"
 
@@ -85,6 +86,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("GET", "api.report_identification"): Op(
         "Who is identified: by age, supervision and agency (format=csv|xlsx for a file)", more.IdentificationReport,
         query=more.ReportQuery, files=True),
+    ("GET", "api.list_reviews"): Op(
+        "Who falls due for a retention review, the most overdue first (supervisors)", due.ReviewPage,
+        query=due.ReviewQuery),
+    ("POST", "api.review_participant"): Op(
+        "Review a participant: retain (the clock restarts) or purge (supervisors)", due.ReviewAnswer, due.ReviewBody),
+    ("POST", "api.create_removal_request"): Op(
+        "Record a request to be removed (caseworkers, supervisors)", due.RemovalRequestRecord,
+        due.RemovalRequestCreate, status=201),
+    ("GET", "api.list_removal_requests"): Op(
+        "Removal requests, the oldest first (caseworkers see them without grounds)", due.RemovalRequestPage,
+        query=due.RemovalRequestQuery),
+    ("POST", "api.decide_removal_request"): Op(
+        "Decide a removal request, once: granted purges the participant (supervisors)", due.RemovalRequestRecord,
+        due.DecisionBody, errors=(409,)),
 }
 
 ERRORS = {

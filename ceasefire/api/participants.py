@@ -8,7 +8,7 @@ from ceasefire import pipeline, policy
 from ceasefire.api import bp, done, paging, serialize, shapes
 from ceasefire.api.schema import body, json_body, query
 from ceasefire.errors import ValidationFailed
-from ceasefire.services import audit, events, read
+from ceasefire.services import audit, events, read, retention
 from ceasefire.services import participants as service
 
 
@@ -26,6 +26,7 @@ def create_participant():
     policy.require(user, "participant.create")
     data = json_body()
     service.check_settable(user, data.keys())
+    retention.refuse_review_date(data)
     values = body(shapes.ParticipantCreate, data)
     participant = service.create_participant(user, values)
     return done(serialize.encode(read.participant_record(user, participant)), 201)
@@ -45,6 +46,7 @@ def patch_participant(participant_id: int):
     participant = policy.get_participant(user, participant_id, "participant.update")
     data = json_body()
     service.check_settable(user, data.keys())
+    retention.refuse_review_date(data)
     if "state" in data:
         raise ValidationFailed(
             "The state changes only through events.",

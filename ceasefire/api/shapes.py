@@ -117,6 +117,9 @@ class ParticipantFields(Body):
 class ParticipantCreate(ParticipantFields):
     first_name: Required(limits.NAME)
     last_name: Required(limits.NAME)
+    criteria: list[Id] | None = Field(
+        default=None, description="Ids of active identification criteria; at least one from police"
+    )
 
 
 class ParticipantPatch(ParticipantFields):
@@ -312,6 +315,8 @@ class ParticipantRecord(Record):
     consent_to_share: bool = None
     referrals: list[ReferralSummary] = None
     outreach_contacts: list[dict[str, Any]] = None
+    review_due_on: date | None = Field(default=None, description="Computed; setting it is 422")
+    criteria: list[dict[str, Any]] = None
 
 
 class HistoryRow(Record):

@@ -1,6 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
 from ceasefire.models.audit import AuditEvent
+from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -18,6 +19,7 @@ __all__ = [
     "EnforcementAction",
     "Forum",
     "Group",
+    "IdentificationCriterion",
     "Invitation",
     "Note",
     "Organization",
@@ -27,9 +29,12 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "ReferralEvent",
+    "RemovalRequest",
+    "Review",
     "Service",
     "StatusChange",
     "StoredSession",
     "User",
     "UserSession",
+    "participant_criteria",
 ]

@@ -110,6 +110,24 @@ class OutcomeType(StrEnum):
     ENROLLED_EDUCATION = "enrolled_education"
 
 
+class ReviewDecision(StrEnum):
+    RETAIN = "retain"
+    PURGE = "purge"
+
+
+class RequestedBy(StrEnum):
+    SELF = "self"
+    PARENT_GUARDIAN = "parent_guardian"
+    ATTORNEY = "attorney"
+    OTHER = "other"
+
+
+class RemovalStatus(StrEnum):
+    OPEN = "open"
+    GRANTED = "granted"
+    DENIED = "denied"
+
+
 class NoteVisibility(StrEnum):
     """Who may read a note, chosen when it is written (DESIGN.md §4)."""
 

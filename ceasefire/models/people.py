@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ceasefire import limits
 from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, today, utcnow
+from ceasefire.models.dueprocess import IdentificationCriterion, participant_criteria
 from ceasefire.models.enums import ConsentMethod, State, SupervisionStatus
 from ceasefire.models.users import Organization, User
 
@@ -49,7 +50,11 @@ class Participant(Model):
     community_org_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     state: Mapped[State] = mapped_column(enum_type(State, "state"), default=State.IDENTIFIED, index=True)
     version: Mapped[int] = mapped_column(default=1)
-    review_due: Mapped[date | None]
+    # Due process: the next retention review (computed, never set by a form or the API), the age band at
+    # identification (kept when a purge erases the date of birth), and when the person was purged.
+    review_due_on: Mapped[date | None] = mapped_column(index=True)
+    age_band: Mapped[str | None] = mapped_column(sa.String(16))
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -64,6 +69,9 @@ class Participant(Model):
     )
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="participant", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+    criteria: Mapped[list[IdentificationCriterion]] = relationship(
+        secondary=participant_criteria, order_by="IdentificationCriterion.id"
     )
 
     @property

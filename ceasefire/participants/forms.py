@@ -107,6 +107,11 @@ class ParticipantForm(VersionForm):
 class NewParticipantForm(ParticipantForm):
     version = None  # type: ignore[assignment]  # a new participant has no version yet: WTForms drops the field
     base = None  # type: ignore[assignment]
+    # The program's identification criteria (the view fills the active ones); the service wants one from police.
+    criteria = SelectMultipleField(
+        "Identification criteria", coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
     consent_to_share = BooleanField("The participant consents to share their information with service providers")
 
 

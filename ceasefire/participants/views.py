@@ -54,7 +54,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, conflicts, events, fieldwork, outcomes, read, timeline
+from ceasefire.services import audit, conflicts, events, fieldwork, outcomes, read, retention, timeline
 from ceasefire.services import consent as consent_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -130,6 +130,12 @@ def _participant_form(form_cls: type[ParticipantForm], user: User, **kwargs: Any
         form.caseworker_id.choices = _caseworker_choices()
     if "community_org_id" in form:
         form.community_org_id.choices = _community_choices()
+    if "criteria" in form:
+        active = retention.active_criteria()
+        if active:
+            form.criteria.choices = options((c.id, c.name) for c in active)
+        else:
+            del form["criteria"]
     return form
 
 

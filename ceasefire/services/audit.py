@@ -11,6 +11,7 @@ from ceasefire.models import AuditEvent, User
 ACTIONS = frozenset({
     "view", "create", "update", "event", "referral_status", "export", "import", "sign_in", "sign_in_failed",
     "sign_out", "lockout", "password_change", "role_change", "token_create", "token_revoke", "audit_view",
+    "review", "purge",
 })
 
 

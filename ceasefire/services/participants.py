@@ -14,11 +14,12 @@ from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, Role, State
-from ceasefire.services import audit
+from ceasefire.services import audit, retention
 
 EDITABLE = (
     "first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "group_id", "supervision_status",
     "supervising_agency", "identification_basis", "caseworker_id", "community_org_id", "consent_to_share",
+    "criteria",
 )
 
 
@@ -92,6 +93,7 @@ def _apply(participant: Participant, data: dict[str, Any], actor: User) -> list[
 def create_participant(actor: User, data: dict[str, Any]) -> Participant:
     policy.require(actor, "participant.create")
     check_settable(actor, data)
+    retention.refuse_review_date(data)
     _check_references(data)
     if actor.role == Role.POLICE and not (data.get("identification_basis") or "").strip():
         raise ValidationFailed(
@@ -102,7 +104,9 @@ def create_participant(actor: User, data: dict[str, Any]) -> Participant:
     if actor.role == Role.POLICE:
         participant.identifying_org_id = actor.organization_id
     participant.identified_on = today()
-    _apply(participant, {k: v for k, v in data.items() if k != "consent_to_share"}, actor)
+    retention.on_identification(actor, participant, data.get("criteria"))
+    _apply(participant, {k: v for k, v in data.items() if k not in ("consent_to_share", "criteria")}, actor)
+    retention.keep_age_band(participant)
     db.session.add(participant)
     if data.get("consent_to_share"):
         _set_consent(participant, True, actor)
@@ -120,12 +124,17 @@ def update_participant(actor: User, participant: Participant, version: int, data
             "The state changes only through events.", {"state": "Use POST /participants/{id}/events."}
         )
     check_settable(actor, data)
+    retention.refuse_review_date(data)
+    if "criteria" in data:
+        raise ValidationFailed("Criteria are ticked when a person is identified.", {"criteria": "Unknown field."})
     _check_references(data)
     check_version(participant, version)
     # No autoflush while applying: loading the consents midway would write the fields set so far as an UPDATE
     # of its own, and the version would move on twice.
     with db.session.no_autoflush:
         changed = _apply(participant, data, actor)
+        if "date_of_birth" in changed:
+            retention.keep_age_band(participant)
     participant.updated_at = utcnow()  # always an UPDATE, so the version moves on
     db.session.flush()
     audit.record(actor, "update", "participant", participant.id, ",".join(changed) or "no change")

@@ -22,6 +22,7 @@ from ceasefire.models import (
     EnforcementAction,
     Forum,
     Group,
+    IdentificationCriterion,
     Invitation,
     Organization,
     Participant,
@@ -30,6 +31,7 @@ from ceasefire.models import (
     Service,
     StatusChange,
     User,
+    participant_criteria,
 )
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.services import audit_trail, fieldwork
@@ -38,6 +40,7 @@ from ceasefire.services.records import (
     ABSENT,
     AuditRecord,
     ConsentRecord,
+    CriterionRecord,
     EnforcementRecord,
     ForumRecord,
     HistoryRecord,
@@ -83,6 +86,7 @@ class _Related:
     enforcement: dict[int, list[EnforcementAction]] = field(default_factory=dict)
     outreach: dict[int, list[Any]] = field(default_factory=dict)
     names: dict[str, dict[int, str]] = field(default_factory=dict)
+    criteria: dict[int, list[IdentificationCriterion]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, user: User, wanted: frozenset[str], rows: list[Participant], detail: bool) -> _Related:
@@ -105,6 +109,14 @@ class _Related:
                 .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
             ):
                 related.referrals[referral.participant_id].append(referral)
+        if wanted & {"criteria"}:
+            related.criteria = {i: [] for i in ids}
+            for pid, criterion in db.session.execute(
+                sa.select(participant_criteria.c.participant_id, IdentificationCriterion)
+                .join(IdentificationCriterion, IdentificationCriterion.id == participant_criteria.c.criterion_id)
+                .where(participant_criteria.c.participant_id.in_(ids)).order_by(IdentificationCriterion.id)
+            ).all():
+                related.criteria[pid].append(criterion)
         if wanted & {"enforcement_dates", "enforcement_actions"}:
             related.enforcement = participant_service.enforcement_actions_for(rows)
         if wanted & {"outreach_contacts"}:
@@ -171,6 +183,10 @@ FIELDS: dict[str, Callable[[User, Participant, _Related], Any]] = {
     "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
     "referrals": _referrals,
     "outreach_contacts": lambda u, p, r: tuple(r.outreach[p.id]),
+    "review_due_on": lambda u, p, r: p.review_due_on,
+    "criteria": lambda u, p, r: tuple(
+        CriterionRecord(c.id, c.name, retired=c.retired_on is not None) for c in r.criteria.get(p.id, ())
+    ),
 }
 
 

@@ -22,6 +22,8 @@ from ceasefire.models.enums import (
     NoteVisibility,
     OutreachKind,
     ReferralStatus,
+    RemovalStatus,
+    RequestedBy,
     State,
     SupervisionStatus,
 )
@@ -125,6 +127,15 @@ class HistoryRecord(Record):
 
 
 @dataclass(frozen=True)
+class CriterionRecord(Record):
+    """An identification criterion, as a participant's record lists it (retired ones stay, marked)."""
+
+    id: int
+    name: str
+    retired: bool = False
+
+
+@dataclass(frozen=True)
 class ParticipantRecord(Record):
     """A participant as the user may see them: the fields of policy.visible_fields and nothing else."""
 
@@ -152,6 +163,8 @@ class ParticipantRecord(Record):
     consent_to_share: bool | Absent = ABSENT
     referrals: tuple[ReferralSummary, ...] | Absent = ABSENT
     outreach_contacts: tuple[Any, ...] | Absent = ABSENT
+    review_due_on: date | Absent | None = ABSENT
+    criteria: tuple[CriterionRecord, ...] | Absent = ABSENT
     # The participant page's own: names beside the ids, the consent in force, the history and the invitations.
     caseworker_name: str | Absent | None = field(default=ABSENT, metadata=PAGE_ONLY)
     community_org_name: str | Absent | None = field(default=ABSENT, metadata=PAGE_ONLY)
@@ -290,6 +303,37 @@ class TimelineEntry(Record):
     title: str
     who: str | None = None
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewItem(Record):
+    """A participant in the review queue (GET /reviews)."""
+
+    participant_id: int
+    review_due_on: date
+    state: State
+    days_overdue: int
+    # The review queue page's own: who, on what basis and criteria, and what happened since.
+    participant: ParticipantRecord | Absent = field(default=ABSENT, metadata=PAGE_ONLY)
+
+
+@dataclass(frozen=True)
+class RemovalRequestRecord(Record):
+    """A removal request with the fields of policy.REMOVAL_REQUEST_FIELDS for the user's role."""
+
+    id: int
+    participant_id: int
+    received_on: date
+    requested_by: RequestedBy
+    due_on: date
+    status: RemovalStatus
+    grounds: str | Absent | None = ABSENT
+    overdue: bool | Absent = ABSENT
+    # The pages' own: the decision, who recorded it and the participant's name (while there is one).
+    decision_reason: str | None = field(default=None, metadata=PAGE_ONLY)
+    decided_at: datetime | None = field(default=None, metadata=PAGE_ONLY)
+    days_left: int = field(default=0, metadata=PAGE_ONLY)
+    participant: ParticipantRecord | Absent = field(default=ABSENT, metadata=PAGE_ONLY)
 
 
 T = TypeVar("T")

@@ -429,11 +429,13 @@ def identification(user: User, window: Window) -> dict[str, Any]:
     ):
         by_supervision[SupervisionStatus(status).value] = n
     by_age = dict.fromkeys(AGE_BANDS, 0)
-    for born, identified_on, n in db.session.execute(
-        sa.select(Participant.date_of_birth, Participant.identified_on, sa.func.count(Participant.id))
-        .where(*when).group_by(Participant.date_of_birth, Participant.identified_on)
+    # A purge erases the date of birth and keeps the band it gave at identification (Participant.age_band).
+    for born, identified_on, kept, n in db.session.execute(
+        sa.select(Participant.date_of_birth, Participant.identified_on, Participant.age_band,
+                  sa.func.count(Participant.id))
+        .where(*when).group_by(Participant.date_of_birth, Participant.identified_on, Participant.age_band)
     ):
-        by_age[age_band(born, identified_on)] += n
+        by_age[age_band(born, identified_on) if born is not None or kept is None else kept] += n
     agencies = db.session.execute(
         sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
         .select_from(Participant)
