@@ -215,7 +215,7 @@ def _my_waiting(user: User) -> tuple[Waiting, ...]:
     """The user's referrals (sent by them, or for their caseload) waiting on a provider for over STALE_DAYS."""
     cutoff = utcnow() - timedelta(days=STALE_DAYS)
     query = (
-        policy.referral_query(user).join(Participant, Referral.participant_id == Participant.id)
+        policy.referral_query(user)  # joins the participant already
         .where(sa.or_(Referral.sent_by_id == user.id, Participant.caseworker_id == user.id),
                Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]), Referral.updated_at < cutoff)
     )
