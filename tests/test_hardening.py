@@ -19,11 +19,12 @@ from ceasefire import config as settings
 from ceasefire import limits
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Participant, User
-from ceasefire.services import accounts
+from ceasefire.services import accounts, catalog
 from ceasefire.services import referrals as referral_service
 
 # Which record each id in a route names. A route with an id not listed here fails the first test: add it.
-KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token"}
+KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token",
+         "group_id": "group"}
 # The other arguments of routes, filled with a value the route takes.
 OTHER_ARGS = {"name": "invite"}
 # API.md: the roles that never see a kind of record, so get 403 whatever the id.
@@ -31,6 +32,7 @@ NEVER_SEES = {
     "participant": {"admin"},
     "referral": {"police", "community", "admin"},
     "forum": {"admin"},
+    "group": {"provider", "community", "admin"},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NO_SUCH_ID = 987_654
@@ -52,7 +54,10 @@ def world(users, make_participant, make_service, make_forum) -> World:
     referral = referral_service.send_referral(users["caseworker"], participant, service, "From a test")
     token, _plain = accounts.create_token(users["supervisor"], "sweep")
     db.session.commit()
-    ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id}
+    group = catalog.create_group(users["supervisor"], {"name": "Four Corner Hustlers"})
+    db.session.commit()
+    ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id,
+           "group": group.id}
     return World(ids, users)
 
 

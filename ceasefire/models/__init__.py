@@ -1,7 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
 from ceasefire.models.audit import AuditEvent
-from ceasefire.models.enforcement import EnforcementAction
+from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
@@ -16,6 +16,7 @@ __all__ = [
     "EnforcementAction",
     "Forum",
     "Group",
+    "GroupEnforcement",
     "Invitation",
     "Organization",
     "Outcome",

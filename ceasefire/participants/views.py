@@ -171,6 +171,7 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
         "event_form": VersionForm(formdata=None, version=p.version),
         "may_edit": may_update,
         "may_open_referrals": policy.can(user, "referral.list"),
+        "may_add_enforcement": events.may_add_enforcement(p, user),
         "error": error,
     }
     if record.has("consent_to_share") and may_update:
@@ -330,3 +331,28 @@ def send_referral(participant_id: int):
     else:
         error = ValidationFailed("Choose a service.")
     return _page(user, participant, error.status, error, referral_form=form)
+
+
+@bp.route("/<int:participant_id>/enforcement", methods=["GET", "POST"])
+def add_enforcement(participant_id: int):
+    """A further enforcement action on a participant already enforced (a second arrest): no state change."""
+    user = actor()
+    participant = policy.get_participant(user, participant_id)
+    ev = pipeline.authorize("enforce", user).event
+    form = _event_form("enforce", user, participant)
+    error = None
+    if request.method == "GET":
+        events.check_add_enforcement(user, participant)
+    elif form.validate_on_submit():
+        values = form_values(form, "version")
+        _, error = attempt(lambda: events.add_enforcement(
+            user, participant, _version(form), values["action_type"], values["occurred_on"], values["agency_id"],
+            values["description"], values["incident_ref"],
+        ), form)
+        if error is None:
+            flash(f"A further enforcement action was recorded for {participant.full_name}.", "success")
+            return redirect(url_for(".show", participant_id=participant.id) + "#enforcement-h")
+    status = error.status if error else (422 if form.errors else 200)
+    return render_template("participants/event.html", participant=participant, ev=ev, form=form, error=error,
+                           heading="Record a further enforcement action",
+                           action=url_for(".add_enforcement", participant_id=participant.id)), status
