@@ -11,8 +11,10 @@ export CEASEFIRE_ENV ?= development
 # The demo lets every role in with a password alone; production requires a second factor of police,
 # supervisors and admins (MFA_REQUIRED_ROLES).
 export MFA_REQUIRED_ROLES ?= none
+# The demo program runs on Pacific time: every time is shown and read in it.
+export TIMEZONE ?= America/Los_Angeles
 
-.PHONY: run test install lint check clean redis
+.PHONY: run test install lint check clean redis browser
 
 $(BIN)/flask: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +35,7 @@ run: install
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
 ## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL).
-test: install redis
+test: install redis browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## The session-store tests talk to Redis at 127.0.0.1:6379: start it when nothing answers there.
@@ -43,6 +45,12 @@ redis:
 	  redis-server --daemonize yes --save '' --appendonly no; \
 	  for _ in $$(seq 1 30); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 1; done; \
 	fi
+
+## The browser tests drive Debian's Chromium (Playwright's own browser download does not work offline) and inject
+## axe-core from npm: both are installed when missing.
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -f tests/browser/node_modules/axe-core/axe.min.js || npm ci --prefix tests/browser --silent --no-audit --no-fund
 
 lint: install
 	$(BIN)/ruff check .
@@ -55,4 +63,4 @@ check: install
 	rm -f instance/check.sqlite
 
 clean:
-	rm -rf $(VENV) instance *.egg-info
+	rm -rf $(VENV) instance *.egg-info tests/browser/node_modules

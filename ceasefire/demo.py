@@ -1,19 +1,26 @@
-"""A believable demo program, built through the same services people use, so its history is real."""
+"""A believable demo program, built through the same services people use, so its history is real.
+
+Its calendar reads like a program's year: four call-ins held over the past thirteen months and one coming up, each
+invitee identified weeks before and invited one to three weeks ahead; check-ins on the forum's evening (the program's
+time zone, 18:00); referrals sent over the weeks after a forum and answered days later, some still waiting past 7 and 14
+days; enforcement after a forum; outcomes spread over the following year; consents that expire, a few within 30 days.
+The services stamp "now"; the demo then moves each new row's time to its place in that calendar."""
 
 from __future__ import annotations
 
 import random
 from collections import deque
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, StatusChange, User
+from ceasefire.models import Forum, Participant, Referral, StatusChange, User
 from ceasefire.models.base import utcnow
-from ceasefire.models.enums import ForumStatus, OrgKind, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog, events, participants, referrals
+from ceasefire.models.enums import ForumStatus, OrgKind, OutcomeType, ReferralStatus, Role, ServiceCategory
+from ceasefire.services import accounts, catalog, events, outcomes, participants, referrals
+from ceasefire.services.clock import local_date, program_today, zone
 
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -104,16 +111,16 @@ NICKS = [
     "Mookie",
 ]
 STREETS = [
-    "Oak St",
-    "Kedzie Ave",
-    "Pulaski Rd",
-    "Garfield Blvd",
-    "Halsted St",
-    "63rd St",
-    "Ashland Ave",
-    "Cicero Ave",
-    "Madison St",
-    "Division St",
+    "Crenshaw Blvd",
+    "Vermont Ave",
+    "Florence Ave",
+    "Manchester Ave",
+    "Western Ave",
+    "Slauson Ave",
+    "Figueroa St",
+    "Central Ave",
+    "Normandie Ave",
+    "Hoover St",
 ]
 BASES = (
     "Named in a shooting review as a person at very high risk; two prior gun arrests.",
@@ -128,12 +135,8 @@ class NotEmpty(Exception):
     pass
 
 
-def _back(days_ago: int, rng: random.Random) -> datetime:
-    return utcnow() - timedelta(days=days_ago, hours=rng.randint(0, 10), minutes=rng.randint(0, 59))
-
-
 def _stamp_last(participant: Participant, at: datetime) -> None:
-    """Move the newest history row into the past, so the demo has a believable timeline."""
+    """Move the newest history row to its place in the demo's calendar."""
     change = (
         participant.history[-1]
         if participant.history
@@ -145,6 +148,31 @@ def _stamp_last(participant: Participant, at: datetime) -> None:
         ).one()
     )
     change.at = at
+    participant.updated_at = at
+
+
+def _evening(days_from_today: int) -> datetime:
+    """18:00 in the program's time zone, so many days from today, as an aware UTC datetime."""
+    day = program_today() + timedelta(days=days_from_today)
+    return datetime(day.year, day.month, day.day, 18, 0, tzinfo=zone()).astimezone(UTC)
+
+
+class Calendar:
+    """Times for one participant's history, each after the one before and none after now."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.now = utcnow() - timedelta(hours=1)
+
+    def before(self, at: datetime, days: tuple[int, int]) -> datetime:
+        rng = self.rng
+        return at - timedelta(days=rng.randint(*days), hours=rng.randint(0, 8), minutes=rng.randint(0, 59))
+
+    def after(self, at: datetime, days: tuple[int, int], hours: tuple[int, int] = (0, 8)) -> datetime | None:
+        """A time some days after `at` in office hours' spread, or None when it would be in the future."""
+        later = at + timedelta(days=self.rng.randint(*days), hours=self.rng.randint(*hours),
+                               minutes=self.rng.randint(0, 59))
+        return later if later <= self.now else None
 
 
 def seed(count: int = 200) -> list[tuple[str, str]]:
@@ -155,10 +183,10 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
     admin = accounts.create_user(None, "admin@demo.ceasefire.test", "IT Admin", Role.ADMIN, PASSWORD)
     org = {}
     for key, name, kind in (
-        ("pd", "Metro Police Department", OrgKind.POLICE),
+        ("pd", "Southside Police Division", OrgKind.POLICE),
         ("probation", "County Adult Probation", OrgKind.PROBATION),
-        ("parole", "State Parole, District 4", OrgKind.PAROLE),
-        ("da", "County Prosecutor's Office", OrgKind.PROSECUTOR),
+        ("parole", "State Parole, Region 3", OrgKind.PAROLE),
+        ("da", "County District Attorney", OrgKind.PROSECUTOR),
         ("jobs", "Second Chance Employment", OrgKind.PROVIDER),
         ("health", "Westside Behavioral Health", OrgKind.PROVIDER),
         ("housing", "Safe Haven Housing", OrgKind.PROVIDER),
@@ -175,6 +203,8 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         ("police", "Sgt. Pat Kowalski", Role.POLICE, "pd"),
         ("provider", "Lena Brooks", Role.PROVIDER, "jobs"),
         ("provider2", "Omar Haddad", Role.PROVIDER, "health"),
+        ("provider3", "Maya Chen", Role.PROVIDER, "housing"),
+        ("provider4", "Luis Ortega", Role.PROVIDER, "edu"),
         ("community", "Rev. Grace Ellis", Role.COMMUNITY, "mothers"),
         ("supervisor", "Dr. Ruth Alvarez", Role.SUPERVISOR, None),
     ):
@@ -200,29 +230,28 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
     groups = [
         catalog.create_group(police, {"name": n, "aliases": a, "area": area})
         for n, a, area in (
-            ("Black P Stones (Garfield set)", "BPS, Stones", "Garfield Park"),
-            ("Four Corner Hustlers", "4CH", "West Humboldt"),
-            ("Young Money Gang", "YMG", "Englewood, 63rd & Halsted"),
-            ("Latin Kings (Division)", "LK", "Humboldt Park"),
-            ("OTF Crew", "Only The Family", "Auburn Gresham"),
-            ("Hood Boys", None, "Chatham"),
+            ("Florence Avenue Crew", "FAC, Flo Boys", "Florence-Firestone"),
+            ("Manchester Park Bloods", "MPB", "Manchester Square"),
+            ("Slauson Young Gunz", "SYG", "Slauson & Western"),
+            ("Vermont Knockaz", "VK", "Vermont Knolls"),
+            ("Hoover Street Set", "HSS", "Vermont Square"),
+            ("Central Lil Locs", None, "Central-Alameda"),
         )
     ]
 
-    now = utcnow()
-    forum_dates = [now - timedelta(days=150), now - timedelta(days=60), now + timedelta(days=21)]
+    # Four call-ins held over the past thirteen months (the oldest has a full 12-month window) and one coming up.
+    places = ("Jesse Owens Park Gym", "Greater Hope Baptist Church", "South Los Angeles Sports Activity Center",
+              "Algin Sutton Recreation Center", "Westside Community Center")
     forums = [
         catalog.create_forum(
             cw,
             f"Call-in forum, {when:%B %Y}",
-            when.replace(hour=18, minute=0, second=0, microsecond=0),
+            when,
             location=place,
-            speakers="District commander; a mother who lost her son; Second Chance Employment",
+            speakers="Division commander; a mother who lost her son; Second Chance Employment",
         )
         for when, place in zip(
-            forum_dates,
-            ("Garfield Park Fieldhouse", "Greater Hope Baptist Church", "Westside Community Center"),
-            strict=True,
+            (_evening(-395), _evening(-240), _evening(-120), _evening(-30), _evening(21)), places, strict=True
         )
     ]
 
@@ -233,17 +262,19 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
     plan = [target for _share, target in sorted(
         ((k / n, target) for target, n in weights.items() for k in range(n)), key=lambda entry: entry[0]
     )]
-    outcomes = deque(REFERRAL_PATHS)
+    paths = deque(REFERRAL_PATHS)
     for i in range(count):
+        calendar = Calendar(rng)
         target = plan[i % len(plan)]
+        forum = _forum_for(target, forums, i, rng)
+        identified_at = _identified_at(target, forum, calendar)
         creator = police if i % 3 else cw
-        days_ago = rng.randint(30, 170)
         data: dict[str, Any] = {
             "first_name": rng.choice(FIRST),
             "last_name": rng.choice(LAST),
             "aliases": rng.choice(NICKS) if rng.random() < 0.6 else None,
-            "date_of_birth": date(now.year - rng.randint(16, 34), rng.randint(1, 12), rng.randint(1, 28)),
-            "phone": f"(312) 555-{rng.randint(1000, 9999)}",
+            "date_of_birth": date(program_today().year - rng.randint(16, 34), rng.randint(1, 12), rng.randint(1, 28)),
+            "phone": f"(323) 555-{rng.randint(1000, 9999)}",
             "address": f"{rng.randint(100, 6999)} {rng.choice(STREETS)}",
             "group_id": rng.choice(groups).id,
             "supervision_status": rng.choice(["none", "none", "probation", "parole", "pretrial"]),
@@ -255,14 +286,31 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
         if creator is police:
             data["identification_basis"] = rng.choice(BASES)
         p = participants.create_participant(creator, data)
-        p.identified_on = (now - timedelta(days=days_ago)).date()
-        _stamp_last(p, _back(days_ago, rng))
-        _walk(p, target, forums, services, users, rng, days_ago, org, outcomes)
+        p.identified_on = local_date(identified_at)
+        p.created_at = identified_at
+        _stamp_last(p, identified_at)
+        _walk(p, target, forum, forums, services, users, calendar, org, paths, identified_at)
 
-    forums[0].status = ForumStatus.HELD
-    forums[1].status = ForumStatus.HELD
+    for forum in forums[:-1]:
+        forum.status = ForumStatus.HELD
     db.session.flush()
     return [(u.role.value, u.email) for u in users.values()]
+
+
+def _forum_for(target: str, forums: list[Forum], i: int, rng: random.Random) -> Forum | None:
+    """The forum a participant is invited to: the coming one for those invited now, a past one (more of them to
+    the recent ones) for those who came or did not; none for those only identified or enforced straight away."""
+    if target == "identified" or (target == "enforced" and i % 2):
+        return None
+    if target == "invited":
+        return forums[-1]
+    return rng.choices(forums[:-1], weights=(2, 3, 3, 4))[0]
+
+
+def _identified_at(target: str, forum: Forum | None, calendar: Calendar) -> datetime:
+    if forum is None:
+        return calendar.before(calendar.now, (3, 150))
+    return calendar.before(forum.scheduled_at, (25, 80))
 
 
 def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> None:
@@ -274,61 +322,84 @@ def _fire(p: Participant, actor: User, event: str, when: datetime, **data) -> No
         if invited is None:
             raise RuntimeError(f"inviting participant {p.id} left no open invitation")
         invited.delivered_at = when
+        invited.delivered_by_id = actor.id
     elif invitation is not None:
         invitation.checked_in_at = when
 
 
-def _walk(p, target, forums, services, users, rng, days_ago, org, outcomes) -> None:
+def _walk(p, target, forum, forums, services, users, calendar, org, paths, identified_at) -> None:
     cw, police, sup = users["caseworker"], users["police"], users["supervisor"]
-    # One gap per participant, at most a seventh of their time, so the k-th step comes after the one before it
-    # and all six of them before today (days_ago is at least 30).
-    gap = rng.randint(3, min(12, days_ago // 7))
-    step = lambda k: _back(days_ago - k * gap, rng)  # noqa: E731
+    rng = calendar.rng
     if target == "identified":
         return
-    if target == "enforced":
-        _fire(
-            p,
-            police,
-            "enforce",
-            step(2),
-            action_type=rng.choice(["arrest", "warrant", "probation_violation"]),
-            occurred_on=step(2).date(),
-            description="Group member arrested after a shooting.",
-            agency_id=org["pd"].id,
-        )
+    if forum is None:  # enforced without a call-in, after the latest forum held since they were identified
+        held = [f.scheduled_at for f in forums[:-1] if f.scheduled_at > identified_at] or [identified_at]
+        _enforce(p, police, calendar.after(held[-1], (5, 25)) or calendar.now, org, rng)
         return
-    past = forums[0] if days_ago > 100 else forums[1]
-    upcoming = forums[2]
+    invite_at = calendar.before(forum.scheduled_at, (7, 21))
+    method = rng.choice(["letter", "custom_notification"] if target == "invited"
+                        else ["probation_condition", "custom_notification", "parole_condition"])
+    _fire(p, cw, "invite", max(invite_at, identified_at + timedelta(days=1)), forum_id=forum.id, method=method)
     if target == "invited":
-        _fire(p, cw, "invite", step(1), forum_id=upcoming.id, method=rng.choice(["letter", "custom_notification"]))
         return
-    _fire(p, cw, "invite", step(1), forum_id=past.id, method=rng.choice(["probation_condition", "custom_notification"]))
     if target == "no_show":
-        _fire(p, cw, "no_show", step(2))
+        _fire(p, cw, "no_show", forum.scheduled_at + timedelta(days=1, hours=rng.randint(0, 20)))
         return
-    _fire(p, cw, "attend", step(2))
+    # Doors open at 17:30; people come in up to an hour after.
+    _fire(p, rng.choice([cw, police]), "attend", forum.scheduled_at - timedelta(minutes=rng.randint(-60, 30)))
     if target == "attended":
+        _outcomes(p, cw, forum, calendar)
         return
-    if target in ("services_offered", "closed", "reopened"):
-        events.record_consent(cw, p, p.version)
-        chosen = rng.sample(services, rng.randint(1, 2))
-        for n, service in enumerate(chosen):
-            ref = referrals.send_referral(cw, p, service, "Met at the forum; keen to start.")
-            provider = (
-                users["provider"]
-                if service.organization.name == "Second Chance Employment"
-                else users["provider2"]
-                if service.organization.name == "Westside Behavioral Health"
-                else None
-            )
-            _advance_referral(ref, provider, cw, outcomes, may_withdraw=n > 0)
-        _fire(p, cw, "offer_services", step(3))
+    if target == "enforced":
+        _enforce(p, police, calendar.after(forum.scheduled_at, (20, 90)) or calendar.now, org, rng)
+        _outcomes(p, cw, forum, calendar)
+        return
+    last = _refer(p, cw, forum, services, users, calendar, paths)
     if target == "closed":
-        _fire(p, cw, "close", step(5), reason=rng.choice(["completed", "moved", "incarcerated", "declined"]))
-    if target == "reopened":
-        _fire(p, cw, "close", step(5), reason="moved")
-        _fire(p, sup, "reopen", step(6), reason="Moved back to the area; new contact with the group.")
+        _fire(p, cw, "close", calendar.after(last, (10, 60)) or calendar.now,
+              reason=rng.choice(["completed", "moved", "incarcerated", "declined"]))
+    elif target == "reopened":
+        closed_at = calendar.after(last, (5, 30)) or calendar.now
+        _fire(p, cw, "close", closed_at, reason="moved")
+        _fire(p, sup, "reopen", calendar.after(closed_at, (3, 40)) or calendar.now,
+              reason="Moved back to the area; new contact with the group.")
+    _outcomes(p, cw, forum, calendar)
+
+
+def _enforce(p: Participant, police: User, when: datetime, org, rng: random.Random) -> None:
+    _fire(p, police, "enforce", when,
+          action_type=rng.choice(["arrest", "warrant", "probation_violation"]),
+          occurred_on=local_date(when),
+          description="Arrested after a shooting involving the group.",
+          agency_id=org["pd"].id)
+
+
+def _refer(p, cw, forum, services, users, calendar: Calendar, paths: deque) -> datetime:
+    """Consent and one or two referrals in the weeks after the forum, answered days later; services offered with
+    the first. Returns the time of the last thing that happened."""
+    rng = calendar.rng
+    days_since = max(2, (calendar.now - forum.scheduled_at).days)
+    consent_at = calendar.after(forum.scheduled_at, (0, min(7, days_since - 1)), (-2, 2)) or calendar.now
+    consent = events.record_consent(cw, p, p.version)
+    consent.given_on = local_date(consent_at)
+    # A year's consent, renewed for those whose first year has run out; a few end within the next 30 days.
+    if rng.random() < 0.15:
+        consent.expires_on = program_today() + timedelta(days=rng.randint(5, 30))
+    else:
+        renewed = program_today() + timedelta(days=rng.randint(31, 300))
+        consent.expires_on = max(consent.given_on + timedelta(days=365), renewed)
+    last = consent_at
+    for n, service in enumerate(rng.sample(services, rng.randint(1, 2))):
+        sent_at = calendar.after(consent_at, (0, max(0, min(35, days_since - 2)))) or calendar.now
+        ref = referrals.send_referral(cw, p, service, "Met at the forum; keen to start.")
+        ref.sent_at = ref.updated_at = sent_at
+        for event in ref.events:
+            event.at = sent_at
+        provider = next(u for u in users.values() if u.organization_id == service.organization_id)
+        last = max(last, _advance_referral(ref, provider, cw, paths, calendar, may_withdraw=n > 0))
+        if n == 0:
+            _fire(p, cw, "offer_services", sent_at)
+    return last
 
 
 REFERRAL_PATHS = (
@@ -343,19 +414,54 @@ REFERRAL_PATHS = (
 )
 
 
-def _advance_referral(ref, provider, cw, outcomes: deque, may_withdraw: bool) -> None:
+def _advance_referral(ref: Referral, provider, cw, paths: deque, calendar: Calendar, may_withdraw: bool) -> datetime:
     """Spread referrals over every status: each takes the first path in the queue it can follow (a provider must
-    report the provider's statuses; the first referral of a participant is never withdrawn), which goes last."""
+    report the provider's statuses; the first referral of a participant is never withdrawn; none sent over a month ago
+    is still unanswered), which goes last. Each answer comes days after the step before; a step that would fall in
+    the future is left for later."""
+
+    waiting_long = (calendar.now - ref.sent_at).days > 30
 
     def possible(path) -> bool:
-        return may_withdraw if path == ("withdrawn",) else provider is not None or not path
+        if not path:  # still waiting for an answer: only those sent in the last month
+            return not waiting_long
+        return may_withdraw if path == ("withdrawn",) else True
 
-    path = next(p for p in outcomes if possible(p))
-    outcomes.remove(path)
-    outcomes.append(path)
+    path = next(p for p in paths if possible(p))
+    paths.remove(path)
+    paths.append(path)
+    at = ref.sent_at
     for status in path:
-        if status == "withdrawn" and may_withdraw:
+        when = calendar.after(at, (1, 10) if status in ("accepted", "declined", "withdrawn") else (7, 60))
+        if when is None:
+            break
+        if status == "withdrawn":
             referrals.set_status(cw, ref, ReferralStatus.WITHDRAWN)
-        elif status != "withdrawn" and provider is not None:
+        else:
             reason = "Outside our catchment area." if status == "declined" else None
             referrals.set_status(provider, ref, ReferralStatus(status), reason)
+        ref.events[-1].at = ref.updated_at = when
+        if ref.closed_at is not None:
+            ref.closed_at = when
+        at = when
+    return at
+
+
+# What becomes of people in the year after a call-in, roughly in these proportions.
+OUTCOME_WEIGHTS = {
+    OutcomeType.EMPLOYED: 30, OutcomeType.ENROLLED_EDUCATION: 20, OutcomeType.ARRESTED: 20,
+    OutcomeType.ARRESTED_VIOLENT: 8, OutcomeType.INCARCERATED: 10, OutcomeType.SHOT: 10, OutcomeType.KILLED: 2,
+}
+
+
+def _outcomes(p: Participant, cw: User, forum: Forum, calendar: Calendar) -> None:
+    rng = calendar.rng
+    for _ in range(rng.choice((0, 0, 1, 1, 2))):
+        when = calendar.after(forum.scheduled_at, (10, 365))
+        if when is None:
+            continue
+        kind = rng.choices(list(OUTCOME_WEIGHTS), weights=list(OUTCOME_WEIGHTS.values()))[0]
+        outcome = outcomes.record_outcome(cw, p, kind, local_date(when))
+        outcome.recorded_at = calendar.after(when, (0, 5)) or calendar.now
+        if kind in (OutcomeType.KILLED, OutcomeType.INCARCERATED):
+            return

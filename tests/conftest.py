@@ -85,12 +85,20 @@ def _no_sqlite_sync() -> None:
 
 
 def _empty_tables() -> None:
-    """TRUNCATE, as the superuser with triggers off for this transaction: the audit trail refuses it otherwise."""
+    """Empty every table and restart every sequence, as the superuser with triggers off for this transaction (the
+    audit trail refuses DELETE otherwise). DELETE, not TRUNCATE: on tables this small TRUNCATE's new files cost
+    about 180 ms a test, DELETE about 10."""
     if db.engine.dialect.name != "postgresql":
         return
-    names = ", ".join(t.name for t in db.metadata.sorted_tables)
     db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for table in db.metadata.sorted_tables:
+        db.session.execute(table.delete())
+    db.session.execute(
+        sa.text(
+            "SELECT setval(c.oid, 1, false) FROM pg_class c"
+            " WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+        )
+    )
     db.session.commit()
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
-from ceasefire.models import ApiToken, Forum, Participant, Referral, StatusChange, User
+from ceasefire.models import ApiToken, Consent, Forum, Invitation, Outcome, Participant, Referral, StatusChange, User
 from ceasefire.models.enums import ForumStatus, OrgKind, ReferralStatus, Role, State
 from ceasefire.services import accounts
 
@@ -186,9 +188,7 @@ def test_seed_demo_fills_an_empty_database(runner, client):
     assert set(db.session.scalars(sa.select(Referral.status))) == set(ReferralStatus)
     users = db.session.scalars(sa.select(User)).all()
     assert {u.role for u in users} == set(Role)
-    assert sorted(db.session.scalars(sa.select(Forum.status))) == sorted(
-        [ForumStatus.HELD, ForumStatus.HELD, ForumStatus.PLANNED]
-    )
+    assert sorted(db.session.scalars(sa.select(Forum.status))) == sorted([ForumStatus.HELD] * 4 + [ForumStatus.PLANNED])
     for p in participants:
         rows = db.session.scalars(
             sa.select(StatusChange).where(StatusChange.participant_id == p.id).order_by(StatusChange.id)
@@ -205,6 +205,47 @@ def test_seed_demo_fills_an_empty_database(runner, client):
     assert demo.PASSWORD in result.output
     for email in printed.values():
         assert accounts.verify_password(accounts.user_by_email(email), demo.PASSWORD)
+
+
+@pytest.mark.parametrize("app_config", [{"TIMEZONE": "America/Los_Angeles"}], indirect=True)
+def test_seed_demo_history_reads_like_a_program(runner):
+    """Check-ins on the forum's evening, referrals answered after they were sent and none left unanswered for over a
+    month, outcomes after the person's forum, consents that expire (a few within 30 days)."""
+    result = runner.invoke(args=["seed-demo", "--participants", "120"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    zone = ZoneInfo("America/Los_Angeles")
+    now = datetime.now(UTC)
+
+    invitations = db.session.scalars(sa.select(Invitation).where(Invitation.attended.is_(True))).all()
+    assert invitations
+    for invitation in invitations:
+        forum_day = invitation.forum.scheduled_at.astimezone(zone).date()
+        assert invitation.checked_in_at.astimezone(zone).date() == forum_day
+        assert invitation.delivered_at < invitation.forum.scheduled_at
+
+    referrals = db.session.scalars(sa.select(Referral)).all()
+    waiting = [now - r.sent_at for r in referrals if r.status == ReferralStatus.SENT]
+    assert waiting
+    assert max(waiting) <= timedelta(days=31)
+    assert any(w > timedelta(days=14) for w in waiting), "some referrals wait past 14 days"
+    assert any(w > timedelta(days=7) for w in waiting)
+    for referral in referrals:
+        assert all(referral.sent_at <= e.at <= now for e in referral.events), f"referral {referral.id} out of order"
+        assert referral.sent_at > min(i.forum.scheduled_at for i in invitations)
+
+    first_forum = {}
+    for invitation in db.session.scalars(sa.select(Invitation).order_by(Invitation.id)):
+        first_forum.setdefault(invitation.participant_id, invitation.forum.scheduled_at.astimezone(zone).date())
+    outcomes = db.session.scalars(sa.select(Outcome)).all()
+    assert outcomes
+    assert all(first_forum[o.participant_id] < o.occurred_on <= now.astimezone(zone).date() for o in outcomes)
+
+    consents = db.session.scalars(sa.select(Consent)).all()
+    assert consents
+    assert all(c.expires_on is not None and c.expires_on > c.given_on for c in consents)
+    soon = now.astimezone(zone).date() + timedelta(days=30)
+    assert any(c.expires_on <= soon for c in consents)
 
 
 def test_seed_demo_refuses_a_database_that_has_data(runner, make_user):
