@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from api_support import records
 from helpers import csrf_token_of, snapshot
 
-from ceasefire.errors import ValidationFailed
+from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
     AuditEvent,
@@ -545,3 +545,40 @@ def test_the_group_pages_cost_the_same_at_3_and_12_members(client, auth, users, 
     page = text(client.get(f"/groups/{group_id}"))
     assert len(re.findall(r"<tr>", section(page, "members-h"))) == 1 + 12
     assert len(re.findall(r"<tr>", section(page, "history-h"))) == 1 + 12
+
+
+# The services refuse what the pages refuse, called without a page in front.
+
+
+def test_the_services_check_the_role_themselves(users, gang):
+    before = records()
+    for role in ("caseworker", "provider", "community", "admin"):
+        with pytest.raises(Forbidden):
+            group_service.enforce_group(users[role], gang.group, [gang.marcus.id], "arrest", today(), None, None,
+                                        "RD-1")
+        with pytest.raises(Forbidden):
+            events.add_enforcement(users[role], gang.tyrone, gang.tyrone.version, "arrest", today(), None, None,
+                                   "RD-1")
+        with pytest.raises(Forbidden):
+            group_service.update_group(users[role], gang.group, {"name": "Renamed"})
+        db.session.rollback()
+    assert records() == before
+
+
+def test_an_action_against_the_group_as_a_whole_shows_in_its_history(client, auth, users, gang):
+    """The model keeps DESIGN.md's enforcement "against a whole group" (a group_id and no participant), which the
+    cohort report counts for every member; nothing records one through the pages yet, so the row is put in as is."""
+    police = users["police"]
+    db.session.add(EnforcementAction(group_id=gang.group.id, agency_id=police.organization_id, action_type="warrant",
+                                     occurred_on=today() - timedelta(days=3), incident_ref="RD-WHOLE",
+                                     recorded_by_id=police.id))
+    db.session.commit()
+    group_service.enforce_group(police, gang.group, [gang.marcus.id], "arrest", today(), None, None, "RD-ONE")
+    db.session.commit()
+    auth.login(police)
+    rows = re.findall(r"<tr>(.*?)</tr>", section(text(client.get(f"/groups/{gang.group.id}")), "history-h"), re.S)
+    assert len(rows) == 3  # the header, then the newest first
+    assert "RD-ONE" in rows[1]
+    assert "Marcus Bell" in rows[1]
+    assert "RD-WHOLE" in rows[2]
+    assert "The whole group" in rows[2]
