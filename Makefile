@@ -34,9 +34,11 @@ run: install
 	@echo "ceasefire is starting at http://$(HOST):$(PORT)/"
 	$(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
 
-## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL).
+## make test: install and run the whole suite (TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL), one
+## pytest-xdist worker per core (JOBS=1 for one process); each worker has a database of its own.
+JOBS ?= auto
 test: install redis browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(JOBS) --dist worksteal $(PYTEST_ARGS)
 
 ## The session-store tests talk to Redis at 127.0.0.1:6379: start it when nothing answers there.
 redis:

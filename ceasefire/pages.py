@@ -105,10 +105,40 @@ def words(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+# The main navigation: (endpoint, label, the policy action that opens it; None for every signed-in user). base.html
+# shows a link only when the policy lets the user do its action, so no link answers 403.
+NAV: list[tuple[str, str, str | None]] = [
+    ("auth.root", "Home", None),
+    ("participants.index", "Participants", "participant.list"),
+    ("forums.index", "Forums", "forum.list"),
+    ("groups.index", "Groups", "group.list"),
+    ("referrals.inbox", "Inbox", "referral.inbox"),
+    ("referrals.index", "Referrals", "referral.list"),
+    ("reports.pipeline", "Reports", "report.pipeline"),
+    ("audit.index", "Audit", "audit.view"),
+]
+
+
+def navigation(user: User) -> list[tuple[str, str, bool]]:
+    """The links of NAV the user may follow, as (endpoint, label, whether it is the current page's section)."""
+    from ceasefire import policy
+
+    links = [(endpoint, label) for endpoint, label, action in NAV
+             if action is None or (action in policy.ACTIONS and policy.can(user, action))]
+    here = request.endpoint or ""
+    exact = any(endpoint == here for endpoint, _ in links)
+    return [
+        (endpoint, label, endpoint == here if exact
+         else endpoint != "auth.root" and endpoint.split(".")[0] == request.blueprint)
+        for endpoint, label in links
+    ]
+
+
 def register_template_helpers(app: Flask) -> None:
     """The filters every template uses, and the policy, which base.html asks which links the navigation shows."""
     from ceasefire import policy
 
     app.add_template_filter(when, "when")
     app.add_template_filter(words, "words")
+    app.add_template_global(navigation, "navigation")
     app.add_template_global(policy, "policy")  # type: ignore[arg-type]  # a module: templates call policy.can

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from transitions import Machine, MachineError
 
 from ceasefire.errors import Forbidden, InvalidTransition, ValidationFailed
@@ -69,13 +72,41 @@ def _open_invitation(participant: Participant, ctx: dict[str, Any]) -> dict[str,
     return None
 
 
+def program_date(moment: datetime | None = None) -> date:
+    """The day in the program's time zone (the TIMEZONE setting) of `moment`, or of now."""
+    zone = ZoneInfo(current_app.config.get("TIMEZONE") or "UTC")
+    return (moment or datetime.now(UTC)).astimezone(zone).date()
+
+
+def forum_day_has_come(scheduled_at: datetime) -> bool:
+    """Whether the forum's day (program time zone) is today or past: check-in opens on the day, and stays open after
+    it so that a program can enter its history."""
+    return program_date(scheduled_at) <= program_date()
+
+
+def _forum_day_come(participant: Participant, ctx: dict[str, Any]) -> dict[str, str] | None:
+    problems = _open_invitation(participant, ctx)
+    if problems:
+        return problems
+    from ceasefire.models.enums import ForumStatus
+
+    forum = ctx["invitation"].forum
+    if forum.status != ForumStatus.PLANNED:
+        return {"forum": f"Check-in needs a planned forum; this one is {forum.status}. "
+                         "Enter a past forum's roster before marking it held."}
+    if not forum_day_has_come(forum.scheduled_at):
+        return {"forum": f"Check-in opens on the forum's day, {program_date(forum.scheduled_at).isoformat()}: "
+                         "a person cannot attend a forum that has not happened."}
+    return None
+
+
 EVENTS: tuple[Event, ...] = (
     Event("invite", (State.IDENTIFIED,), State.INVITED, frozenset({CW, SUP}), "Invite to a forum",
           _forum_planned),
     Event("no_show", (State.INVITED,), State.IDENTIFIED, frozenset({CW, SUP}), "Mark as no-show",
           _open_invitation),
     Event("attend", (State.INVITED,), State.ATTENDED, frozenset({CW, POLICE, SUP}), "Check in at the forum",
-          _open_invitation),
+          _forum_day_come),
     Event("offer_services", (State.ATTENDED,), State.SERVICES_OFFERED, frozenset({CW, SUP}),
           "Record services offered", _referral_sent),
     Event("enforce", (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED), State.ENFORCED,

@@ -76,6 +76,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "referral.list": frozenset({CW, PROVIDER, SUP}),
     "referral.create": frozenset({CW, SUP}),
     "referral.status": frozenset({CW, PROVIDER, SUP}),
+    # The provider inbox: the referrals to the user's organization, by where they stand, with the buttons.
+    "referral.inbox": frozenset({PROVIDER}),
     "group.list": frozenset({CW, POLICE, SUP}),
     "group.create": frozenset({POLICE, SUP}),
     # The group pages: whoever lists groups opens one (seeing GROUP_FIELDS of it); police and supervisors edit them.
@@ -310,3 +312,9 @@ ACTIONS["participant.event"] = frozenset().union(*(event.roles for event in pipe
 # Whoever may fire the enforce event records enforcement against a whole group (each member's action is that event,
 # or a further action on someone already enforced, by the same roles).
 ACTIONS["group.enforce"] = pipeline.EVENTS_BY_NAME["enforce"].roles
+# The forum pages (issue #9): the roster and its printout for whoever sees invitations; the door for whoever checks
+# people in; the close-out (no-shows, then held) for whoever marks no-shows and updates forums.
+ACTIONS["forum.roster"] = frozenset(INVITATION_FIELDS)
+ACTIONS["forum.door"] = pipeline.EVENTS_BY_NAME["attend"].roles
+ACTIONS["forum.invite"] = pipeline.EVENTS_BY_NAME["invite"].roles
+ACTIONS["forum.close_out"] = pipeline.EVENTS_BY_NAME["no_show"].roles & ACTIONS["forum.update"]

@@ -21,6 +21,27 @@ from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
 
+
+def _worker_database() -> None:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (`<name>_gw0`, ...), created when missing,
+    and TEST_DATABASE_URL names it for the rest of the worker's run, the tests that read it included."""
+    url, worker = os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not (url and worker and url.startswith("postgresql")):
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
+
+
+_worker_database()
+
 # Database roles are a PostgreSQL matter: on SQLite the tests of the app's role are not collected at all.
 collect_ignore = [] if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else ["test_audit_role.py"]
 _counter = itertools.count(1)
@@ -246,8 +267,9 @@ def make_participant(app, make_user):
 @pytest.fixture
 def make_forum(app, make_user):
     def make(when: datetime | None = None, status: str = "planned", actor: User | None = None):
+        """A forum held today by default (an hour ago), so that its invitees may be checked in."""
         actor = actor or make_user(Role.SUPERVISOR)
-        forum = catalog.create_forum(actor, f"Forum {next(_counter)}", when or datetime.now(UTC) + timedelta(days=7),
+        forum = catalog.create_forum(actor, f"Forum {next(_counter)}", when or datetime.now(UTC) - timedelta(hours=1),
                                      location="Community center")
         forum.status = status
         db.session.commit()

@@ -118,7 +118,8 @@ class Program:
 
     def forum(self, status: ForumStatus = ForumStatus.PLANNED) -> Forum:
         forum = catalog.create_forum(
-            self.supervisor, "Call-in forum", datetime.now(UTC) + timedelta(days=14), location="Fieldhouse"
+            # today (an hour ago), so that its invitees may be checked in
+            self.supervisor, "Call-in forum", datetime.now(UTC) - timedelta(hours=1), location="Fieldhouse"
         )
         forum.status = status
         self._save()

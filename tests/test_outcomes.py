@@ -12,8 +12,8 @@ from api_support import assert_error, records
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Outcome
-from ceasefire.models.base import today
 from ceasefire.models.enums import OutcomeType, Role
+from ceasefire.services.clock import program_today as today
 
 POLICE_TYPES = {"arrested", "arrested_violent", "incarcerated", "shot", "killed"}
 

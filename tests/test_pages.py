@@ -381,7 +381,7 @@ def test_a_stale_version_gets_409_and_changes_nothing(client, auth, users, make_
 
     response = client.post(f"/participants/{p.id}/events/close", data={"version": stale, "reason": "moved"})
     assert response.status_code == 409
-    assert "changed by someone else" in text(response)
+    assert "Test supervisor changed Test&#39;s record at" in text(response)  # issue #10: who, not version numbers
     assert "Reload" in text(response)
     p = reload(p)
     assert p.state == State.IDENTIFIED

@@ -690,3 +690,69 @@ def test_community_users_learn_only_that_an_assigned_participant_attended(world,
         assert "Probation condition" not in html, path
         assert "probation_condition" not in html, path
         assert roster.checked_in not in html, path
+
+
+# Forum pages (issue #9): every page route under /forums/<id>, for every role, the status the design gives: the roster
+# and its printout for the roles that see invitations, the door for those who check people in, inviting and the
+# close-out for caseworkers and supervisors, editing, cancelling and holding for the roles of PATCH /forums/{id}.
+_CW_SUP = {Role.CASEWORKER, Role.SUPERVISOR}
+_DOOR = {Role.CASEWORKER, Role.POLICE, Role.SUPERVISOR}
+FORUM_PAGES: dict[str, set[Role]] = {
+    "/forums/<int:forum_id>": set(SEEING_ROLES),
+    "/forums/<int:forum_id>/edit": _CW_SUP,
+    "/forums/<int:forum_id>/cancel": _CW_SUP,
+    "/forums/<int:forum_id>/held": _CW_SUP,
+    "/forums/<int:forum_id>/print": _DOOR | {Role.COMMUNITY},
+    "/forums/<int:forum_id>/invite": _CW_SUP,
+    "/forums/<int:forum_id>/door": _DOOR,
+    "/forums/<int:forum_id>/door/check-in": _DOOR,
+    "/forums/<int:forum_id>/door/invite": _CW_SUP,
+    "/forums/<int:forum_id>/close-out": _CW_SUP,
+}
+
+
+def _forum_page_rules() -> list[tuple[str, str]]:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "route-listing-only"})
+    return sorted(
+        (rule.rule, method) for rule in app.url_map.iter_rules() if rule.rule.startswith("/forums/<int:forum_id>")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
+
+
+FORUM_PAGE_RULES = _forum_page_rules()
+
+
+def test_every_forum_page_is_in_the_table():
+    assert {rule for rule, _ in FORUM_PAGE_RULES} == set(FORUM_PAGES)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_forum_pages_by_role(users, make_forum, client, auth, role):
+    auth.login(users[role.value])
+    for rule, method in FORUM_PAGE_RULES:
+        forum = make_forum()  # a fresh one each time: cancelling or holding one leaves it final
+        response = client.open(rule.replace("<int:forum_id>", str(forum.id)), method=method, data={})
+        status = response.status_code
+        if role in FORUM_PAGES[rule]:
+            assert status not in (403, 500), (method, rule, status)
+            if method == "GET":
+                assert status == 200, (method, rule, status)
+        else:
+            assert status == 403, (method, rule, status)
+
+
+# Pages of issue #10 (the home page, the provider inbox): every role gets what the policy says.
+
+PAGE_ROUTES: dict[str, Callable[[Role], int]] = {
+    "/": lambda role: 302 if role == Role.ADMIN else 200,  # admins' home is the admin area (or their profile)
+    "/referrals/inbox": lambda role: 200 if role in policy.ACTIONS["referral.inbox"] else 403,
+    "/participants/?sort=changed&supervision_status=none": lambda role: 403 if role == Role.ADMIN else (
+        422 if not policy.sees(role, "state") else 200),  # a provider or community user has no such order
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("path", list(PAGE_ROUTES))
+def test_page_status_by_role(world, client, auth, path, role):
+    assert auth.login(world.users[role]).status_code == 302
+    assert client.get(path).status_code == PAGE_ROUTES[path](role)

@@ -384,12 +384,15 @@ def test_the_navigation_links_to_referrals_for_roles_that_list_them(client, auth
         assert '<a href="/referrals/" aria-current="page">Referrals</a>' in text(client.get("/referrals/"))
 
 
-@pytest.mark.parametrize(("role", "home"), [("provider", "/referrals/"), ("caseworker", "/participants/")])
-def test_the_root_page_sends_providers_to_their_referrals(client, auth, users, role, home):
+@pytest.mark.parametrize(
+    ("role", "heading"), [("provider", "Waiting for your answer"), ("caseworker", "Your caseload")]
+)
+def test_the_root_page_is_the_home_page(client, auth, users, role, heading):
+    """Issue #10: `/` is the role's home page (a provider's lists the referrals waiting for an answer)."""
     assert auth.login(users[role]).status_code == 302
     response = client.get("/")
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith(home)
+    assert response.status_code == 200
+    assert heading in text(response)
 
 
 @pytest.mark.parametrize("role", ["provider", "caseworker", "supervisor", "police"])

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ceasefire.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TokenForm
 from ceasefire.errors import NotFound, ServiceError
 from ceasefire.extensions import db, limiter
+from ceasefire.home import views as home
 from ceasefire.models import ApiToken, User, base
 from ceasefire.models.enums import Role
 from ceasefire.pages import keep
@@ -34,11 +35,10 @@ ENROLMENT_ENDPOINTS = {"auth.mfa", "auth.logout", "static"}
 
 
 def home_for(user) -> str:
+    """Where a user lands after signing in: their home page (admins: the admin area, or their profile)."""
     if user.role == Role.ADMIN:
-        return url_for("auth.profile")
-    if user.role == Role.PROVIDER:
-        return url_for("referrals.index")
-    return url_for("participants.index")
+        return home.admin_home()
+    return url_for("auth.root")
 
 
 def _now() -> float:
@@ -88,9 +88,12 @@ def check_session():
 
 @bp.get("/")
 def root():
-    if current_user.is_authenticated:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    page = home.workspace(current_user._get_current_object())
+    if page is None:
         return redirect(home_for(current_user))
-    return redirect(url_for("auth.login"))
+    return page
 
 
 def _login_limit() -> str:

@@ -15,3 +15,8 @@ class ForumForm(FlaskForm):
     location = StringField("Place", validators=[Optional(), Length(max=limits.TITLE)])
     speakers = TextAreaField("Speakers", validators=[Optional(), Length(max=limits.TEXT)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=limits.TEXT)])
+
+
+class ConfirmForm(FlaskForm):
+    """A form that is only its CSRF token: cancelling, marking held, and the roster's many-row forms (whose rows are
+    read by the view, one participant id with its own fields each)."""

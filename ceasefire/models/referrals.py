@@ -67,5 +67,7 @@ class ReferralEvent(Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    # What the person who made the change wrote beside it (the provider inbox), kept in the referral's history.
+    note: Mapped[str | None] = mapped_column(sa.Text)
 
     referral: Mapped[Referral] = relationship(back_populates="events")

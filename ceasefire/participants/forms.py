@@ -50,6 +50,14 @@ class FilterForm(FlaskForm):
     q = SearchField("Name or alias", validators=[Optional(), Length(max=limits.NAME)])
     state = SelectField("State", choices=[*options([("", "Any state")]), *_choices(State)], validators=[Optional()])
     group_id = SelectField("Group", coerce=optional_int, validators=[Optional()])
+    caseworker_id = SelectField("Caseworker", coerce=optional_int, validators=[Optional()])
+    forum_id = SelectField("Forum", coerce=optional_int, validators=[Optional()])
+    supervision_status = SelectField(
+        "Supervision", choices=[*options([("", "Any supervision")]), *_choices(SupervisionStatus)],
+        validators=[Optional()],
+    )
+    sort = SelectField("Sort by", choices=options([("name", "Name"), ("state", "State"), ("changed", "Last change")]),
+                       validators=[Optional()])
 
 
 class VersionForm(FlaskForm):
@@ -59,7 +67,10 @@ class VersionForm(FlaskForm):
 
 
 class ParticipantForm(VersionForm):
-    """The editable fields; the view removes those the user's role may not see (and so may not set)."""
+    """The editable fields; the view removes those the user's role may not see (and so may not set). `base` carries
+    the values the page was read with, so that an edit that meets a newer version keeps both sides."""
+
+    base = HiddenField()
 
     first_name = StringField("First name", validators=[InputRequired(), Length(max=limits.NAME)])
     last_name = StringField("Last name", validators=[InputRequired(), Length(max=limits.NAME)])
@@ -84,6 +95,7 @@ class ParticipantForm(VersionForm):
 
 class NewParticipantForm(ParticipantForm):
     version = None  # type: ignore[assignment]  # a new participant has no version yet: WTForms drops the field
+    base = None  # type: ignore[assignment]
     consent_to_share = BooleanField("The participant consents to share their information with service providers")
 
 

@@ -8,13 +8,14 @@ What a role may see or do is asked of ceasefire.policy and ceasefire.pipeline; n
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ceasefire import pipeline, policy
-from ceasefire.errors import NotFound, ServiceError, ValidationFailed
+from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, Role
@@ -23,8 +24,10 @@ from ceasefire.pages import (
     attempt,
     form_values,
     keep,
+    local_zone,
     page_number,
     signed_in_blueprint,
+    when,
 )
 from ceasefire.participants.forms import (
     ConsentForm,
@@ -38,7 +41,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, events, read
+from ceasefire.services import audit, conflicts, events, read
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
@@ -81,13 +84,13 @@ def _group_choices(blank: str) -> list[tuple[Any, str]]:
     return options([("", blank), *((g.id, g.name) for g in groups)])
 
 
-def _caseworker_choices() -> list[tuple[Any, str]]:
+def _caseworker_choices(blank: str = "Not assigned") -> list[tuple[Any, str]]:
     staff = db.session.scalars(
         sa.select(User)
         .where(User.role.in_([Role.CASEWORKER, Role.SUPERVISOR]), User.active.is_(True))
         .order_by(User.name)
     )
-    return options([("", "Not assigned"), *((u.id, u.name) for u in staff)])
+    return options([("", blank), *((u.id, u.name) for u in staff)])
 
 
 def _community_choices() -> list[tuple[Any, str]]:
@@ -186,39 +189,59 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
 # The pages.
 
 
+def _forum_choices() -> list[tuple[Any, str]]:
+    forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc()))
+    return options([("", "Any forum"), *((f.id, f"{f.title} ({when(f.scheduled_at)})") for f in forums)])
+
+
+def _filter_form(user: User) -> FilterForm:
+    """The list's filters: only those on fields the user's role sees. A filter the role may not use is no field of
+    the form, so its value in the URL is ignored, never applied."""
+    form = FilterForm(formdata=request.args)
+    offered = {
+        "state": policy.sees(user.role, "state"),
+        "group_id": policy.sees(user.role, "group_id") and policy.can(user, "group.list"),
+        "caseworker_id": policy.sees(user.role, "caseworker_id"),
+        "supervision_status": policy.sees(user.role, "supervision_status"),
+        "forum_id": bool(policy.invitation_fields(user.role)),
+    }
+    for name, shown in offered.items():
+        if not shown:
+            del form[name]
+    if "group_id" in form:
+        form.group_id.choices = _group_choices("Any group")
+    if "caseworker_id" in form:
+        form.caseworker_id.choices = _caseworker_choices("Any caseworker")
+    if "forum_id" in form:
+        form.forum_id.choices = _forum_choices()
+    if not offered["state"]:
+        form.sort.choices = options([("name", "Name")])
+    return form
+
+
 @bp.get("/")
 def index():
+    """The list: filters and order in the URL (bookmarkable), and the count in each state as tabs."""
     user = actor()
     policy.require(user, "participant.list")
-    form = FilterForm(formdata=request.args)
-    sees_state = policy.sees(user.role, "state")
-    sees_group = policy.sees(user.role, "group_id") and policy.can(user, "group.list")
-    if not sees_state:
-        del form.state
-    if sees_group:
-        form.group_id.choices = _group_choices("Any group")
-    else:
-        del form.group_id
+    form = _filter_form(user)
     valid = form.validate()
     filters: dict[str, Any] = {}
     if valid:
-        filters["q"] = form.q.data or None
-        if sees_state:
-            filters["state"] = form.state.data or None
-        if sees_group:
-            filters["group_id"] = form.group_id.data
+        filters = {name: f.data for name, f in form._fields.items() if f.data not in (None, "")}
     columns = [(f, label) for f, label in COLUMNS if policy.sees(user.role, f)]
     listing = read.participant_page(
         user, page_number(), PER_PAGE, clamp=True, only=("first_name", "last_name", *(f for f, _ in columns)),
         **filters,
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = {k: v for k, v in request.args.items() if k != "page" and v and k in form}
     return render_template(
         "participants/index.html",
         form=form,
         listing=listing,
         columns=columns,
         args=args,
+        tabs=read.state_counts(user, **filters),
         may_create=policy.can(user, "participant.create"),
     ), 200 if valid else 422
 
@@ -230,7 +253,9 @@ def new():
     form = _participant_form(NewParticipantForm, user)
     error = None
     if form.validate_on_submit():
-        participant, error = attempt(lambda: participant_service.create_participant(user, form_values(form)), form)
+        participant, error = attempt(
+            lambda: participant_service.create_participant(user, form_values(form, "base")), form
+        )
         if error is None:
             flash(f"{participant.full_name} was added.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
@@ -247,25 +272,74 @@ def show(participant_id: int):
     return _page(user, participant)
 
 
+def _editable(form: ParticipantForm) -> list[str]:
+    return [name for name in form._fields if name in participant_service.EDITABLE]
+
+
+def _shown(form: ParticipantForm, name: str, value: str) -> str:
+    """A value as the form offers it: a choice's label, or the text itself."""
+    field = form[name]
+    for choice in getattr(field, "choices", None) or ():
+        if str(choice[0]) == value:
+            return str(choice[1])
+    return value or "—"
+
+
+def said(user: User, participant: Participant) -> str:
+    """Who changed the participant last and how, in words: "Dana Rivera checked Marcus in at 18:42"."""
+    change = conflicts.last_change(user, participant)
+    if change is None:
+        return "Someone else changed this participant."
+    local = change.at.astimezone(local_zone())
+    day = "" if local.date() == datetime.now(local_zone()).date() else f" on {local:%Y-%m-%d}"
+    return f"{change.who} {change.what}{day} at {local:%H:%M}."
+
+
+def _refresh_hidden(form: Any, participant: Participant) -> None:
+    """Put the version saved now into the form, so the next save lands on top of it."""
+    form.version.data, form.version.raw_data = participant.version, None
+
+
+def _clash(user: User, form: ParticipantForm, participant: Participant, mine: dict[str, Any]) -> dict[str, Any]:
+    """Someone saved first: take their values where the user changed nothing, keep the user's everywhere else, and
+    say who, when, and where both changed the same field."""
+    names = _editable(form)
+    take, fields = conflicts.settle(conflicts.read_base(form.base.data), mine, participant)
+    for name in take:
+        form[name].data, form[name].raw_data = getattr(participant, name), None
+    _refresh_hidden(form, participant)
+    form.base.data = conflicts.snapshot(participant, names)
+    return {
+        "said": said(user, participant),
+        "fields": [(form[c.name].label.text, _shown(form, c.name, c.theirs), _shown(form, c.name, c.mine))
+                   for c in fields],
+        "taken": [form[name].label.text for name in names if name in take],
+    }
+
+
 @bp.route("/<int:participant_id>/edit", methods=["GET", "POST"])
 def edit(participant_id: int):
     user = actor()
     participant = policy.get_participant(user, participant_id, "participant.update")
     if request.method == "GET":
         form = _participant_form(ParticipantForm, user, obj=participant)
+        form.base.data = conflicts.snapshot(participant, _editable(form))
     else:
         form = _participant_form(ParticipantForm, user)
-    error = None
+    error, clash = None, None
     if form.validate_on_submit():
-        values = form_values(form, "version")
+        values = form_values(form, "version", "base")
         _, error = attempt(
             lambda: participant_service.update_participant(user, participant, _version(form), values), form
         )
         if error is None:
             flash("The changes were saved.", "success")
             return redirect(url_for(".show", participant_id=participant.id))
+        if isinstance(error, StaleVersion):
+            clash = _clash(user, form, participant, values)
     status = error.status if error else (422 if form.errors else 200)
-    return render_template("participants/form.html", form=form, error=error, participant=participant), status
+    return render_template("participants/form.html", form=form, error=None if clash else error, clash=clash,
+                           participant=participant), status
 
 
 @bp.route("/<int:participant_id>/events/<name>", methods=["GET", "POST"])
@@ -285,6 +359,10 @@ def event(participant_id: int, name: str):
         _, error = attempt(
             lambda: events.perform(user, participant, _version(form), name, values), form
         )
+        if isinstance(error, StaleVersion):  # say what happened meanwhile; the form now acts on the new version
+            error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now and "
+                                 "try again if it still applies.")
+            _refresh_hidden(form, participant)
         if error is None:
             flash(f"{ev.label}: done. {participant.full_name} is now {participant.state.value.replace('_', ' ')}.",
                   "success")
@@ -306,6 +384,8 @@ def consent(participant_id: int):
         _, error = attempt(lambda: participant_service.update_participant(
             user, participant, _version(form), {"consent_to_share": given}
         ), form)
+        if isinstance(error, StaleVersion):
+            error = StaleVersion(f"{said(user, participant)} Nothing was done: check the record as it is now.")
         if error is None:
             flash("Consent to share recorded." if given else "Consent to share revoked.", "success")
             return redirect(url_for(".show", participant_id=participant.id))

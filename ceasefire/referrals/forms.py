@@ -34,3 +34,11 @@ class StatusForm(FlaskForm):
 
     status = HiddenField(validators=[AnyOf(SETTABLE, message="Choose the status the referral moves to.")])
     reason = TextAreaField("Why is the referral declined?", validators=[Optional(), Length(max=limits.TEXT)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.TEXT)])
+
+
+class InboxForm(FlaskForm):
+    """One row of the provider inbox: a note kept in the referral's history (the reason, when declining) and one
+    button per step, each posting its `status` to the same address as StatusForm."""
+
+    note = TextAreaField("Note", validators=[Optional(), Length(max=limits.TEXT)])

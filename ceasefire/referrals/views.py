@@ -17,9 +17,10 @@ from ceasefire.errors import ServiceError, ValidationFailed
 from ceasefire.models import Referral, User
 from ceasefire.models.enums import ReferralStatus
 from ceasefire.pages import actor, attempt, keep, page_number, signed_in_blueprint
-from ceasefire.referrals.forms import ReferralFilterForm, StatusForm
-from ceasefire.services import audit, read
+from ceasefire.referrals.forms import InboxForm, ReferralFilterForm, StatusForm
+from ceasefire.services import audit, read, workspaces
 from ceasefire.services import referrals as referral_service
+from ceasefire.web import safe_next
 
 bp = signed_in_blueprint("referrals", __name__, "/referrals")
 
@@ -71,6 +72,18 @@ def index():
     return render_template("referrals/index.html", form=form, listing=listing, args=args), 200 if valid else 422
 
 
+@bp.get("/inbox")
+def inbox():
+    """The provider inbox: a tab per stage, each row with the buttons of its next steps, in their order."""
+    user = actor()
+    box = workspaces.inbox(user, request.args.get("tab", "new"), page_number(), PER_PAGE)  # 403 for other roles
+    rows = [
+        (w, [(s, *BUTTONS[s]) for s in referral_service.next_steps(user, w.referral.status)], InboxForm(formdata=None))
+        for w in box.page.items
+    ]
+    return render_template("referrals/inbox.html", box=box, rows=rows, tabs=list(workspaces.INBOX_TABS))
+
+
 @bp.get("/<int:referral_id>")
 def show(referral_id: int):
     user = actor()
@@ -89,8 +102,10 @@ def status(referral_id: int):
         messages = [message for errors in form.errors.values() for message in errors]
         return _page(user, referral, 422, ValidationFailed(" ".join(messages)), form)
     new = ReferralStatus(cast(str, form.status.data))  # the form's AnyOf has refused anything else
-    _, error = attempt(lambda: referral_service.set_status(user, referral, new, form.reason.data), form)
+    _, error = attempt(
+        lambda: referral_service.set_status(user, referral, new, form.reason.data, form.note.data), form
+    )
     if error is None:
-        flash(f"The referral is now {new.value}.", "success")
-        return redirect(url_for(".show", referral_id=referral.id))
+        flash(f"Referral of {referral.participant.full_name} to {referral.service.name} {new.value}.", "success")
+        return redirect(safe_next(request.form.get("next")) or url_for(".show", referral_id=referral.id))
     return _page(user, referral, error.status, error, form)

@@ -90,7 +90,8 @@ def invite(actor: User, participant: Participant, version: int, forum_id: int | 
 
 
 def check_in(actor: User, participant: Participant, version: int) -> Invitation:
-    """Check the participant in at the forum of their open invitation."""
+    """Check the participant in at the forum of their open invitation, once the forum's day has come (the pipeline's
+    guard; past forums stay open)."""
     step = pipeline.authorize("attend", actor)
     participants.check_version(participant, version)
     invitation = open_invitation(participant)

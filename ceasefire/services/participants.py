@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from ceasefire import pipeline, policy
 from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Consent, EnforcementAction, Group, Organization, Participant, User
+from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models.enums import OrgKind, Role, State
 from ceasefire.services import audit
 
 EDITABLE = (
@@ -130,9 +130,54 @@ def update_participant(actor: User, participant: Participant, version: int, data
     return participant
 
 
-def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None) -> sa.Select:
+# The list's filters beyond the name search: (the field the role must see, the condition). forum_id is the
+# invitations' own: whoever sees a participant's invitations may ask who was invited to a forum.
+FILTERS = {
+    "caseworker_id": ("caseworker_id", lambda v: Participant.caseworker_id == v),
+    "supervision_status": ("supervision_status", lambda v: Participant.supervision_status == v),
+}
+# The list's orders: (the field the role must see, the ORDER BY). "changed" is the last change, newest first.
+_STATE_ORDER = sa.case({s.value: i for i, s in enumerate(State)}, value=Participant.state)
+SORTS = {
+    "name": (None, (Participant.last_name, Participant.first_name, Participant.id)),
+    "state": ("state", (_STATE_ORDER, Participant.last_name, Participant.first_name, Participant.id)),
+    "changed": ("state", (Participant.updated_at.desc(), Participant.id.desc())),
+}
+
+
+def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
+               sort: str | None = None, forum_id: int | None = None, **more: Any) -> sa.Select:
+    """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
+    actor's role does not see (the pages offer only those it does)."""
+    query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, q=q, forum_id=forum_id,
+                           **more)
+    field, order = SORTS.get(sort or "name", SORTS["name"])
+    if field is not None and not policy.sees(actor.role, field):
+        raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
+    return query.order_by(*order)
+
+
+def filtered_query(actor: User, query: sa.Select, state: str | None = None, group_id: int | None = None,
+                   q: str | None = None, forum_id: int | None = None, **more: Any) -> sa.Select:
+    """`query` (over Participant) narrowed to the actor's scope and the filters given."""
     policy.require(actor, "participant.list")
-    query = policy.scope(actor, sa.select(Participant))
+    query = policy.scope(actor, query)
+    for name, value in more.items():
+        if value is None or value == "":
+            continue
+        if name not in FILTERS:
+            raise ValidationFailed(f"Unknown filter: {name}.", {name: "Unknown filter."})
+        field, condition = FILTERS[name]
+        if not policy.sees(actor.role, field):
+            raise Forbidden("Your role may not filter by this.", {name: "Your role does not see this field."})
+        query = query.where(condition(value))
+    if forum_id is not None:
+        if not policy.invitation_fields(actor.role):
+            raise Forbidden("Your role may not filter by forum.", {"forum_id": "Your role sees no invitations."})
+        query = query.where(
+            sa.select(Invitation.id)
+            .where(Invitation.participant_id == Participant.id, Invitation.forum_id == forum_id).exists()
+        )
     if state:
         if not policy.sees(actor.role, "state"):
             raise Forbidden("Your role may not filter by state.", {"state": "Your role does not see the state."})
@@ -142,15 +187,21 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
             raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
         query = query.where(Participant.group_id == group_id)
     if q:
-        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(sa.or_(
-            sa.func.lower(Participant.first_name).like(like, escape="\\"),
-            sa.func.lower(Participant.last_name).like(like, escape="\\"),
-            sa.func.lower(Participant.aliases).like(like, escape="\\"),
-            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
-        ))
-    return query.order_by(Participant.last_name, Participant.first_name, Participant.id)
+        query = query.where(name_clause(q))
+    return query
+
+
+def name_clause(q: str) -> sa.ColumnElement[bool]:
+    """Participants whose first or last name, full name or aliases contain `q` (any case): the name search of every
+    list (participants, a forum's roster)."""
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    return sa.or_(
+        sa.func.lower(Participant.first_name).like(like, escape="\\"),
+        sa.func.lower(Participant.last_name).like(like, escape="\\"),
+        sa.func.lower(Participant.aliases).like(like, escape="\\"),
+        sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
+    )
 
 
 def enforcement_actions(participant: Participant) -> list[EnforcementAction]:

@@ -31,7 +31,7 @@ from ceasefire.models import (
     StatusChange,
     User,
 )
-from ceasefire.models.enums import ForumStatus, ReferralStatus
+from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.services import audit_trail
 from ceasefire.services import participants as participant_service
 from ceasefire.services.records import (
@@ -234,6 +234,20 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp)
 
 
+def state_counts(user: User, **filters: Any) -> dict[State, int]:
+    """How many participants the list's filters find in each state (the list's tabs), in one statement; the state
+    filter itself is left out. Empty for a role that does not see the state."""
+    if not policy.sees(user.role, "state"):
+        return {}
+    filters.pop("state", None)
+    filters.pop("sort", None)
+    query = participant_service.filtered_query(
+        user, sa.select(Participant.state, sa.func.count(Participant.id)), **filters
+    ).group_by(Participant.state)
+    found = dict(db.session.execute(query).all())
+    return {state: found.get(state, 0) for state in State}
+
+
 # Forums and invitations
 
 
@@ -296,6 +310,11 @@ def _latest_open_invitations(user: User, participants: list[Participant]) -> dic
     ).all())
 
 
+# What a forum's roster (services.roster) builds its page with.
+invitation_record = _invitation
+latest_open_invitations = _latest_open_invitations
+
+
 # Referrals
 
 
@@ -325,7 +344,7 @@ def referral_records(user: User, rows: list[Referral], detail: bool = False) -> 
             r.id, r.participant_id, r.service_id, services[r.service_id].organization_id, ReferralStatus(r.status),
             r.note, r.reason, r.sent_at, r.sent_by_id, r.updated_at,
             tuple(ReferralEventRecord(e.from_status, e.to_status, e.actor_id, e.at, e.reason,
-                                      users.get(e.actor_id) if e.actor_id is not None else None)
+                                      users.get(e.actor_id) if e.actor_id is not None else None, e.note)
                   for e in events[r.id]),
             participant=people.get(r.participant_id, ABSENT),
             service_name=services[r.service_id].name,

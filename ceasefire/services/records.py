@@ -188,6 +188,7 @@ class ReferralEventRecord(Record):
     at: datetime
     reason: str | None
     actor_name: str | None = field(default=None, metadata=PAGE_ONLY)
+    note: str | None = field(default=None, metadata=PAGE_ONLY)
 
 
 @dataclass(frozen=True)

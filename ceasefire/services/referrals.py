@@ -11,6 +11,8 @@ from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, ReferralStatus, Role
 from ceasefire.pipeline import has_sent_referral  # noqa: F401 - the rule lives with the pipeline's guard
 
 S = ReferralStatus
+# The steps in the order they come, so that buttons follow the referral's life.
+STEP_ORDER = (S.ACCEPTED, S.DECLINED, S.ENROLLED, S.COMPLETED, S.DROPPED, S.WITHDRAWN)
 # The order of a referral's life (API.md); any open status may also be withdrawn.
 NEXT_STATUSES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
     S.SENT: frozenset({S.ACCEPTED, S.DECLINED, S.WITHDRAWN}),
@@ -50,10 +52,18 @@ def send_referral(actor: User, participant: Participant, service: Service, note:
 
 def allowed_statuses(actor: User, referral: Referral) -> list[ReferralStatus]:
     """The statuses this actor may set now, for the buttons of a page."""
-    return [s for s in sorted(NEXT_STATUSES.get(S(referral.status), ())) if actor.role in STATUS_ROLES[s]]
+    return next_steps(actor, S(referral.status))
 
 
-def set_status(actor: User, referral: Referral, status: ReferralStatus | str, reason: str | None = None) -> Referral:
+def next_steps(actor: User, status: ReferralStatus) -> list[ReferralStatus]:
+    """The statuses this actor may set on a referral that is `status`, in the order of the steps."""
+    legal = NEXT_STATUSES.get(status, frozenset())
+    return [s for s in STEP_ORDER if s in legal and actor.role in STATUS_ROLES[s]]
+
+
+def set_status(actor: User, referral: Referral, status: ReferralStatus | str, reason: str | None = None,
+               note: str | None = None) -> Referral:
+    """Move the referral on; `note`, when given, is kept beside the change in the referral's history."""
     try:
         status = S(status)
     except ValueError:
@@ -64,6 +74,9 @@ def set_status(actor: User, referral: Referral, status: ReferralStatus | str, re
     if actor.role not in STATUS_ROLES[status]:
         raise Forbidden(f"A {actor.role} user may not mark a referral {status}.")
     reason = (reason or "").strip() or None
+    note = (note or "").strip() or None
+    if status == S.DECLINED and not reason and note:  # one box on the inbox: the note given with a decline is why
+        reason, note = note, None
     if status == S.DECLINED and not reason:
         raise ValidationFailed("Say why the referral is declined.", {"reason": "Required when declining."})
     # Lock the row and read its status afresh (PostgreSQL), so two people clicking at once take turns and the
@@ -73,7 +86,8 @@ def set_status(actor: User, referral: Referral, status: ReferralStatus | str, re
     if status not in NEXT_STATUSES.get(current, frozenset()):
         raise InvalidTransition(f"A referral that is {current} cannot become {status}.")
     now = utcnow()
-    referral.events.append(ReferralEvent(from_status=current, to_status=status, actor_id=actor.id, reason=reason))
+    referral.events.append(ReferralEvent(
+        from_status=current, to_status=status, actor_id=actor.id, reason=reason, note=note))
     referral.status = status
     referral.updated_at = now
     if status == S.DECLINED or status not in OPEN_REFERRAL_STATUSES:

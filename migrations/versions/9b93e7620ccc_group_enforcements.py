@@ -1,7 +1,7 @@
 """group enforcement: one action against a street group, linked to each member's
 
 Revision ID: 9b93e7620ccc
-Revises: a7c3e91d5b20
+Revises: b5e2d4c81f07
 Create Date: 2026-11-30 00:10:00.612157
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9b93e7620ccc'
-down_revision = 'a7c3e91d5b20'
+down_revision = 'b5e2d4c81f07'
 branch_labels = None
 depends_on = None
 

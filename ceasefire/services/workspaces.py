@@ -1,0 +1,382 @@
+"""Each role's home page: what needs the user now, as records of the read side (ceasefire.services.read).
+
+One function per role takes the user, asks ceasefire.policy, and returns a frozen dataclass the home template
+renders. Each runs a fixed number of statements, whatever the size of the program.
+
+Two parts come from work not merged yet and are left as empty slots: outreach contacts due (helper `fieldnotes`)
+for community users, reviews and removal requests falling due (helper `dueprocess`) for supervisors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire import policy
+from ceasefire.extensions import db
+from ceasefire.models import (
+    Consent,
+    EnforcementAction,
+    Forum,
+    Group,
+    Invitation,
+    Participant,
+    Referral,
+    StatusChange,
+    User,
+)
+from ceasefire.models.base import utcnow
+from ceasefire.models.enums import ForumStatus, ReferralStatus, Role, State
+from ceasefire.services import read, reports
+from ceasefire.services.clock import program_today, zone
+from ceasefire.services.records import ForumRecord, Page, ParticipantRecord, ReferralRecord
+
+STALE_DAYS = 7  # a referral nobody has moved for this long is waiting too long
+CONSENT_NOTICE_DAYS = 30
+RECENT_DAYS = 30  # police: enforcement and group activity this recent
+PER_STATE = 10  # the oldest participants shown in each state of a caseload
+LIST_LIMIT = 20
+# The states a caseload lists, in the pipeline's order (closed cases are no longer anyone's load).
+CASELOAD_STATES = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED, State.ENFORCED)
+# A referral waits on its provider while they must answer it (sent) or take the person in (accepted).
+WAITING_ON_PROVIDER = (ReferralStatus.SENT, ReferralStatus.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class InState:
+    """One participant of a caseload, and since when they are in their state."""
+
+    participant: ParticipantRecord
+    since: datetime | None
+    days: int
+
+
+@dataclass(frozen=True)
+class StateGroup:
+    state: State
+    total: int
+    people: tuple[InState, ...]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A referral and how many whole days it has waited (since it was sent, or last moved)."""
+
+    referral: ReferralRecord
+    days: int
+
+
+@dataclass(frozen=True)
+class ExpiringConsent:
+    participant: ParticipantRecord
+    expires_on: date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class NextForum:
+    forum: ForumRecord
+    roster: int
+
+
+@dataclass(frozen=True)
+class CaseworkerHome:
+    caseload: tuple[StateGroup, ...]
+    next_forum: NextForum | None
+    waiting: tuple[Waiting, ...]
+    expiring: tuple[ExpiringConsent, ...]
+
+
+@dataclass(frozen=True)
+class ProviderHome:
+    new: tuple[Waiting, ...]
+    stale: tuple[Waiting, ...]
+    accepted: tuple[Waiting, ...]
+    enrolled: tuple[Waiting, ...]
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    occurred_on: date
+    action_type: str
+    participant: ParticipantRecord | None
+    group_name: str | None
+
+
+@dataclass(frozen=True)
+class GroupActivity:
+    group_id: int
+    name: str
+    members: int
+    enforcement: int
+    changes: int
+    last: datetime | date | None
+
+
+@dataclass(frozen=True)
+class PoliceHome:
+    forum: ForumRecord | None
+    enforcement: tuple[Enforcement, ...]
+    groups: tuple[GroupActivity, ...]
+
+
+@dataclass(frozen=True)
+class CommunityHome:
+    assigned: tuple[ParticipantRecord, ...]
+    assigned_total: int
+    forums: tuple[ForumRecord, ...]
+    # Slot: outreach contacts due (helper `fieldnotes`); empty until that work is merged.
+    outreach_due: tuple[Any, ...] = ()
+    outreach_ready: bool = False
+
+
+@dataclass(frozen=True)
+class SupervisorHome:
+    report: dict[str, Any]
+    waiting: tuple[Waiting, ...]
+    # Slot: reviews and removal requests falling due (helper `dueprocess`); empty until that work is merged.
+    due: tuple[Any, ...] = ()
+    due_ready: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _days(since: datetime | None, now: datetime) -> int:
+    return max(0, (now - since).days) if since is not None else 0
+
+
+def _start_of_today() -> datetime:
+    return datetime.combine(program_today(), time.min, tzinfo=zone()).astimezone(UTC)
+
+
+def _upcoming_forums(limit: int) -> list[Forum]:
+    """Planned forums from the start of the program's today on, soonest first (today's forum is still ahead)."""
+    return list(db.session.scalars(
+        sa.select(Forum)
+        .where(Forum.status == ForumStatus.PLANNED, Forum.scheduled_at >= _start_of_today())
+        .order_by(Forum.scheduled_at, Forum.id).limit(limit)
+    ))
+
+
+def _waiting(user: User, query: sa.Select, stamp: str, limit: int = LIST_LIMIT) -> tuple[Waiting, ...]:
+    """Referrals waiting longest first, by `stamp` (sent_at: since sent; updated_at: since they last moved)."""
+    rows = list(db.session.scalars(query.order_by(getattr(Referral, stamp), Referral.id).limit(limit)))
+    records = read.referral_records(user, rows)
+    now = utcnow()
+    return tuple(Waiting(r, _days(getattr(r, stamp), now)) for r in records)
+
+
+# Caseworkers
+
+
+def caseworker(user: User) -> CaseworkerHome:
+    policy.require(user, "participant.list")
+    mine = Participant.caseworker_id == user.id
+    since = (
+        sa.select(sa.func.max(StatusChange.at)).where(StatusChange.participant_id == Participant.id)
+        .correlate(Participant).scalar_subquery()
+    )
+    totals = dict(db.session.execute(
+        policy.scope(user, sa.select(Participant.state, sa.func.count(Participant.id)))
+        .where(mine).group_by(Participant.state)
+    ).all())
+    ranked = policy.scope(user, sa.select(
+        Participant.id.label("id"), since.label("since"),
+        sa.func.row_number().over(partition_by=Participant.state, order_by=(since, Participant.id)).label("n"),
+    )).where(mine, Participant.state.in_([s.value for s in CASELOAD_STATES])).subquery()
+    picked = db.session.execute(
+        sa.select(Participant, ranked.c.since).join(ranked, ranked.c.id == Participant.id)
+        .where(ranked.c.n <= PER_STATE).order_by(ranked.c.since, Participant.id)
+    ).all()
+    records = {r.id: r for r in read.participant_records(
+        user, [p for p, _ in picked], ("first_name", "last_name", "state", "aliases"))}
+    now = utcnow()
+    caseload = []
+    for state in CASELOAD_STATES:
+        people = tuple(InState(records[p.id], at, _days(at, now)) for p, at in picked if p.state == state)
+        caseload.append(StateGroup(state, totals.get(state, 0), people))
+    return CaseworkerHome(tuple(caseload), next_forum(user), _my_waiting(user), _expiring(user, mine))
+
+
+def next_forum(user: User) -> NextForum | None:
+    policy.require(user, "forum.list")
+    forums = _upcoming_forums(1)
+    if not forums:
+        return None
+    roster = db.session.scalar(policy.scope(
+        user, sa.select(sa.func.count(Invitation.id)).join(Participant, Invitation.participant_id == Participant.id)
+    ).where(Invitation.forum_id == forums[0].id)) or 0
+    return NextForum(read.forum_records(forums)[0], roster)
+
+
+def _my_waiting(user: User) -> tuple[Waiting, ...]:
+    """The user's referrals (sent by them, or for their caseload) waiting on a provider for over STALE_DAYS."""
+    cutoff = utcnow() - timedelta(days=STALE_DAYS)
+    query = (
+        policy.referral_query(user).join(Participant, Referral.participant_id == Participant.id)
+        .where(sa.or_(Referral.sent_by_id == user.id, Participant.caseworker_id == user.id),
+               Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]), Referral.updated_at < cutoff)
+    )
+    return _waiting(user, query, "updated_at")
+
+
+def _expiring(user: User, mine: Any) -> tuple[ExpiringConsent, ...]:
+    today = program_today()
+    rows = db.session.execute(
+        policy.scope(user, sa.select(Participant, Consent.expires_on))
+        .join(Consent, Consent.participant_id == Participant.id)
+        .where(mine, Consent.in_force_clause(today),
+               Consent.expires_on <= today + timedelta(days=CONSENT_NOTICE_DAYS))
+        .order_by(Consent.expires_on, Participant.id).limit(LIST_LIMIT)
+    ).all()
+    people = {r.id: r for r in read.participant_records(user, [p for p, _ in rows], ("first_name", "last_name"))}
+    return tuple(ExpiringConsent(people[p.id], until, (until - today).days) for p, until in rows)
+
+
+# Providers
+
+
+def provider(user: User) -> ProviderHome:
+    base = policy.referral_query(user)  # a provider's own organization's, with a consent in force
+    cutoff = utcnow() - timedelta(days=STALE_DAYS)
+    busy = (ReferralStatus.ACCEPTED, ReferralStatus.ENROLLED)
+    return ProviderHome(
+        new=_waiting(user, base.where(Referral.status == ReferralStatus.SENT), "sent_at"),
+        stale=_waiting(user, base.where(Referral.status.in_([s.value for s in busy]), Referral.updated_at < cutoff),
+                       "updated_at"),
+        accepted=_waiting(user, base.where(Referral.status == ReferralStatus.ACCEPTED), "updated_at"),
+        enrolled=_waiting(user, base.where(Referral.status == ReferralStatus.ENROLLED), "updated_at"),
+    )
+
+
+# Police
+
+
+def police(user: User) -> PoliceHome:
+    policy.require(user, "forum.list")
+    forums = _upcoming_forums(1)
+    forum = read.forum_record(user, forums[0], roster=True) if forums else None
+    since = program_today() - timedelta(days=RECENT_DAYS)
+    actions = list(db.session.scalars(
+        sa.select(EnforcementAction).where(EnforcementAction.occurred_on >= since)
+        .order_by(EnforcementAction.occurred_on.desc(), EnforcementAction.id.desc()).limit(LIST_LIMIT)
+    )) if policy.sees(user.role, "enforcement_actions") else []
+    people_rows = list(db.session.scalars(policy.scope(user, sa.select(Participant)).where(
+        Participant.id.in_({a.participant_id for a in actions if a.participant_id is not None})
+    ))) if actions else []
+    people = {r.id: r for r in read.participant_records(user, people_rows, ("first_name", "last_name"))}
+    groups = read._names(Group, (a.group_id for a in actions))
+    enforcement = tuple(
+        Enforcement(a.occurred_on, a.action_type, people.get(a.participant_id) if a.participant_id else None,
+                    groups.get(a.group_id) if a.group_id is not None else None)
+        for a in actions
+    )
+    return PoliceHome(forum, enforcement, group_activity(user))
+
+
+def group_activity(user: User) -> tuple[GroupActivity, ...]:
+    """Groups whose members' pipeline moved, or that met enforcement (on the group or a member), in RECENT_DAYS."""
+    policy.require(user, "group.list")
+    since_day = program_today() - timedelta(days=RECENT_DAYS)
+    since_at = utcnow() - timedelta(days=RECENT_DAYS)
+    members = dict(db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(Participant.id))
+        .where(Participant.group_id.is_not(None)).group_by(Participant.group_id)
+    ).all())
+    member_group = sa.select(Participant.group_id).where(Participant.id == EnforcementAction.participant_id)
+    target = sa.func.coalesce(EnforcementAction.group_id, member_group.scalar_subquery())
+    enforced = {g: (n, last) for g, n, last in db.session.execute(
+        sa.select(target, sa.func.count(EnforcementAction.id), sa.func.max(EnforcementAction.occurred_on))
+        .where(EnforcementAction.occurred_on >= since_day).group_by(target)
+    ).all() if g is not None}
+    changed = {g: (n, last) for g, n, last in db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(StatusChange.id), sa.func.max(StatusChange.at))
+        .join(Participant, Participant.id == StatusChange.participant_id)
+        .where(StatusChange.at >= since_at, Participant.group_id.is_not(None)).group_by(Participant.group_id)
+    ).all()}
+    names = read._names(Group, set(enforced) | set(changed))
+    out = []
+    for gid, name in names.items():
+        n_enforced, last_enforced = enforced.get(gid, (0, None))
+        n_changed, last_changed = changed.get(gid, (0, None))
+        last = max((d for d in (last_enforced, last_changed.date() if last_changed else None) if d), default=None)
+        out.append(GroupActivity(gid, name, members.get(gid, 0), n_enforced, n_changed, last))
+    out.sort(key=lambda g: (-(g.enforcement + g.changes), g.name))
+    return tuple(out[:LIST_LIMIT])
+
+
+# Community groups
+
+
+def community(user: User) -> CommunityHome:
+    page = read.participant_page(user, 1, 50, only=("first_name", "last_name", "state"))  # their assigned people
+    forums = read.forum_records(_upcoming_forums(5)) if policy.can(user, "forum.list") else []
+    return CommunityHome(tuple(page.items), page.total, tuple(forums))
+
+
+# Supervisors
+
+
+def supervisor(user: User) -> SupervisorHome:
+    report = reports.pipeline(user, reports.Window())
+    waiting = policy.referral_query(user).where(Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]))
+    return SupervisorHome(report, _waiting(user, waiting, "updated_at", 10))
+
+
+# The provider inbox
+
+
+S = ReferralStatus
+# Its tabs, in the order of a referral's life: which statuses each holds, and what its rows are ordered by.
+INBOX_TABS: dict[str, tuple[tuple[ReferralStatus, ...], Any]] = {
+    "new": ((S.SENT,), Referral.sent_at),
+    "accepted": ((S.ACCEPTED,), Referral.updated_at),
+    "enrolled": ((S.ENROLLED,), Referral.updated_at),
+    "closed": ((S.DECLINED, S.COMPLETED, S.DROPPED, S.WITHDRAWN), Referral.updated_at.desc()),
+}
+
+
+@dataclass(frozen=True)
+class Inbox:
+    tab: str
+    counts: dict[str, int]
+    page: Page[Waiting]
+
+
+def inbox(user: User, tab: str, page: int, per_page: int) -> Inbox:
+    """The referrals to the user's organization in one tab (new ones waiting longest first), with each tab's count.
+    Days are counted from when a referral was sent while it is new, from its last change after that."""
+    policy.require(user, "referral.inbox")
+    if tab not in INBOX_TABS:
+        tab = "new"
+    base = policy.referral_query(user)
+    by_status = dict(db.session.execute(
+        base.with_only_columns(Referral.status, sa.func.count(Referral.id)).group_by(Referral.status)
+    ).all())
+    counts = {name: sum(by_status.get(s, 0) for s in statuses) for name, (statuses, _) in INBOX_TABS.items()}
+    statuses, order = INBOX_TABS[tab]
+    query = base.where(Referral.status.in_([s.value for s in statuses])).order_by(order, Referral.id)
+    stamp = "sent_at" if tab == "new" else "updated_at"
+    now = utcnow()
+
+    def build(rows: list[Referral]) -> list[Waiting]:
+        return [Waiting(r, _days(getattr(r, stamp), now)) for r in read.referral_records(user, rows)]
+
+    return Inbox(tab, counts, read.paginate(query, page, per_page, build, clamp=True))
+
+
+HOMES = {
+    Role.CASEWORKER: caseworker,
+    Role.PROVIDER: provider,
+    Role.POLICE: police,
+    Role.COMMUNITY: community,
+    Role.SUPERVISOR: supervisor,
+}
+
+
+def home(user: User) -> Any:
+    """The role's home, or None for a role that has none of its own (admins: the admin area)."""
+    build = HOMES.get(user.role)
+    return build(user) if build else None
