@@ -101,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     from ceasefire.audit.views import bp as audit_bp
     from ceasefire.auth.views import bp as auth_bp
     from ceasefire.forums.views import bp as forums_bp
+    from ceasefire.groups.views import bp as groups_bp
+    from ceasefire.participants import fieldwork  # noqa: F401 - its routes, on the participants blueprint
     from ceasefire.participants.views import bp as participants_bp
     from ceasefire.referrals.views import bp as referrals_bp
     from ceasefire.reports.views import bp as reports_bp
@@ -109,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(participants_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(groups_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

@@ -111,6 +111,7 @@ NAV: list[tuple[str, str, str | None]] = [
     ("auth.root", "Home", None),
     ("participants.index", "Participants", "participant.list"),
     ("forums.index", "Forums", "forum.list"),
+    ("groups.index", "Groups", "group.list"),
     ("referrals.inbox", "Inbox", "referral.inbox"),
     ("referrals.index", "Referrals", "referral.list"),
     ("reports.pipeline", "Reports", "report.pipeline"),

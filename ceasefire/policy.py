@@ -17,7 +17,7 @@ from flask import current_app
 from ceasefire import pipeline
 from ceasefire.errors import Forbidden, NotFound
 from ceasefire.extensions import db
-from ceasefire.models import Consent, Forum, Participant, Referral, Service, User
+from ceasefire.models import Consent, Forum, Group, Participant, Referral, Service, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OPEN_REFERRAL_STATUSES, NoteVisibility, OutcomeType, Role
 
@@ -83,6 +83,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "referral.inbox": frozenset({PROVIDER}),
     "group.list": frozenset({CW, POLICE, SUP}),
     "group.create": frozenset({POLICE, SUP}),
+    # The group pages: whoever lists groups opens one (seeing GROUP_FIELDS of it); police and supervisors edit them.
+    "group.view": frozenset({CW, POLICE, SUP}),
+    "group.update": frozenset({POLICE, SUP}),
     "organization.list": EVERYONE,
     "organization.create": frozenset({ADMIN}),
     "service.list": EVERYONE,
@@ -144,6 +147,7 @@ NEVER_SEES: dict[str, frozenset[Role]] = {
     "outcome": EVERYONE - ACTIONS["outcome.view"],
     "removal_request": EVERYONE - ACTIONS["removal_request.list"],
     "review": EVERYONE - ACTIONS["review.list"],
+    "group": EVERYONE - ACTIONS["group.list"],
 }
 
 # Notes (§4 row "notes"): each note is written as all staff, police only or services team; the visibilities a role
@@ -167,10 +171,12 @@ OWN_ORGANIZATION_ONLY: dict[str, frozenset[Role]] = {
     "custom_notification": frozenset({COMMUNITY}),
 }
 
-# Fields of a group record each role sees (GET /groups).
+# Fields of a group record each role sees (GET /groups, the group pages). The pages' own: `members` (who is in the
+# group, their state and last enforcement, and how many they are) and `enforcement_history` (the actions recorded
+# against the group); the API's records carry the first four alone.
 GROUP_FIELDS: dict[Role, tuple[str, ...]] = {
-    POLICE: ("id", "name", "aliases", "area"),
-    SUP: ("id", "name", "aliases", "area"),
+    POLICE: ("id", "name", "aliases", "area", "members", "enforcement_history"),
+    SUP: ("id", "name", "aliases", "area", "members", "enforcement_history"),
     CW: ("id", "name"),
 }
 
@@ -288,6 +294,21 @@ def get_forum(user: User, forum_id: int, action: str = "forum.list") -> Forum:
     return forum
 
 
+def get_group(user: User, group_id: int, action: str = "group.view") -> Group:
+    """Load one street group: 403 for a role that never sees groups, 404 when missing, then 403 unless `action` is
+    allowed."""
+    require_kind(user, "group")
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise NotFound("No such group.")
+    require(user, action)
+    return group
+
+
+def group_fields(role: Role) -> frozenset[str]:
+    return frozenset(GROUP_FIELDS.get(role, ()))
+
+
 def get_participant(user: User, participant_id: int, action: str = "participant.view") -> Participant:
     """Load one participant: 403 for a role that sees none, 404 when missing or out of scope, then 403 when the
     role may not do `action`."""
@@ -345,6 +366,9 @@ def referral_visible_in_record(user: User, referral: Referral) -> bool:
 ACTIONS["participant.history"] = frozenset(r for r in Role if sees(r, "history"))
 # Whoever may fire at least one pipeline event (ceasefire.pipeline's table) may post to the events endpoint.
 ACTIONS["participant.event"] = frozenset().union(*(event.roles for event in pipeline.EVENTS))
+# Whoever may fire the enforce event records enforcement against a whole group (each member's action is that event,
+# or a further action on someone already enforced, by the same roles).
+ACTIONS["group.enforce"] = pipeline.EVENTS_BY_NAME["enforce"].roles
 # The forum pages (issue #9): the roster and its printout for whoever sees invitations; the door for whoever checks
 # people in; the close-out (no-shows, then held) for whoever marks no-shows and updates forums.
 ACTIONS["forum.roster"] = frozenset(INVITATION_FIELDS)

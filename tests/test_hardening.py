@@ -20,13 +20,13 @@ from ceasefire import config as settings
 from ceasefire import limits
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Participant, User
-from ceasefire.services import accounts, retention
+from ceasefire.services import accounts, catalog, retention
 from ceasefire.services import referrals as referral_service
 
 # Which record each id in a route names. A route with an id not listed here fails the first test: add it.
 KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id": "forum", "token_id": "token",
          "user_id": "user", "organization_id": "organization", "service_id": "service",
-         "removal_request_id": "removal_request"}
+         "removal_request_id": "removal_request", "group_id": "group"}
 # The other arguments of routes, filled with a value the route takes.
 OTHER_ARGS = {"name": "invite"}
 # API.md: the roles that never see a kind of record, so get 403 whatever the id.
@@ -35,6 +35,7 @@ NEVER_SEES = {
     "referral": {"police", "community", "admin"},
     "forum": {"admin"},
     "removal_request": {"police", "provider", "community", "admin"},
+    "group": {"provider", "community", "admin"},
 }
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NO_SUCH_ID = 987_654
@@ -57,9 +58,11 @@ def world(users, make_participant, make_service, make_forum) -> World:
     token, _plain = accounts.create_token(users["supervisor"], "sweep")
     request = retention.file_removal_request(users["caseworker"], participant, date(2026, 1, 5), "self", "No group.")
     db.session.commit()
+    group = catalog.create_group(users["supervisor"], {"name": "Four Corner Hustlers"})
+    db.session.commit()
     ids = {"participant": participant.id, "referral": referral.id, "forum": make_forum().id, "token": token.id,
            "user": users["caseworker"].id, "organization": service.organization_id, "service": service.id,
-           "removal_request": request.id}
+           "removal_request": request.id, "group": group.id}
     return World(ids, users)
 
 

@@ -454,6 +454,7 @@ def test_enforcement_in_the_future_is_a_field_error(client, auth, users, make_pa
     auth.login(users["police"])
     response = client.post(f"/participants/{p.id}/events/enforce", data={
         "version": p.version, "action_type": "arrest", "occurred_on": (today() + timedelta(days=2)).isoformat(),
+        "incident_ref": "RD-2026-0099",
     })
     assert response.status_code == 422
     assert re.search(r'id="occurred_on-error">[^<]*future', text(response))

@@ -2,7 +2,7 @@
 
 from ceasefire.models.audit import AuditEvent
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
-from ceasefire.models.enforcement import EnforcementAction
+from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
@@ -19,6 +19,7 @@ __all__ = [
     "EnforcementAction",
     "Forum",
     "Group",
+    "GroupEnforcement",
     "IdentificationCriterion",
     "Invitation",
     "Note",

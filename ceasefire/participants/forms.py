@@ -174,12 +174,29 @@ class InviteForm(VersionForm):
     method = SelectField("How the invitation is delivered", choices=_choices(DeliveryMethod))
 
 
-class EnforceForm(VersionForm):
+class EnforcementFields(FlaskForm):
+    """What every enforcement form asks (a participant's, a whole group's): the action, and an incident or report
+    number or a description of what happened, one of them at least."""
+
     action_type = SelectField("Action", choices=_choices(ActionType))
     occurred_on = DateField("Date it happened", default=program_today, validators=[InputRequired()])
     agency_id = SelectField("Agency", coerce=optional_int, validators=[Optional()])
     incident_ref = StringField("Incident or report number", validators=[Optional(), Length(max=limits.NAME)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=limits.TEXT)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.incident_ref.data or "").strip() and not (self.description.data or "").strip():
+            self.incident_ref.errors = [*self.incident_ref.errors, INCIDENT_NEEDED]
+            return False
+        return valid
+
+
+INCIDENT_NEEDED = "Give the incident or report number, or describe what happened."
+
+
+class EnforceForm(VersionForm, EnforcementFields):
+    pass
 
 
 class CloseForm(VersionForm):

@@ -8,7 +8,7 @@ What a role may see or do is asked of ceasefire.policy and ceasefire.pipeline; n
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -35,12 +35,10 @@ from ceasefire.pages import (
     local_zone,
     page_number,
     signed_in_blueprint,
-    to_utc,
     when,
 )
 from ceasefire.participants.forms import (
     ConsentForm,
-    CustomNotificationForm,
     EnforceForm,
     FilterForm,
     InviteForm,
@@ -54,7 +52,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, conflicts, events, fieldwork, outcomes, read, retention, timeline
+from ceasefire.services import audit, conflicts, events, read, retention, timeline
 from ceasefire.services import consent as consent_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -220,6 +218,7 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
         "may_record_visit": policy.can(user, "custom_notification.create"),
         "timeline": timeline.timeline(user, p),
         "sees_outcomes": policy.can(user, "outcome.view"),
+        "may_add_enforcement": events.may_add_enforcement(p, user),
         "error": error,
     }
     if record.has("referrals") and policy.can(user, "referral.create"):
@@ -488,92 +487,3 @@ def send_referral(participant_id: int):
     else:
         error = ValidationFailed("Choose a service.")
     return _page(user, participant, error.status, error, referral_form=form)
-
-
-# Field work: notes, outreach contacts, custom notifications and outcomes.
-
-
-@bp.post("/<int:participant_id>/notes")
-def write_note(participant_id: int):
-    user = actor()
-    participant = policy.get_participant(user, participant_id, "note.create")
-    form = _note_form(user, posted=True)
-    error = None
-    if form.validate_on_submit():
-        _, error = attempt(lambda: fieldwork.write_note(user, participant, form.body.data, form.visibility.data), form)
-        if error is None:
-            flash("The note was saved.", "success")
-            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
-    else:
-        error = ValidationFailed("The note needs some words, at most 5,000 characters, and who may read it.")
-    return _page(user, participant, error.status, error, note_form=form)
-
-
-@bp.post("/<int:participant_id>/outreach")
-def log_outreach(participant_id: int):
-    user = actor()
-    participant = policy.get_participant(user, participant_id, "outreach.create")
-    form = OutreachForm()
-    error = None
-    if form.validate_on_submit():
-        _, error = attempt(lambda: fieldwork.log_outreach(
-            user, participant, to_utc(cast(datetime, form.contacted_at.data)), form.kind.data, form.outcome.data
-        ), form)
-        if error is None:
-            flash("The outreach contact was logged.", "success")
-            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
-    else:
-        error = ValidationFailed("Say when the contact was, what kind, and what came of it.")
-    return _page(user, participant, error.status, error, outreach_form=form)
-
-
-def _custom_notification_form() -> CustomNotificationForm:
-    form = CustomNotificationForm()
-    members = db.session.scalars(
-        sa.select(User).where(User.active.is_(True), User.role.in_([r.value for r in fieldwork.TEAM_ROLES]))
-        .order_by(User.name)
-    )
-    form.team_user_ids.choices = options((u.id, f"{u.name} ({u.role.value})") for u in members)
-    orgs = db.session.scalars(
-        sa.select(Organization).where(Organization.kind.in_([k.value for k in fieldwork.TEAM_ORG_KINDS]))
-        .order_by(Organization.name)
-    )
-    form.team_organization_ids.choices = options((o.id, o.name) for o in orgs)
-    return form
-
-
-@bp.route("/<int:participant_id>/custom-notifications/new", methods=["GET", "POST"])
-def record_custom_notification(participant_id: int):
-    user = actor()
-    participant = policy.get_participant(user, participant_id, "custom_notification.create")
-    form = _custom_notification_form()
-    error = None
-    if form.validate_on_submit():
-        _, error = attempt(lambda: fieldwork.record_custom_notification(
-            user, participant, to_utc(cast(datetime, form.delivered_at.data)), form.place.data, form.message.data,
-            form.response.data, form.team_user_ids.data or (), form.team_organization_ids.data or (),
-        ), form)
-        if error is None:
-            flash("The custom notification was recorded.", "success")
-            return redirect(url_for(".show", participant_id=participant.id) + "#timeline")
-    status = error.status if error else (422 if form.errors else 200)
-    return render_template("participants/custom_notification.html", participant=participant, form=form,
-                           error=error), status
-
-
-@bp.post("/<int:participant_id>/outcomes")
-def record_outcome(participant_id: int):
-    user = actor()
-    participant = policy.get_participant(user, participant_id, "outcome.create")
-    form = _outcome_form(user, posted=True)
-    error = None
-    if form.validate_on_submit():
-        _, error = attempt(lambda: outcomes.record_outcome(
-            user, participant, OutcomeType(form.type.data), cast(date, form.occurred_on.data), form.note.data
-        ), form)
-        if error is None:
-            flash("The outcome was recorded.", "success")
-            return redirect(url_for(".show", participant_id=participant.id) + "#outcomes")
-    else:
-        error = ValidationFailed("Choose what happened and the day it happened.")
-    return _page(user, participant, error.status, error, outcome_form=form)

@@ -15,11 +15,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from ceasefire import pipeline
-from ceasefire.errors import ValidationFailed
+from ceasefire.errors import InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Consent, EnforcementAction, Forum, Invitation, Organization, Participant, User
+from ceasefire.models import (
+    Consent,
+    EnforcementAction,
+    Forum,
+    GroupEnforcement,
+    Invitation,
+    Organization,
+    Participant,
+    User,
+)
 from ceasefire.models.base import utcnow
-from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ActionType, CloseReason, DeliveryMethod
+from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ActionType, CloseReason, DeliveryMethod, State
 from ceasefire.services import audit, participants
 from ceasefire.services.clock import program_today
 
@@ -124,11 +133,10 @@ def _settle_open_invitation(participant: Participant) -> None:
         invitation.attended = False
 
 
-def enforce(actor: User, participant: Participant, version: int, action_type: ActionType | str | None,
-            occurred_on: date | None, agency_id: int | None = None, description: str | None = None,
-            incident_ref: str | None = None) -> EnforcementAction:
-    """Record an enforcement action against the participant (by a police, probation, parole or prosecutor agency)."""
-    step = pipeline.authorize("enforce", actor)
+def enforcement_input(actor: User, action_type: ActionType | str | None, occurred_on: date | None,
+                      agency_id: int | None) -> tuple[ActionType, Organization, date]:
+    """The fields of an enforcement action (422 when one is missing or wrong): its type, the agency that acted (the
+    actor's own when none is named) and the day."""
     _required(action_type=action_type, occurred_on=occurred_on)
     agency_id = agency_id or actor.organization_id
     if agency_id is None:
@@ -142,10 +150,12 @@ def enforce(actor: User, participant: Participant, version: int, action_type: Ac
         raise ValidationFailed("Not a date.", {"occurred_on": "Must be a date, YYYY-MM-DD."})
     if occurred_on > program_today():
         raise ValidationFailed("The date is in the future.", {"occurred_on": "The date is in the future."})
-    kind = _choice(ActionType, action_type, "action_type")
-    participants.check_version(participant, version)
-    _fire(step, participant)
-    _settle_open_invitation(participant)
+    return _choice(ActionType, action_type, "action_type"), agency, occurred_on
+
+
+def _enforcement_action(actor: User, participant: Participant, kind: ActionType, agency: Organization,
+                        occurred_on: date, description: str | None, incident_ref: str | None,
+                        group_enforcement: GroupEnforcement | None) -> EnforcementAction:
     action = EnforcementAction(
         participant_id=participant.id,
         agency_id=agency.id,
@@ -154,10 +164,85 @@ def enforce(actor: User, participant: Participant, version: int, action_type: Ac
         description=_text(description),
         incident_ref=_text(incident_ref),
         recorded_by_id=actor.id,
+        group_enforcement=group_enforcement,
     )
     db.session.add(action)
+    return action
+
+
+def enforce(actor: User, participant: Participant, version: int, action_type: ActionType | str | None,
+            occurred_on: date | None, agency_id: int | None = None, description: str | None = None,
+            incident_ref: str | None = None, group_enforcement: GroupEnforcement | None = None) -> EnforcementAction:
+    """Record an enforcement action against the participant (by a police, probation, parole or prosecutor agency):
+    the pipeline's enforce event. `group_enforcement` when it is part of an action against their whole group."""
+    step = pipeline.authorize("enforce", actor)
+    kind, agency, day = enforcement_input(actor, action_type, occurred_on, agency_id)
+    participants.check_version(participant, version)
+    _fire(step, participant)
+    _settle_open_invitation(participant)
+    action = _enforcement_action(actor, participant, kind, agency, day, description, incident_ref,
+                                 group_enforcement)
     _done(step, participant)
     return action
+
+
+# A participant already enforced may be enforced against again (a second arrest): the action is recorded, the state
+# stays. The pipeline's enforce event does not lead from here, so this is a verb of its own.
+FURTHER_ENFORCEMENT_FROM = frozenset({State.ENFORCED})
+
+
+def may_add_enforcement(participant: Participant, actor: User) -> bool:
+    """Whether add_enforcement is open to the actor for this participant now: the page's link asks this."""
+    return actor.role in pipeline.EVENTS_BY_NAME["enforce"].roles and participant.state in FURTHER_ENFORCEMENT_FROM
+
+
+def _already_enforced(participant: Participant) -> None:
+    if participant.state not in FURTHER_ENFORCEMENT_FROM:
+        raise InvalidTransition(
+            f"A further enforcement action is for an enforced participant; this one is "
+            f"{State(participant.state).value.replace('_', ' ')}."
+        )
+
+
+def check_add_enforcement(actor: User, participant: Participant) -> None:
+    """Role (403) and state (409) of add_enforcement, changing nothing: for the page that offers its form."""
+    pipeline.authorize("enforce", actor)
+    _already_enforced(participant)
+
+
+def add_enforcement(actor: User, participant: Participant, version: int, action_type: ActionType | str | None,
+                    occurred_on: date | None, agency_id: int | None = None, description: str | None = None,
+                    incident_ref: str | None = None,
+                    group_enforcement: GroupEnforcement | None = None) -> EnforcementAction:
+    """A further enforcement action on a participant already enforced, without a state change. The same roles (403)
+    and fields (422) as enforce; 409 for a participant not enforced (the enforce event is theirs)."""
+    pipeline.authorize("enforce", actor)
+    kind, agency, day = enforcement_input(actor, action_type, occurred_on, agency_id)
+    participants.check_version(participant, version)
+    _already_enforced(participant)
+    participant.updated_at = utcnow()  # the record changed: the version moves on, as with every change
+    action = _enforcement_action(actor, participant, kind, agency, day, description, incident_ref,
+                                 group_enforcement)
+    db.session.flush()
+    audit.record(actor, "create", "enforcement_action", action.id, participant_id=participant.id)
+    return action
+
+
+def may_be_enforced(participant: Participant) -> bool:
+    """Whether an enforcement action can be recorded against the participant now, by enforce or add_enforcement."""
+    return participant.state in pipeline.EVENTS_BY_NAME["enforce"].sources or \
+        participant.state in FURTHER_ENFORCEMENT_FROM
+
+
+def record_enforcement(actor: User, participant: Participant, version: int, action_type: ActionType | str | None,
+                       occurred_on: date | None, agency_id: int | None = None, description: str | None = None,
+                       incident_ref: str | None = None,
+                       group_enforcement: GroupEnforcement | None = None) -> EnforcementAction:
+    """An enforcement action whatever the participant's state allows: the enforce event, or a further action on
+    someone already enforced (an action against a whole group touches both kinds of member)."""
+    verb = add_enforcement if participant.state in FURTHER_ENFORCEMENT_FROM else enforce
+    return verb(actor, participant, version, action_type, occurred_on, agency_id, description, incident_ref,
+                group_enforcement)
 
 
 def close(actor: User, participant: Participant, version: int, reason: CloseReason | str | None) -> Participant:
