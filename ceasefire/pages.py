@@ -97,11 +97,21 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+# Enum values whose plain spelling out would not say what they mean.
+SAID: dict[str, str] = {
+    "arrested_violent": "Arrested for a violent or gun offence",
+    "enrolled_education": "Enrolled in school or training",
+}
+
+
 def words(value: Any) -> str:
     """An enum value as people say it: services_offered -> Services offered."""
     if value is None:
         return "—"
-    text = str(getattr(value, "value", value)).replace("_", " ")
+    raw = str(getattr(value, "value", value))
+    if raw in SAID:
+        return SAID[raw]
+    text = raw.replace("_", " ")
     return text[:1].upper() + text[1:]
 
 

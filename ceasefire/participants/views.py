@@ -36,6 +36,7 @@ from ceasefire.pages import (
     page_number,
     signed_in_blueprint,
     when,
+    words,
 )
 from ceasefire.participants.forms import (
     ConsentForm,
@@ -195,7 +196,7 @@ def _note_form(user: User, posted: bool = False) -> NoteForm:
 def _outcome_form(user: User, posted: bool = False) -> OutcomeForm:
     form = OutcomeForm() if posted else OutcomeForm(formdata=None, occurred_on=program_today())
     form.type.choices = options(
-        (t.value, t.value.replace("_", " ").capitalize()) for t in OutcomeType if t in policy.outcome_types(user)
+        (t.value, words(t)) for t in OutcomeType if t in policy.outcome_types(user)
     )
     return form
 
