@@ -14,7 +14,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, Role
-from ceasefire.services import audit
+from ceasefire.services import audit, search
 
 EDITABLE = (
     "first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "group_id", "supervision_status",
@@ -142,14 +142,7 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
             raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
         query = query.where(Participant.group_id == group_id)
     if q:
-        escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        query = query.where(sa.or_(
-            sa.func.lower(Participant.first_name).like(like, escape="\\"),
-            sa.func.lower(Participant.last_name).like(like, escape="\\"),
-            sa.func.lower(Participant.aliases).like(like, escape="\\"),
-            sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
-        ))
+        query = query.where(search.name_matches(q))
     return query.order_by(Participant.last_name, Participant.first_name, Participant.id)
 
 
