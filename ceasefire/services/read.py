@@ -56,12 +56,39 @@ T = TypeVar("T")
 def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[Any]], Sequence[T]],
              clamp: bool = False) -> Page[T]:
     """The one paginator: a count, the page's rows, and `build` turning the whole page into records at once.
-    With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API)."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API).
+
+    Always the same statements, whatever the size: the count reads ids alone (off an index where one serves the
+    filter); a deep page reads its ids off the index that serves the order (the offset skips index entries, not
+    rows), then only the page's rows by id."""
+    total = _count(query)
     if clamp:
         page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    rows = _page_rows(query, page, per_page)
     return Page(tuple(build(rows)), total, page, per_page)
+
+
+def _entity(query: sa.Select) -> Any:
+    """The model a list query selects, when it selects one model with an id (every list but the API's own)."""
+    described = query.column_descriptions
+    entity = described[0].get("entity") if len(described) == 1 else None
+    return entity if entity is not None and described[0].get("expr") is entity and hasattr(entity, "id") else None
+
+
+def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
+    offset = (page - 1) * per_page
+    entity = _entity(query)
+    if entity is None or offset == 0:
+        return list(db.session.scalars(query.limit(per_page).offset(offset)))
+    ids = list(db.session.scalars(query.with_only_columns(entity.id).limit(per_page).offset(offset)))
+    found = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids]
+
+
+def _count(query: sa.Select) -> int:
+    entity = _entity(query)
+    counted = query.with_only_columns(entity.id) if entity is not None else query
+    return db.session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery())) or 0
 
 
 def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
