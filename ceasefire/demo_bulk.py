@@ -36,6 +36,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
+from ceasefire.models.people import NAME_SEARCH_POSTGRESQL
 from ceasefire.services import outcomes as outcome_service
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
@@ -128,13 +129,30 @@ class _Copier:
         self.choices = _choices(conn)
         self.next_forum = self.top[_t(Forum)] + 1
         self.buckets: dict[int, _Bucket] = {}
+        if self.dialect == "sqlite":  # room to build the indexes in memory rather than through the disk
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
+            conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
         CLONES.create(conn)
+        # Building an index once at the end is much cheaper than keeping it up to date through millions of inserts.
+        indexes = [index for table in self.top for index in table.indexes]
+        for index in indexes:
+            index.drop(conn)
+        trigram = NAME_SEARCH_POSTGRESQL[1:] if self.dialect == "postgresql" else ()
+        for name in ("ix_participants_name_trgm", "ix_participants_aliases_trgm") if trigram else ():
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         try:
             self._fill(conn, self._copies())
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("ANALYZE bulk_clones")
+                conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(sa.insert(_t(Forum)), self.forums)
             self._copy_tables(conn)
         finally:
             CLONES.drop(conn)
+        for index in indexes:
+            index.create(conn)
+        for statement in trigram:
+            conn.exec_driver_sql(statement)
         if self.dialect == "postgresql":
             for table in self.top:
                 conn.exec_driver_sql(
