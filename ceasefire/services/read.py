@@ -6,13 +6,14 @@ paginator and load what their rows share in a fixed number of queries, whatever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.util import find_tables
 
 from ceasefire import pipeline, policy
 from ceasefire.extensions import db
@@ -80,9 +81,16 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
     entity = _entity(query)
     if entity is None or offset == 0:
         return list(db.session.scalars(query.limit(per_page).offset(offset)))
-    ids = list(db.session.scalars(query.with_only_columns(entity.id).limit(per_page).offset(offset)))
-    found = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(ids)))} if ids else {}
-    return [found[i] for i in ids]
+    ids = query.with_only_columns(entity.id).limit(per_page).offset(offset)
+    order = list(query._order_by_clauses)
+    if all(table is entity.__table__ for clause in order for table in find_tables(clause)):
+        # One statement: the page's ids in a subquery, then their rows, sorted again (a page's worth).
+        found = ids.subquery()
+        return list(db.session.scalars(sa.select(entity).join(found, entity.id == found.c.id).order_by(*order)))
+    # An order on another table's column (a join): the ids first, then their rows.
+    page_ids = list(db.session.scalars(ids))
+    rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}
+    return [rows[i] for i in page_ids]
 
 
 def _count(query: sa.Select) -> int:
@@ -127,7 +135,7 @@ class _Related:
         if wanted & {"referrals", "services_offered"}:
             related.referrals = {i: [] for i in ids}
             for referral in db.session.scalars(
-                sa.select(Referral).options(selectinload(Referral.service).selectinload(Service.organization))
+                sa.select(Referral).options(joinedload(Referral.service).joinedload(Service.organization))
                 .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
             ):
                 related.referrals[referral.participant_id].append(referral)
@@ -381,6 +389,19 @@ def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
 
 def audit_records(rows: list[AuditEvent]) -> list[AuditRecord]:
     return [AuditRecord(e.at, e.user_id, e.action, e.object_type, e.object_id, e.ip, e.detail, e.face) for e in rows]
+
+
+def audit_stream(user: User, chunk: int = 1000, **filters: Any) -> Iterator[AuditRecord]:
+    """Every row of the audit trail the filters select, newest first, read `chunk` rows at a time (an export
+    streams them: never all in memory). The policy is asked now, not when the first row is read."""
+    query = audit_trail.query(user, **filters)
+
+    def rows() -> Iterator[AuditRecord]:
+        result = db.session.execute(query.execution_options(yield_per=chunk)).scalars()
+        for part in result.partitions():
+            yield from audit_records(list(part))  # the session holds the rows weakly: each chunk is let go
+
+    return rows()
 
 
 def audit_page(user: User, page: int, per_page: int, clamp: bool = False, **filters: Any) -> Page[AuditRecord]:
