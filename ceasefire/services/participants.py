@@ -161,8 +161,14 @@ def enforcement_actions_for(participants: list[Participant]) -> dict[int, list[E
         .where(sa.or_(EnforcementAction.participant_id.in_(ids), EnforcementAction.group_id.in_(group_ids)))
         .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
     )
-    for action in rows:
-        for p in participants:
-            if action.participant_id == p.id or (action.group_id is not None and action.group_id == p.group_id):
-                found[p.id].append(action)
+    members: dict[int, list[int]] = {}
+    for p in participants:
+        if p.group_id is not None:
+            members.setdefault(p.group_id, []).append(p.id)
+    for action in rows:  # each action once per participant it concerns, in the order read
+        concerned = set(members.get(action.group_id, ())) if action.group_id is not None else set()
+        if action.participant_id in found:
+            concerned.add(action.participant_id)
+        for pid in concerned:
+            found[pid].append(action)
     return found
