@@ -143,7 +143,7 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
         query = query.where(Participant.group_id == group_id)
     if q:
         query = query.where(search.name_matches(q))
-    return query.order_by(Participant.last_name, Participant.first_name, Participant.id)
+    return query.order_by(*search.by_name(q))
 
 
 def enforcement_actions(participant: Participant) -> list[EnforcementAction]:

@@ -9,6 +9,8 @@ row by row as before.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
@@ -36,3 +38,13 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
         sa.text("participant_names MATCH :phrase").bindparams(phrase=phrase)
     )
     return sa.and_(Participant.id.in_(candidates), exact)
+
+
+def by_name(q: str | None) -> list[Any]:
+    """The lists' order, by name then id. On PostgreSQL a search that the trigram indexes serve sorts the rows they
+    found (a few thousand) instead of walking the name index in the hope of meeting them early, which reads hundreds
+    of thousands of rows when the matches sit together under one letter ("jon": 1.2 s at 1,000,000, sorted 0.1 s)."""
+    last: Any = Participant.last_name
+    if q and len(q.strip()) >= 3 and db.session.get_bind().dialect.name == "postgresql":
+        last = Participant.last_name.concat(sa.literal_column("''"))  # the same order, but no index's
+    return [last, Participant.first_name, Participant.id]
