@@ -53,6 +53,14 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave out what the database keeps of its own: the FTS5 table of participant search and its shadow tables,
+    and the trigram indexes on expressions (ceasefire.models.people)."""
+    from ceasefire.models.people import name_search_table
+
+    return not (type_ == "table" and name_search_table(name)) and not (type_ == "index" and str(name).endswith("_trgm"))
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -94,6 +102,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -20,14 +20,25 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_JSON_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _json_fields(cls: type) -> tuple[str, ...]:
+    """The names of a record class's JSON fields, worked out once per class (a list encodes thousands of values)."""
+    names = _JSON_FIELDS.get(cls)
+    if names is None:
+        names = _JSON_FIELDS[cls] = tuple(f.name for f in fields(cls) if in_json(f))
+    return names
+
+
 def encode(value: Any) -> Any:
     """A record of the read side (ceasefire.services.records) as JSON: every field the user may see, none of the
     pages' own; a field the role may not see is left out, not null."""
+    if type(value) in _PLAIN:  # most values: answered before any isinstance (an enum is a str, but not exactly)
+        return value
     if isinstance(value, Record):
-        return {
-            f.name: encode(v) for f in fields(value)  # type: ignore[arg-type]
-            if in_json(f) and (v := getattr(value, f.name)) is not ABSENT
-        }
+        return {name: encode(v) for name in _json_fields(type(value)) if (v := getattr(value, name)) is not ABSENT}
     if isinstance(value, tuple | list):
         return [encode(v) for v in value]
     if isinstance(value, Enum):

@@ -37,6 +37,7 @@ class Invitation(Model):
     """A participant invited to a forum; attended is None until they come or are marked a no-show."""
 
     __tablename__ = "invitations"
+    __table_args__ = (sa.Index("ix_invitations_forum_participant", "forum_id", "participant_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(sa.ForeignKey("forums.id"), index=True)

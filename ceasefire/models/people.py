@@ -27,9 +27,20 @@ class Group(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Every list of participants is ordered by name (then id); each filter has an index that starts with it and then
+# follows that order, so a page is read off the index, never sorted (the `workspaces` filters included).
+_BY_NAME = ("last_name", "first_name", "id")
+
+
 class Participant(Model):
     __tablename__ = "participants"
-    __table_args__ = (sa.Index("ix_participants_last_first", "last_name", "first_name"),)
+    __table_args__ = (
+        sa.Index("ix_participants_last_first", *_BY_NAME),
+        *(sa.Index(f"ix_participants_{key}_by_name", column, *_BY_NAME) for key, column in (
+            ("state", "state"), ("caseworker", "caseworker_id"), ("group", "group_id"),
+            ("community", "community_org_id"), ("supervision", "supervision_status"),
+        )),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str] = mapped_column(sa.String(limits.NAME))
@@ -141,3 +152,38 @@ class StatusChange(Model):
 
     participant: Mapped[Participant] = relationship(back_populates="history")
     actor: Mapped[User | None] = relationship()
+
+
+# Searching names and aliases (ceasefire.services.search). PostgreSQL: trigram GIN indexes on the two lowered
+# expressions the search compares. SQLite: an FTS5 table of trigrams, one row a participant (rowid = id), kept in
+# step by triggers. Created with the table (create_all) and by the migration, which repeats these statements.
+NAME_SEARCH_POSTGRESQL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_participants_name_trgm ON participants USING gin (lower(first_name || ' ' || last_name) "
+    "gin_trgm_ops)",
+    "CREATE INDEX ix_participants_aliases_trgm ON participants USING gin (lower(aliases) gin_trgm_ops)",
+)
+NAME_SEARCH_SQLITE = (
+    "CREATE VIRTUAL TABLE participant_names USING fts5(name, aliases, tokenize='trigram')",
+    "CREATE TRIGGER participant_names_insert AFTER INSERT ON participants BEGIN "
+    "INSERT INTO participant_names (rowid, name, aliases) "
+    "VALUES (new.id, new.first_name || ' ' || new.last_name, coalesce(new.aliases, '')); END",
+    "CREATE TRIGGER participant_names_update AFTER UPDATE OF first_name, last_name, aliases ON participants BEGIN "
+    "UPDATE participant_names SET name = new.first_name || ' ' || new.last_name, aliases = coalesce(new.aliases, '') "
+    "WHERE rowid = new.id; END",
+    "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "
+    "DELETE FROM participant_names WHERE rowid = old.id; END",
+)
+
+
+def name_search_table(name: str | None) -> bool:
+    """The FTS5 table and its shadow tables: the database's own, not the models' (Alembic leaves them alone)."""
+    return bool(name) and str(name).startswith("participant_names")
+
+
+for _statement in NAME_SEARCH_POSTGRESQL:
+    sa.event.listen(Participant.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in NAME_SEARCH_SQLITE:
+    sa.event.listen(Participant.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
+sa.event.listen(Participant.__table__, "after_drop",
+                sa.DDL("DROP TABLE IF EXISTS participant_names").execute_if(dialect="sqlite"))

@@ -35,6 +35,12 @@ class Service(Model):
 
 class Referral(Model):
     __tablename__ = "referrals"
+    # The referral list is newest first, whole or by status or by the provider's services: read off an index.
+    __table_args__ = (
+        sa.Index("ix_referrals_sent", "sent_at", "id"),
+        sa.Index("ix_referrals_status_sent", "status", "sent_at", "id"),
+        sa.Index("ix_referrals_service_sent", "service_id", "sent_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)

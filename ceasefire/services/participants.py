@@ -14,7 +14,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, Role, State
-from ceasefire.services import audit, retention
+from ceasefire.services import audit, retention, search
 
 EDITABLE = (
     "first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "group_id", "supervision_status",
@@ -165,6 +165,8 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
         raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
+    if field is None:  # by name: the order a name search on PostgreSQL sorts best in
+        order = tuple(search.by_name(q))
     return query.order_by(*order)
 
 
@@ -203,16 +205,9 @@ def filtered_query(actor: User, query: sa.Select, state: str | None = None, grou
 
 
 def name_clause(q: str) -> sa.ColumnElement[bool]:
-    """Participants whose first or last name, full name or aliases contain `q` (any case): the name search of every
-    list (participants, a forum's roster)."""
-    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    return sa.or_(
-        sa.func.lower(Participant.first_name).like(like, escape="\\"),
-        sa.func.lower(Participant.last_name).like(like, escape="\\"),
-        sa.func.lower(Participant.aliases).like(like, escape="\\"),
-        sa.func.lower(Participant.first_name + " " + Participant.last_name).like(like, escape="\\"),
-    )
+    """Participants whose full name or aliases contain `q` (any case): the name search of every list (participants,
+    a forum's roster), served by an index (services/search.py)."""
+    return search.name_matches(q)
 
 
 def enforcement_actions(participant: Participant) -> list[EnforcementAction]:
@@ -230,8 +225,14 @@ def enforcement_actions_for(participants: list[Participant]) -> dict[int, list[E
         .where(sa.or_(EnforcementAction.participant_id.in_(ids), EnforcementAction.group_id.in_(group_ids)))
         .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
     )
-    for action in rows:
-        for p in participants:
-            if action.participant_id == p.id or (action.group_id is not None and action.group_id == p.group_id):
-                found[p.id].append(action)
+    members: dict[int, list[int]] = {}
+    for p in participants:
+        if p.group_id is not None:
+            members.setdefault(p.group_id, []).append(p.id)
+    for action in rows:  # each action once per participant it concerns, in the order read
+        concerned = set(members.get(action.group_id, ())) if action.group_id is not None else set()
+        if action.participant_id in found:
+            concerned.add(action.participant_id)
+        for pid in concerned:
+            found[pid].append(action)
     return found

@@ -6,13 +6,14 @@ paginator and load what their rows share in a fixed number of queries, whatever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.util import find_tables
 
 from ceasefire import pipeline, policy
 from ceasefire.extensions import db
@@ -59,12 +60,46 @@ T = TypeVar("T")
 def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[Any]], Sequence[T]],
              clamp: bool = False) -> Page[T]:
     """The one paginator: a count, the page's rows, and `build` turning the whole page into records at once.
-    With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API)."""
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API).
+
+    Always the same statements, whatever the size: the count reads ids alone (off an index where one serves the
+    filter); a deep page reads its ids off the index that serves the order (the offset skips index entries, not
+    rows), then only the page's rows by id."""
+    total = _count(query)
     if clamp:
         page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    rows = _page_rows(query, page, per_page)
     return Page(tuple(build(rows)), total, page, per_page)
+
+
+def _entity(query: sa.Select) -> Any:
+    """The model a list query selects, when it selects one model with an id (every list but the API's own)."""
+    described = query.column_descriptions
+    entity = described[0].get("entity") if len(described) == 1 else None
+    return entity if entity is not None and described[0].get("expr") is entity and hasattr(entity, "id") else None
+
+
+def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
+    offset = (page - 1) * per_page
+    entity = _entity(query)
+    if entity is None or offset == 0:
+        return list(db.session.scalars(query.limit(per_page).offset(offset)))
+    ids = query.with_only_columns(entity.id).limit(per_page).offset(offset)
+    order = list(query._order_by_clauses)
+    if all(table is entity.__table__ for clause in order for table in find_tables(clause)):
+        # One statement: the page's ids in a subquery, then their rows, sorted again (a page's worth).
+        found = ids.subquery()
+        return list(db.session.scalars(sa.select(entity).join(found, entity.id == found.c.id).order_by(*order)))
+    # An order on another table's column (a join): the ids first, then their rows.
+    page_ids = list(db.session.scalars(ids))
+    rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}
+    return [rows[i] for i in page_ids]
+
+
+def _count(query: sa.Select) -> int:
+    entity = _entity(query)
+    counted = query.with_only_columns(entity.id) if entity is not None else query
+    return db.session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery())) or 0
 
 
 def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
@@ -105,7 +140,7 @@ class _Related:
         if wanted & {"referrals", "services_offered"}:
             related.referrals = {i: [] for i in ids}
             for referral in db.session.scalars(
-                sa.select(Referral).options(selectinload(Referral.service).selectinload(Service.organization))
+                sa.select(Referral).options(joinedload(Referral.service).joinedload(Service.organization))
                 .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
             ):
                 related.referrals[referral.participant_id].append(referral)
@@ -430,6 +465,19 @@ def audit_records(rows: list[AuditEvent], names: bool = True) -> list[AuditRecor
                     found.get((e.object_type or "", e.object_id or 0)))
         for e in rows
     ]
+
+
+def audit_stream(user: User, chunk: int = 1000, **filters: Any) -> Iterator[AuditRecord]:
+    """Every row of the audit trail the filters select, newest first, read `chunk` rows at a time (an export
+    streams them: never all in memory). The policy is asked now, not when the first row is read."""
+    query = audit_trail.query(user, **filters)
+
+    def rows() -> Iterator[AuditRecord]:
+        result = db.session.execute(query.execution_options(yield_per=chunk)).scalars()
+        for part in result.partitions():
+            yield from audit_records(list(part))  # the session holds the rows weakly: each chunk is let go
+
+    return rows()
 
 
 def audit_page(user: User, page: int, per_page: int, clamp: bool = False, names: bool = False,

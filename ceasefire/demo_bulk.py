@@ -1,0 +1,293 @@
+"""seed-demo at scale: a program of hundreds of thousands of participants, built in bulk.
+
+The first TEMPLATES participants go through the services (ceasefire.demo), so their history is real: state
+changes, invitations, consents, referrals and their events, enforcement, outcomes and the audit trail. Every
+further participant is a copy of one of them with a name, contact details, group and caseworker of its own and its
+whole timeline moved back by a number of days, written by set-based INSERT ... SELECT statements (one per table),
+from a temporary table of the copies filled with executemany (SQLite) or COPY (PostgreSQL). Invitees go to forums
+of their own, 15 to 40 to a forum (one forum per 25 invitees or so), each forum moved back with its invitees, so
+that every invitation still comes before its forum.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from ceasefire import demo
+from ceasefire.extensions import db
+from ceasefire.models import (
+    AuditEvent,
+    Consent,
+    EnforcementAction,
+    Forum,
+    Invitation,
+    Outcome,
+    Participant,
+    Referral,
+    ReferralEvent,
+    StatusChange,
+    User,
+)
+from ceasefire.models.base import utcnow
+from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
+from ceasefire.models.people import NAME_SEARCH_POSTGRESQL
+from ceasefire.services import outcomes as outcome_service
+
+# One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
+TEMPLATES = 100
+# Above this size seed-demo builds in bulk; at or below it every participant goes through the services.
+BULK_ABOVE = 1000
+# How far back a copy's timeline may move (days).
+SPREAD_DAYS = 540
+PLACES = ("Garfield Park Fieldhouse", "Greater Hope Baptist Church", "Westside Community Center",
+          "Chatham Park District Hall", "St. Sabina Parish Hall", "Humboldt Park Boathouse")
+
+CLONES = sa.Table(
+    "bulk_clones", sa.MetaData(),
+    sa.Column("new_id", sa.Integer, primary_key=True),
+    sa.Column("template_id", sa.Integer),
+    sa.Column("turn", sa.Integer),
+    sa.Column("shift_days", sa.Integer),
+    sa.Column("forum_id", sa.Integer),
+    sa.Column("first_name", sa.String(80)),
+    sa.Column("last_name", sa.String(80)),
+    sa.Column("aliases", sa.String(200)),
+    sa.Column("date_of_birth", sa.Date),
+    sa.Column("phone", sa.String(40)),
+    sa.Column("address", sa.String(200)),
+    sa.Column("group_id", sa.Integer),
+    sa.Column("caseworker_id", sa.Integer),
+    sa.Column("community_org_id", sa.Integer),
+    sa.Column("supervision_status", sa.String(32)),
+    sa.Column("supervising_agency", sa.String(200)),
+    prefixes=["TEMPORARY"],
+)
+# The participant's own columns a copy takes from the temporary table rather than from its template.
+OWN = ("first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "group_id", "caseworker_id",
+       "community_org_id", "supervision_status", "supervising_agency")
+
+
+def seed(count: int) -> list[tuple[str, str]]:
+    """demo.seed for a small program; above BULK_ABOVE, TEMPLATES through the services and the rest in bulk."""
+    if count <= BULK_ABOVE:
+        return demo.seed(count)
+    sign_ins = demo.seed(TEMPLATES)
+    _record_outcomes()
+    db.session.flush()
+    _Copier(count - TEMPLATES).run()
+    return sign_ins
+
+
+def _record_outcomes() -> None:
+    """Outcomes for the templates, through the service: the closed find work or school, the enforced are arrested."""
+    caseworker = db.session.scalar(sa.select(User).where(User.role == Role.CASEWORKER).order_by(User.id))
+    police = db.session.scalar(sa.select(User).where(User.role == Role.POLICE).order_by(User.id))
+    if caseworker is None or police is None:
+        raise RuntimeError("the demo has a caseworker and a police officer")
+    today = utcnow().date()
+    kinds = {State.CLOSED: (caseworker, (OutcomeType.EMPLOYED, OutcomeType.ENROLLED_EDUCATION)),
+             State.SERVICES_OFFERED: (caseworker, (OutcomeType.EMPLOYED,)),
+             State.ENFORCED: (police, (OutcomeType.ARRESTED, OutcomeType.INCARCERATED))}
+    rows = db.session.scalars(sa.select(Participant).order_by(Participant.id))
+    for n, p in enumerate(rows):
+        if p.state in kinds and n % 2 == 0:
+            actor, types = kinds[State(p.state)]
+            outcome_service.record_outcome(actor, p, types[n % len(types)], today - timedelta(days=3 + n % 20))
+
+
+@dataclass
+class _Bucket:
+    """The forum the next invitees of one template forum go to, and how far back it (and they) move."""
+
+    forum_id: int
+    shift: int
+    room: int
+
+
+@dataclass
+class _Copier:
+    count: int
+    rng: random.Random = field(default_factory=lambda: random.Random(2027))
+    forums: list[dict[str, Any]] = field(default_factory=list)
+
+    def run(self) -> None:
+        conn = db.session.connection()
+        self.dialect = conn.dialect.name
+        self.top = {t: conn.scalar(sa.select(sa.func.max(t.c.id))) or 0 for t in (
+            _t(Participant), _t(StatusChange), _t(Consent), _t(Invitation),
+            _t(Referral), _t(ReferralEvent), _t(EnforcementAction), _t(Outcome),
+            _t(AuditEvent), _t(Forum))}
+        self.templates = list(conn.execute(sa.select(Participant.id).order_by(Participant.id)).scalars())
+        self.invited = dict(conn.execute(sa.select(Invitation.participant_id, Invitation.forum_id)).all())
+        self.template_forums = {f.id: f for f in conn.execute(sa.select(_t(Forum))).all()}
+        self.choices = _choices(conn)
+        self.next_forum = self.top[_t(Forum)] + 1
+        self.buckets: dict[int, _Bucket] = {}
+        if self.dialect == "sqlite":  # room to build the indexes in memory rather than through the disk
+            conn.exec_driver_sql("PRAGMA cache_size = -262144")
+            conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+        CLONES.create(conn)
+        # Building an index once at the end is much cheaper than keeping it up to date through millions of inserts.
+        indexes = [index for table in self.top for index in table.indexes]
+        for index in indexes:
+            index.drop(conn)
+        trigram = NAME_SEARCH_POSTGRESQL[1:] if self.dialect == "postgresql" else ()
+        for name in ("ix_participants_name_trgm", "ix_participants_aliases_trgm") if trigram else ():
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        try:
+            self._fill(conn, self._copies())
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("ANALYZE bulk_clones")
+                conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+            conn.execute(sa.insert(_t(Forum)), self.forums)
+            self._copy_tables(conn)
+        finally:
+            CLONES.drop(conn)
+        for index in indexes:
+            index.create(conn)
+        for statement in trigram:
+            conn.exec_driver_sql(statement)
+        if self.dialect == "postgresql":
+            for table in self.top:
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                )
+
+    # The copies: one row each in the temporary table.
+
+    def _copies(self) -> Iterator[tuple]:
+        rng, c = self.rng, self.choices
+        span = self.top[_t(Participant)]
+        now = utcnow()
+        for n in range(self.count):
+            template = self.templates[n % len(self.templates)]
+            turn = n // len(self.templates) + 1
+            forum = self.invited.get(template)
+            if forum is None:
+                forum_id, shift = None, rng.randint(0, SPREAD_DAYS)
+            else:
+                bucket = self._bucket(forum)
+                forum_id, shift = bucket.forum_id, bucket.shift
+            status = rng.choice(("none", "none", "probation", "parole", "pretrial"))
+            yield (
+                template + turn * span, template, turn, shift, forum_id,
+                rng.choice(demo.FIRST), rng.choice(demo.LAST),
+                rng.choice(demo.NICKS) if rng.random() < 0.6 else None,
+                date(now.year - rng.randint(16, 34), rng.randint(1, 12), rng.randint(1, 28)),
+                f"({rng.choice(('312', '773', '872'))}) 555-{rng.randint(1000, 9999)}",
+                f"{rng.randint(100, 6999)} {rng.choice(demo.STREETS)}",
+                rng.choice(c["groups"]), rng.choice(c["caseworkers"]), rng.choice(c["community"]), status,
+                c["agencies"].get(status),
+            )
+
+    def _bucket(self, template_forum: int) -> _Bucket:
+        bucket = self.buckets.get(template_forum)
+        if bucket is None or bucket.room == 0:
+            source = self.template_forums[template_forum]
+            planned = source.status == ForumStatus.PLANNED or source.scheduled_at > utcnow()
+            # A planned forum stays ahead (it moves back at most 20 days of its three weeks ahead).
+            shift = self.rng.randint(0, 20) if planned else self.rng.randint(0, SPREAD_DAYS)
+            when = source.scheduled_at - timedelta(days=shift)
+            self.forums.append({
+                "id": self.next_forum, "title": f"Call-in forum, {when:%B %-d, %Y}", "scheduled_at": when,
+                "location": self.rng.choice(PLACES), "status": ForumStatus.PLANNED if planned else ForumStatus.HELD,
+                "speakers": source.speakers, "created_by_id": source.created_by_id,
+                "created_at": source.created_at - timedelta(days=shift),
+            })
+            bucket = self.buckets[template_forum] = _Bucket(self.next_forum, shift, self.rng.randint(15, 40))
+            self.next_forum += 1
+        bucket.room -= 1
+        return bucket
+
+    def _fill(self, conn: sa.Connection, rows: Iterator[tuple]) -> None:
+        names = ", ".join(c.name for c in CLONES.columns)
+        raw: Any = conn.connection.driver_connection
+        if self.dialect == "postgresql":
+            with raw.cursor() as cursor, cursor.copy(f"COPY bulk_clones ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(CLONES.columns))
+            cursor = raw.cursor()
+            cursor.executemany(f"INSERT INTO bulk_clones ({names}) VALUES ({marks})",
+                               ((*row[:8], row[8].isoformat(), *row[9:]) for row in rows))
+            cursor.close()
+
+    # The tables: one INSERT ... SELECT each, from the templates' rows joined to their copies.
+
+    def _shift(self, column: sa.Column) -> str:
+        expr = f"t.{column.name}"
+        dated = isinstance(column.type, sa.Date)
+        if self.dialect == "postgresql":
+            return f"{expr} - b.shift_days" if dated else f"{expr} - b.shift_days * interval '1 day'"
+        if dated:
+            return f"date({expr}, '-' || b.shift_days || ' days')"
+        return f"strftime('%Y-%m-%d %H:%M:%f', {expr}, '-' || b.shift_days || ' days')"
+
+    def _moved(self, table: sa.Table, column: str) -> str:
+        """The copy's id of a row of `table` that `column` names."""
+        return f"t.{column} + b.turn * {self.top[table]}"
+
+    def _copy(self, conn: sa.Connection, table: sa.Table, source: str, special: dict[str, str]) -> None:
+        columns, values = [], []
+        for column in table.columns:
+            columns.append(column.name)
+            if column.name in special:
+                values.append(special[column.name])
+            elif column.name == "id":
+                values.append(self._moved(table, "id"))
+            elif _dated(column):
+                values.append(self._shift(column))
+            else:
+                values.append(f"t.{column.name}")
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
+        )
+
+    def _copy_tables(self, conn: sa.Connection) -> None:
+        by_participant = "{} t JOIN bulk_clones b ON b.template_id = t.participant_id"
+        mine = {"participant_id": "b.new_id"}
+        self._copy(conn, _t(Participant), "participants t JOIN bulk_clones b ON b.template_id = t.id",
+                   {"id": "b.new_id", **{name: f"b.{name}" for name in OWN}})
+        for model in (StatusChange, Consent, Referral, Outcome):
+            self._copy(conn, _t(model), by_participant.format(model.__tablename__), mine)
+        self._copy(conn, _t(Invitation), by_participant.format("invitations"), {**mine, "forum_id": "b.forum_id"})
+        self._copy(conn, _t(EnforcementAction), by_participant.format("enforcement_actions"), mine)
+        self._copy(conn, _t(ReferralEvent),
+                   "referral_events t JOIN referrals r ON r.id = t.referral_id "
+                   "JOIN bulk_clones b ON b.template_id = r.participant_id",
+                   {"referral_id": self._moved(_t(Referral), "referral_id")})
+        objects = {"participant": "b.new_id", "referral": self._moved(_t(Referral), "object_id"),
+                   "outcome": self._moved(_t(Outcome), "object_id"),
+                   "invitation": self._moved(_t(Invitation), "object_id")}
+        cases = " ".join(f"WHEN '{kind}' THEN {expr}" for kind, expr in objects.items())
+        self._copy(conn, _t(AuditEvent), by_participant.format("audit_events"),
+                   {**mine, "object_id": f"CASE t.object_type {cases} ELSE t.object_id END"})
+
+
+def _t(model: Any) -> sa.Table:
+    return cast(sa.Table, model.__table__)
+
+
+def _dated(column: sa.Column) -> bool:
+    kind = column.type
+    return isinstance(kind, sa.Date | sa.DateTime) or isinstance(getattr(kind, "impl", None), sa.DateTime)
+
+
+def _choices(conn: sa.Connection) -> dict[str, Any]:
+    from ceasefire.models import Group, Organization
+
+    orgs = {name: (i, kind) for i, name, kind in conn.execute(
+        sa.select(Organization.id, Organization.name, Organization.kind))}
+    return {
+        "groups": list(conn.execute(sa.select(Group.id)).scalars()),
+        "caseworkers": list(conn.execute(sa.select(User.id).where(User.role == Role.CASEWORKER)).scalars()),
+        "community": [None] + [i for i, kind in orgs.values() if kind == "community"],
+        "agencies": {kind: name for name, (_i, kind) in orgs.items() if kind in ("probation", "parole")},
+    }

@@ -1,0 +1,76 @@
+"""Every list page and list endpoint, filtered, searched and paged deep, sends at most ten statements to the
+database, and the same number at 30 participants as at 120 (issue #12); the audit trail's export streams."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from helpers import Program
+from test_query_counts import Growing, counting
+
+from ceasefire.extensions import db
+from ceasefire.models import AuditEvent
+from ceasefire.services import audit
+
+SIZES = (30, 120)
+LIMIT = 10
+
+
+def _paths(group_id: int) -> list[tuple[str, str]]:
+    """Each list with its filters and a deep page: (path, query string)."""
+    return [
+        ("/participants", ""), ("/participants", "page=3"), ("/participants", "state=invited"),
+        ("/participants", "state=attended&page=2"), ("/participants", f"group_id={group_id}"),
+        ("/participants", f"group_id={group_id}&page=2"), ("/participants", "q=last0"),
+        ("/participants", "q=st1&page=2"), ("/participants", "q=la"),
+        ("/referrals", ""), ("/referrals", "page=3"), ("/referrals", "status=sent"),
+        ("/referrals", "status=sent&page=2"),
+        ("/forums", ""), ("/forums", "page=2"), ("/audit", ""), ("/audit", "page=4"), ("/audit", "action=create"),
+    ]
+
+
+def test_lists_send_at_most_ten_statements_at_every_size(users, client, auth, api_as, monkeypatch):
+    from ceasefire.audit import views as audit_views
+    from ceasefire.forums import views as forum_views
+    from ceasefire.participants import views as participant_views
+    from ceasefire.referrals import views as referral_views
+
+    for module in (participant_views, forum_views, referral_views, audit_views):
+        monkeypatch.setattr(module, "PER_PAGE", 5)
+    world = Growing(users)
+    api = api_as(users["supervisor"])
+    auth.login(users["supervisor"])
+    api.get("/forums")  # the token's and the session's once-a-minute writes are not what is counted
+    client.get("/forums/")
+
+    counts: dict[str, list[int]] = {}
+    for size in SIZES:
+        world.grow_to(size)
+        for path, query in _paths(world.group_ids[0]):
+            for face, url in (("page", f"{path}/?{query}"), ("api", f"{path}?per_page=5&{query}")):
+                db.session.expunge_all()  # as a fresh request finds it: nothing loaded yet
+                with counting() as statements:
+                    status = client.get(url).status_code if face == "page" else api.get(url)[0]
+                assert status == 200, url
+                if face == "api":  # every page asked for has rows at both sizes, so their cost is compared
+                    assert api.get(url)[1]["items"], url
+                counts.setdefault(f"{face} {url}", []).append(len(statements))
+    over = {url: n for url, n in counts.items() if max(n) > LIMIT}
+    assert over == {}, f"more than {LIMIT} statements: {over}"
+    unequal = {url: n for url, n in counts.items() if n[0] != n[1]}
+    assert unequal == {}, f"statements at {SIZES[0]} and {SIZES[1]} participants differ: {unequal}"
+
+
+def test_the_audit_export_streams_every_row(users, client, auth):
+    program = Program.build(users["supervisor"])
+    for n in range(2100):
+        audit.record(program.supervisor, "view", "participant", n + 1)
+    db.session.commit()
+    auth.login(users["supervisor"])
+    rows = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    response = client.get("/audit/export.csv")
+    assert response.status_code == 200
+    assert response.is_streamed
+    lines = response.get_data(as_text=True).splitlines()
+    # The header, then every row there was when the export began (the export's own row is written first).
+    assert lines[0] == "at,user_id,action,object_type,object_id,ip,face,detail"
+    assert len(lines) == 1 + rows + 1
