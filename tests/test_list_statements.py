@@ -72,5 +72,6 @@ def test_the_audit_export_streams_every_row(users, client, auth):
     assert response.is_streamed
     lines = response.get_data(as_text=True).splitlines()
     # The header, then every row there was when the export began (the export's own row is written first).
-    assert lines[0] == "at,user_id,action,object_type,object_id,ip,face,detail"
+    assert lines[0] == "at,user_id,user_name,action,action_words,object_type,object_id,object_name,participant_id,"\
+                       "participant_name,ip,face,detail"
     assert len(lines) == 1 + rows + 1
