@@ -94,6 +94,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "report.cohorts": frozenset({CW, POLICE, COMMUNITY, SUP}),
     "report.identification": frozenset({CW, POLICE, COMMUNITY, SUP}),
     "report.referrals": frozenset({CW, PROVIDER, SUP}),
+    # Street groups are intelligence community users do not see (§4), so the groups report is not theirs.
+    "report.groups": frozenset({CW, POLICE, SUP}),
+    "report.activity": frozenset({CW, POLICE, COMMUNITY, SUP}),
+    "report.funder": frozenset({CW, POLICE, COMMUNITY, SUP}),
 }
 
 # Outcome types each role sees and records; a role absent here sees no outcome at all.

@@ -38,7 +38,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, events, read
+from ceasefire.services import audit, events, read, reports
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.web import safe_next
@@ -219,6 +219,7 @@ def index():
         columns=columns,
         args=args,
         may_create=policy.can(user, "participant.create"),
+        identified=reports.identified_counts(user),
     ), 200 if valid else 422
 
 

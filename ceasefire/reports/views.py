@@ -1,4 +1,4 @@
-"""Report pages: the pipeline and the forum cohorts as tables, with filters and CSV / XLSX downloads."""
+"""Report pages: every report as tables (and charts), with filters and CSV / XLSX downloads of what is shown."""
 
 from __future__ import annotations
 
@@ -16,9 +16,12 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group
 from ceasefire.pages import keep
+from ceasefire.services import program_reports
 from ceasefire.services import reports as service
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORTS = {**service.REPORTS, **program_reports.PROGRAM_REPORTS}
 
 
 class WindowForm(FlaskForm):
@@ -47,14 +50,21 @@ def _filters(form: WindowForm) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
 
-def _render(name: str, form: WindowForm, template: str, **context):
+def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
     fmt = request.args.get("format") or None
     report = None
-    if form.validate():
+    valid = form.validate()
+    if valid and needs_window:  # a period report needs both ends; said beside the field once the form is sent
+        for date_field in (form.date_from, form.date_to):
+            if date_field.data is None:
+                valid = False
+                if request.args:
+                    date_field.errors = [*date_field.errors, "Choose the period's first and last day."]
+    if valid:
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
         extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
-        report = service.REPORTS[name](current_user, window, **extra)
+        report = REPORTS[name](current_user, window, **extra)
         if fmt is not None:
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
@@ -86,3 +96,38 @@ def pipeline():
 def cohorts():
     policy.require(current_user, "report.cohorts")
     return _render("cohorts", WindowForm(request.args), "reports/cohorts.html")
+
+
+@bp.get("/referrals")
+@login_required
+def referrals():
+    policy.require(current_user, "report.referrals")
+    return _render("referrals", WindowForm(request.args), "reports/referrals.html")
+
+
+@bp.get("/identification")
+@login_required
+def identification():
+    policy.require(current_user, "report.identification")
+    return _render("identification", WindowForm(request.args), "reports/identification.html")
+
+
+@bp.get("/groups")
+@login_required
+def groups():
+    policy.require(current_user, "report.groups")
+    return _render("groups", WindowForm(request.args), "reports/groups.html")
+
+
+@bp.get("/activity")
+@login_required
+def activity():
+    policy.require(current_user, "report.activity")
+    return _render("activity", WindowForm(request.args), "reports/activity.html")
+
+
+@bp.get("/funder")
+@login_required
+def funder():
+    policy.require(current_user, "report.funder")
+    return _render("funder", WindowForm(request.args), "reports/funder.html", needs_window=True)
