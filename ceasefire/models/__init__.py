@@ -2,6 +2,7 @@
 
 from ceasefire.models.audit import AuditEvent
 from ceasefire.models.enforcement import EnforcementAction
+from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
@@ -13,12 +14,15 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Consent",
+    "CustomNotification",
     "EnforcementAction",
     "Forum",
     "Group",
     "Invitation",
+    "Note",
     "Organization",
     "Outcome",
+    "OutreachContact",
     "Participant",
     "RecoveryCode",
     "Referral",

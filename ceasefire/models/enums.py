@@ -108,3 +108,24 @@ class OutcomeType(StrEnum):
     INCARCERATED = "incarcerated"
     EMPLOYED = "employed"
     ENROLLED_EDUCATION = "enrolled_education"
+
+
+class NoteVisibility(StrEnum):
+    """Who may read a note, chosen when it is written (DESIGN.md §4)."""
+
+    ALL_STAFF = "all_staff"
+    POLICE_ONLY = "police_only"
+    SERVICES_TEAM = "services_team"
+
+
+class OutreachKind(StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    EVENT = "event"
+
+
+class ConsentMethod(StrEnum):
+    """How a consent was given; a verbal consent names its witness."""
+
+    WRITTEN = "written"
+    VERBAL = "verbal"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ceasefire import limits
 from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type, today, utcnow
-from ceasefire.models.enums import State, SupervisionStatus
+from ceasefire.models.enums import ConsentMethod, State, SupervisionStatus
 from ceasefire.models.users import Organization, User
 
 
@@ -91,6 +91,12 @@ class Consent(Model):
     revoked_on: Mapped[date | None]
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How it was given (None on consents recorded before the question was asked, or through the API's flag);
+    # a verbal consent names its witness.
+    method: Mapped[ConsentMethod | None] = mapped_column(enum_type(ConsentMethod, "consent_method"))
+    witness_name: Mapped[str | None] = mapped_column(sa.String(limits.NAME))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     participant: Mapped[Participant] = relationship(back_populates="consents")
 
