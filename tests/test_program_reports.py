@@ -20,6 +20,8 @@ The history (program time zone UTC; pipeline steps at 18:00):
   E  born 1980-06-01, probation         created 2024-12-01 (44), closed 2025-05-11 (161 days later)
   F  born 2007-04-10, none              created 2025-04-10 (18 that day), closed 2025-05-20 (40 days later)
   an enforcement action on the whole North group, occurred 2025-04-15
+  custom notifications (home visits): B 2025-04-20, C 2025-06-01
+  outreach contacts (the community user's group): A 2025-02-20, E 2025-04-05
 """
 
 from __future__ import annotations
@@ -38,15 +40,17 @@ from openpyxl import load_workbook
 from ceasefire.extensions import db
 from ceasefire.models import (
     AuditEvent,
+    CustomNotification,
     EnforcementAction,
     Forum,
     Group,
     Invitation,
+    OutreachContact,
     Participant,
     Referral,
     StatusChange,
 )
-from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, Role
+from ceasefire.models.enums import ForumStatus, OutcomeType, OutreachKind, ReferralStatus, Role
 from ceasefire.services import catalog, outcomes
 from ceasefire.services import referrals as referral_service
 
@@ -140,6 +144,16 @@ def build(users) -> World:
             (b, OutcomeType.SHOT, "2025-03-10"), (b, OutcomeType.ARRESTED, "2025-04-01"),
         ]:
             outcomes.record_outcome(sup, person, kind, date.fromisoformat(day))
+        # No service records field work on this branch yet: the rows are written as its service would.
+        community_org = users["community"].organization_id
+        db.session.add_all([
+            CustomNotification(participant_id=b.id, delivered_at=at("2025-04-20"), recorded_by_id=sup.id),
+            CustomNotification(participant_id=c.id, delivered_at=at("2025-06-01"), recorded_by_id=sup.id),
+            OutreachContact(participant_id=a.id, organization_id=community_org, contacted_at=at("2025-02-20"),
+                            kind=next(iter(OutreachKind))),
+            OutreachContact(participant_id=e.id, organization_id=community_org, contacted_at=at("2025-04-05"),
+                            kind=next(iter(OutreachKind))),
+        ])
         catalog.update_forum(sup, forums["F1"], {"status": ForumStatus.HELD})
         catalog.update_forum(sup, forums["F2"], {"status": ForumStatus.HELD})
         catalog.update_forum(sup, forums["F3"], {"status": ForumStatus.CANCELLED})
@@ -320,13 +334,17 @@ def test_activity_by_month(client, auth, users, world):
     assert lines[0] == ["filters", "from=2025-02-01", "to=2025-06-30"]
     counted = {line[0]: dict(zip(lines[1][1:], line[1:], strict=True)) for line in lines[2:]}
     # forums held: F1 (Mar), F2 (May); F3 cancelled and F4 with nobody checked in are not
-    # invitations delivered: A Feb 5, B Feb 6, B May 1, C May 2; referrals sent: A Mar 12, C Jun 5
-    assert {m: (v["forums_held"], v["invitations"], v["referrals"]) for m, v in counted.items()} == {
-        "2025-02": ("0", "2", "0"), "2025-03": ("1", "0", "1"), "2025-04": ("0", "0", "0"),
-        "2025-05": ("1", "2", "0"), "2025-06": ("0", "0", "1"),
+    # invitations delivered: A Feb 5, B Feb 6, B May 1, C May 2; custom notifications: B Apr 20, C Jun 1;
+    # outreach contacts: A Feb 20, E Apr 5; referrals sent: A Mar 12, C Jun 5
+    assert lines[1] == ["month", "forums_held", "invitations", "custom_notifications", "outreach_contacts",
+                        "referrals"]
+    assert {m: tuple(v.values()) for m, v in counted.items()} == {
+        "2025-02": ("0", "2", "0", "1", "0"), "2025-03": ("1", "0", "0", "0", "1"),
+        "2025-04": ("0", "0", "1", "1", "0"), "2025-05": ("1", "2", "0", "0", "0"),
+        "2025-06": ("0", "0", "1", "0", "1"),
     }
     html = _flat(client.get("/reports/activity?date_from=2025-02-01&date_to=2025-06-30").get_data(as_text=True))
-    assert '<th scope="row">2025-05</th><td>1</td><td>2</td>' in html
+    assert '<th scope="row">2025-05</th><td>1</td><td>2</td><td>0</td><td>0</td><td>0</td>' in html
 
 
 def test_activity_without_a_window_runs_from_the_first_record_to_this_month(client, auth, users, world, app):
@@ -342,7 +360,8 @@ def test_activity_for_community_users_is_suppressed(client, auth, users, world):
     auth.login(users["community"])
     lines = _csv(client.get("/reports/activity?date_from=2025-05-01&date_to=2025-05-31&format=csv"))
     row = dict(zip(lines[1], lines[2], strict=True))
-    assert (row["forums_held"], row["invitations"], row["referrals"]) == ("<5", "<5", "0")
+    assert row == {"month": "2025-05", "forums_held": "<5", "invitations": "<5", "custom_notifications": "0",
+                   "outreach_contacts": "0", "referrals": "0"}
 
 
 # The funder's report
@@ -351,12 +370,15 @@ def test_activity_for_community_users_is_suppressed(client, auth, users, world):
 def test_funder_report_for_a_period(client, auth, users, world):
     auth.login(users["supervisor"])
     html = _flat(client.get("/reports/funder?date_from=2025-03-01&date_to=2025-05-31").get_data(as_text=True))
-    assert "At-risk individuals engaged (distinct people)</th><td>3</td>" in html
+    assert "At-risk individuals engaged (distinct people)</th><td>4</td>" in html
     measures = _measures(client.get("/reports/funder?date_from=2025-03-01&date_to=2025-05-31&format=csv"))
-    # engaged: checked in at F1 (A) or F2 (B, C); A's referral accepted Mar 14 and enrolled Apr 1: A B C
-    assert measures["engaged"] == "3"
-    assert (measures["engaged_by.attended_forum"], measures["engaged_by.referral_taken_up"]) == ("3", "1")
+    # engaged: checked in at F1 (A) or F2 (B, C); A's referral accepted Mar 14 and enrolled Apr 1; E's outreach
+    # contact of Apr 5 (A's of Feb 20 is before the period): A B C E
+    assert measures["engaged"] == "4"
+    assert [measures[f"engaged_by.{way}"] for way in ("attended_forum", "referral_taken_up", "outreach_contact")] == [
+        "3", "1", "1"]
     assert measures["implementation.forums_held"] == "2"  # F1, F2 (F3 was cancelled)
+    assert measures["implementation.custom_notifications"] == "1"  # B's of Apr 20 (C's is in June)
     # carried over: A B C E identified before March and open on Mar 1 (D closed in January); new: F (Apr 10)
     assert (measures["caseload.carried_over"], measures["caseload.new"], measures["caseload.total"]) == (
         "4", "1", "5")
@@ -412,8 +434,8 @@ def test_report_pages_need_a_sign_in(client):
 
 
 def _grow(program: Program, n: int) -> None:
-    """n more people through the program: each in a group, invited and checked in, referred, an outcome and an
-    enforcement action, every third one closed."""
+    """n more people through the program: each in a group, invited and checked in, referred, an outcome, an
+    enforcement action, a custom notification and an outreach contact; every third one closed."""
     sup = program.supervisor
     forum = catalog.create_forum(sup, f"Forum for {n}", at("2025-03-01"))
     group = Group(name=f"Group of {n}")
@@ -427,6 +449,11 @@ def _grow(program: Program, n: int) -> None:
             program.fire(p, "attend")
             referral_service.set_status(program.supervisor, program.refer(p), ReferralStatus.WITHDRAWN)
             outcomes.record_outcome(sup, p, OutcomeType.EMPLOYED, date(2025, 4, 1 + i % 28))
+            db.session.add_all([
+                CustomNotification(participant_id=p.id, delivered_at=at(f"2025-02-{1 + i % 28:02d}")),
+                OutreachContact(participant_id=p.id, organization_id=program.police_org.id,
+                                contacted_at=at(f"2025-03-{1 + i % 28:02d}"), kind=next(iter(OutreachKind))),
+            ])
             program.fire(p, "enforce", occurred_on=date(2025, 5, 1), action_type="arrest",
                          agency_id=program.police_org.id)
             if i % 3 == 0:

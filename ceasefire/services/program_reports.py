@@ -18,11 +18,13 @@ from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    CustomNotification,
     EnforcementAction,
     Forum,
     Group,
     Invitation,
     Outcome,
+    OutreachContact,
     Participant,
     Referral,
     ReferralEvent,
@@ -163,8 +165,11 @@ def _activity_measures() -> list[tuple[str, Any, list]]:
 
 
 def _fieldwork_measures() -> list[tuple[str, Any, list]]:
-    """Custom notifications and outreach contacts, when those records exist in this build."""
-    return []
+    """Custom notifications delivered and outreach contacts made."""
+    return [
+        ("custom_notifications", CustomNotification.delivered_at, []),
+        ("outreach_contacts", OutreachContact.contacted_at, []),
+    ]
 
 
 def _months(first: date, last: date) -> list[tuple[str, date]]:
@@ -234,8 +239,9 @@ def _engagements(window: Window) -> list:
 
 
 def _fieldwork_engagements(window: Window) -> list:
-    """Outreach contacts in the period, when those records exist in this build."""
-    return []
+    """People with an outreach contact in the period."""
+    return [("outreach_contact", sa.select(OutreachContact.participant_id.label("pid"))
+             .where(*window.moments(OutreachContact.contacted_at)))]
 
 
 def _implementation(window: Window) -> list:
@@ -244,8 +250,9 @@ def _implementation(window: Window) -> list:
 
 
 def _fieldwork_implementation(window: Window) -> list:
-    """Custom notifications delivered in the period, when those records exist in this build."""
-    return []
+    """Custom notifications delivered in the period (CVIPI's second measure, with the forums held)."""
+    return [("custom_notifications", sa.select(sa.func.count(CustomNotification.id))
+             .where(*window.moments(CustomNotification.delivered_at)))]
 
 
 def _days_between(later_moment, earlier_day):
