@@ -16,6 +16,7 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group
 from ceasefire.pages import keep
+from ceasefire.reports import charts
 from ceasefire.services import program_reports
 from ceasefire.services import reports as service
 
@@ -50,6 +51,22 @@ def _filters(form: WindowForm) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
 
+def _report_for_chart(name: str, form: WindowForm) -> dict[str, Any]:
+    """The report a chart draws, with the page's filters (a malformed one is 422, as the page's file)."""
+    if not form.validate():
+        raise ValidationFailed("Check the filters.", {k: "; ".join(v) for k, v in form.errors.items()})
+    filters = _filters(form)
+    window = service.Window(filters.get("from"), filters.get("to"))
+    extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
+    return REPORTS[name](current_user, window, **extra)
+
+
+def _svg(chart: charts.Chart) -> Response:
+    keep()
+    return Response(chart.svg, content_type="image/svg+xml; charset=utf-8",
+                    headers={"Content-Security-Policy": chart.csp})
+
+
 def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
     fmt = request.args.get("format") or None
     report = None
@@ -77,10 +94,7 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
     return render_template(template, form=form, report=report, args=args, **context)
 
 
-@bp.get("/")
-@login_required
-def pipeline():
-    policy.require(current_user, "report.pipeline")
+def _pipeline_form() -> PipelineForm:
     form = PipelineForm(request.args)
     forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()))
     form.forum_id.choices = _choices(forums, lambda f: f"{f.title} ({f.scheduled_at:%Y-%m-%d})")
@@ -88,7 +102,14 @@ def pipeline():
         form.group_id.choices = _choices(db.session.scalars(sa.select(Group).order_by(Group.name)), lambda g: g.name)
     else:
         del form.group_id
-    return _render("pipeline", form, "reports/pipeline.html")
+    return form
+
+
+@bp.get("/")
+@login_required
+def pipeline():
+    policy.require(current_user, "report.pipeline")
+    return _render("pipeline", _pipeline_form(), "reports/pipeline.html")
 
 
 @bp.get("/cohorts")
@@ -131,3 +152,30 @@ def activity():
 def funder():
     policy.require(current_user, "report.funder")
     return _render("funder", WindowForm(request.args), "reports/funder.html", needs_window=True)
+
+
+# Charts: images of their own (see charts.py), under the same policy as their pages.
+
+
+@bp.get("/pipeline.svg")
+@login_required
+def pipeline_chart():
+    policy.require(current_user, "report.pipeline")
+    return _svg(charts.pipeline(_report_for_chart("pipeline", _pipeline_form())))
+
+
+@bp.get("/cohorts.svg")
+@login_required
+def cohorts_chart():
+    policy.require(current_user, "report.cohorts")
+    return _svg(charts.cohorts(_report_for_chart("cohorts", WindowForm(request.args))))
+
+
+@bp.get("/activity.svg")
+@login_required
+def activity_chart():
+    policy.require(current_user, "report.activity")
+    measure = request.args.get("measure", "")
+    if measure not in program_reports.ACTIVITY_MEASURES:
+        raise ValidationFailed("Unknown measure.", {"measure": "Choose one of the report's columns."})
+    return _svg(charts.activity(_report_for_chart("activity", WindowForm(request.args)), measure))

@@ -329,5 +329,6 @@ def funder(user: User, window: Window) -> dict[str, Any]:
     return report
 
 
+ACTIVITY_MEASURES = ("forums_held", "invitations", "custom_notifications", "outreach_contacts", "referrals")
 PROGRAM_REPORTS = {"groups": groups, "activity": activity, "funder": funder}
 
