@@ -493,3 +493,23 @@ def test_each_report_page_runs_as_many_statements_for_4_as_for_40_people(client,
     _grow(program, 36)
     large = {path: _statements(client, path) for path in COUNTED}
     assert small == large
+
+
+def test_activity_shows_the_months_asked_for_even_before_the_first_record(client, auth, users, world):
+    auth.login(users["supervisor"])
+    lines = _csv(client.get("/reports/activity?date_from=2025-01-01&date_to=2025-02-28&format=csv"))
+    assert [line[0] for line in lines[2:]] == ["2025-01", "2025-02"]
+    assert lines[2][1:] == ["0", "0", "0", "0", "0"]
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize("report", ["groups", "activity", "funder"])
+def test_the_calendars_ends_are_the_whole_history(users, world, make_app, auth, zone, report):
+    """From 0001-01-01 to 9999-12-31 (no time UTC can hold at the zone's edge) is the history, never a 500."""
+    client = make_app(TIMEZONE=zone).test_client()
+    auth.login(users["supervisor"], client=client)
+    edges = client.get(f"/reports/{report}?date_from=0001-01-01&date_to=9999-12-31&format=csv")
+    assert edges.status_code == 200
+    if report == "activity":
+        lines = _csv(edges)
+        assert lines[2][0] == "2025-02"  # the history's first month, not year 1

@@ -51,8 +51,11 @@ def _distinct(column, condition=None):
 
 
 def _midnight(day: date) -> datetime:
-    """The start of a program day as a UTC instant."""
-    return datetime.combine(day, time.min, tzinfo=zone()).astimezone(UTC)
+    """The start of a program day as a UTC instant (the first or last instant there is, at the calendar's ends)."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone()).astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if day.year == date.min.year else datetime.max).replace(tzinfo=UTC)
 
 
 def _held():
@@ -172,11 +175,17 @@ def _fieldwork_measures() -> list[tuple[str, Any, list]]:
     ]
 
 
+def _month_count(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
 def _months(first: date, last: date) -> list[tuple[str, date]]:
     months = []
     day = first.replace(day=1)
     while day <= last:
         months.append((f"{day:%Y-%m}", day))
+        if day.year == date.max.year and day.month == 12:
+            break
         day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
     return months
 
@@ -191,14 +200,15 @@ def activity(user: User, window: Window) -> dict[str, Any]:
         for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
     ])).one()
     moments = [m for m in bounds if m is not None]
-    if not moments:
-        return {"items": []}
     today = program_today()
-    first = max(window.start or date.min, local_date(min(moments)))
-    last = min(window.end or today, max(today, local_date(max(moments))))
-    months = _months(first, last) if first <= last else []
-    if len(months) > MOST_MONTHS:
+    earliest = local_date(min(moments)) if moments else today
+    latest = max(today, local_date(max(moments))) if moments else today
+    first, last = window.start or earliest, window.end or latest
+    if _month_count(first, last) > MOST_MONTHS:  # a window far wider than the history: the history's months
+        first, last = max(first, earliest), min(last, latest)
+    if _month_count(first, last) > MOST_MONTHS:
         raise ValidationFailed("Choose a shorter period.", {"from": f"At most {MOST_MONTHS // 12} years of months."})
+    months = _months(first, last) if first <= last else []
     if not months:
         return {"items": []}
     cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
