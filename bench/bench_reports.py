@@ -1,6 +1,6 @@
 """How long each report takes at two program sizes, side by side, on SQLite and (when given) PostgreSQL. Run by hand:
 
-    .venv/bin/python bench/bench_reports.py [LARGER] [--small 1000] [--rounds 5] [--postgresql URL]
+    .venv/bin/python bench/bench_reports.py [LARGER] [--small 1000] [--rounds 5] [--postgresql URL [--no-sqlite]]
 
 For each database and each size it empties the database (SQLite: a new file in a temporary folder; PostgreSQL:
 every table of the URL's database is dropped, so never point it at one you keep), seeds the demo program with
@@ -91,11 +91,13 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgresql", default=None, help="a scratch PostgreSQL database's URL (it is emptied)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL alone")
     args = parser.parse_args()
     sizes = [args.small, args.larger]
-    folder = tempfile.mkdtemp(prefix="ceasefire-bench-")
-    results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds)
-    _print("SQLite", sizes, results)
+    if not args.no_sqlite:
+        folder = tempfile.mkdtemp(prefix="ceasefire-bench-")
+        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds)
+        _print("SQLite", sizes, results)
     if args.postgresql:
         _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds))
 

@@ -513,3 +513,11 @@ def test_the_calendars_ends_are_the_whole_history(users, world, make_app, auth, 
     if report == "activity":
         lines = _csv(edges)
         assert lines[2][0] == "2025-02"  # the history's first month, not year 1
+
+
+def test_days_to_closure_count_the_closures_day_in_the_programs_zone(users, world, make_app, auth):
+    """At UTC+14 the closures of 18:00 UTC fall on the next day: E 162 days, F 41, on average 101.5."""
+    client = make_app(TIMEZONE="Pacific/Kiritimati").test_client()
+    auth.login(users["supervisor"], client=client)
+    measures = _measures(client.get("/reports/funder?date_from=2025-03-01&date_to=2025-05-31&format=csv"))
+    assert (measures["cases_closed"], measures["average_days_to_closure"]) == ("2", "101.5")
