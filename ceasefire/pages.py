@@ -125,6 +125,7 @@ NAV: list[tuple[str, str, str | None]] = [
     ("referrals.inbox", "Inbox", "referral.inbox"),
     ("referrals.index", "Referrals", "referral.list"),
     ("reports.pipeline", "Reports", "report.pipeline"),
+    ("reports.referrals", "Reports", "report.referrals"),  # a provider's: its own referral statistics
     ("retention.reviews", "Reviews", "review.list"),
     ("retention.removal_requests", "Removal requests", "removal_request.list"),
     ("audit.index", "Audit", "audit.view"),
@@ -138,8 +139,11 @@ def navigation(user: User) -> list[tuple[str, str, bool]]:
     """The links of NAV the user may follow, as (endpoint, label, whether it is the current page's section)."""
     from ceasefire import policy
 
-    links = [(endpoint, label) for endpoint, label, action in NAV
-             if action is None or (action in policy.ACTIONS and policy.can(user, action))]
+    links: list[tuple[str, str]] = []
+    for endpoint, label, action in NAV:  # the first link of a label the user may follow
+        if (action is None or (action in policy.ACTIONS and policy.can(user, action))) and \
+                all(label != taken for _, taken in links):
+            links.append((endpoint, label))
     here = request.endpoint or ""
     exact = any(endpoint == here for endpoint, _ in links)
     return [

@@ -117,6 +117,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "criterion.manage": frozenset({SUP}),
     # The printable notice to a participant that they have been identified, and how to ask to be removed.
     "participant.notice": frozenset({CW, SUP}),
+    # Street groups are intelligence community users do not see (§4), so the groups report is not theirs.
+    "report.groups": frozenset({CW, POLICE, SUP}),
+    "report.activity": frozenset({CW, POLICE, COMMUNITY, SUP}),
+    "report.funder": frozenset({CW, POLICE, COMMUNITY, SUP}),
 }
 
 # Fields of a removal request each role sees (API.md: caseworkers see them without grounds).

@@ -82,7 +82,9 @@ def test_providers_and_admins_get_no_report_page(client, auth, users, role):
     auth.login(users[role])
     for path in ("/reports/", "/reports/cohorts", "/reports/?format=csv"):
         assert client.get(path).status_code == 403
-    assert "/reports/" not in client.get("/profile").get_data(as_text=True)
+    profile = client.get("/profile").get_data(as_text=True)
+    assert 'href="/reports/"' not in profile
+    assert ('href="/reports/referrals"' in profile) == (role == "provider")  # their own referral statistics
 
 
 def test_a_malformed_date_is_said_beside_the_field(client, auth, users):

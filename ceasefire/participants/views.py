@@ -53,7 +53,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, conflicts, events, read, retention, timeline
+from ceasefire.services import audit, conflicts, events, read, reports, retention, timeline
 from ceasefire.services import consent as consent_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -290,6 +290,7 @@ def index():
         args=args,
         tabs=read.state_counts(user, **filters),
         may_create=policy.can(user, "participant.create"),
+        identified=reports.identified_counts(user),
     ), 200 if valid else 422
 
 

@@ -1,4 +1,4 @@
-"""Report pages: the pipeline and the forum cohorts as tables, with filters and CSV / XLSX downloads."""
+"""Report pages: every report as tables (and charts), with filters and CSV / XLSX downloads of what is shown."""
 
 from __future__ import annotations
 
@@ -16,9 +16,13 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group
 from ceasefire.pages import keep
+from ceasefire.reports import charts
+from ceasefire.services import program_reports
 from ceasefire.services import reports as service
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORTS = {**service.REPORTS, **program_reports.PROGRAM_REPORTS}
 
 
 class WindowForm(FlaskForm):
@@ -47,14 +51,37 @@ def _filters(form: WindowForm) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v is not None}
 
 
-def _render(name: str, form: WindowForm, template: str, **context):
+def _report_for_chart(name: str, form: WindowForm) -> dict[str, Any]:
+    """The report a chart draws, with the page's filters (a malformed one is 422, as the page's file)."""
+    if not form.validate():
+        raise ValidationFailed("Check the filters.", {k: "; ".join(v) for k, v in form.errors.items()})
+    filters = _filters(form)
+    window = service.Window(filters.get("from"), filters.get("to"))
+    extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
+    return REPORTS[name](current_user, window, **extra)
+
+
+def _svg(chart: charts.Chart) -> Response:
+    keep()
+    return Response(chart.svg, content_type="image/svg+xml; charset=utf-8",
+                    headers={"Content-Security-Policy": chart.csp})
+
+
+def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
     fmt = request.args.get("format") or None
     report = None
-    if form.validate():
+    valid = form.validate()
+    if valid and needs_window:  # a period report needs both ends; said beside the field once the form is sent
+        for date_field in (form.date_from, form.date_to):
+            if date_field.data is None:
+                valid = False
+                if request.args:
+                    date_field.errors = [*date_field.errors, "Choose the period's first and last day."]
+    if valid:
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
         extra = {k: filters[k] for k in ("group_id", "forum_id") if k in filters}
-        report = service.REPORTS[name](current_user, window, **extra)
+        report = REPORTS[name](current_user, window, **extra)
         if fmt is not None:
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
@@ -67,10 +94,7 @@ def _render(name: str, form: WindowForm, template: str, **context):
     return render_template(template, form=form, report=report, args=args, **context)
 
 
-@bp.get("/")
-@login_required
-def pipeline():
-    policy.require(current_user, "report.pipeline")
+def _pipeline_form() -> PipelineForm:
     form = PipelineForm(request.args)
     forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()))
     form.forum_id.choices = _choices(forums, lambda f: f"{f.title} ({f.scheduled_at:%Y-%m-%d})")
@@ -78,7 +102,14 @@ def pipeline():
         form.group_id.choices = _choices(db.session.scalars(sa.select(Group).order_by(Group.name)), lambda g: g.name)
     else:
         del form.group_id
-    return _render("pipeline", form, "reports/pipeline.html")
+    return form
+
+
+@bp.get("/")
+@login_required
+def pipeline():
+    policy.require(current_user, "report.pipeline")
+    return _render("pipeline", _pipeline_form(), "reports/pipeline.html")
 
 
 @bp.get("/cohorts")
@@ -86,3 +117,65 @@ def pipeline():
 def cohorts():
     policy.require(current_user, "report.cohorts")
     return _render("cohorts", WindowForm(request.args), "reports/cohorts.html")
+
+
+@bp.get("/referrals")
+@login_required
+def referrals():
+    policy.require(current_user, "report.referrals")
+    return _render("referrals", WindowForm(request.args), "reports/referrals.html")
+
+
+@bp.get("/identification")
+@login_required
+def identification():
+    policy.require(current_user, "report.identification")
+    return _render("identification", WindowForm(request.args), "reports/identification.html")
+
+
+@bp.get("/groups")
+@login_required
+def groups():
+    policy.require(current_user, "report.groups")
+    return _render("groups", WindowForm(request.args), "reports/groups.html")
+
+
+@bp.get("/activity")
+@login_required
+def activity():
+    policy.require(current_user, "report.activity")
+    return _render("activity", WindowForm(request.args), "reports/activity.html")
+
+
+@bp.get("/funder")
+@login_required
+def funder():
+    policy.require(current_user, "report.funder")
+    return _render("funder", WindowForm(request.args), "reports/funder.html", needs_window=True)
+
+
+# Charts: images of their own (see charts.py), under the same policy as their pages.
+
+
+@bp.get("/pipeline.svg")
+@login_required
+def pipeline_chart():
+    policy.require(current_user, "report.pipeline")
+    return _svg(charts.pipeline(_report_for_chart("pipeline", _pipeline_form())))
+
+
+@bp.get("/cohorts.svg")
+@login_required
+def cohorts_chart():
+    policy.require(current_user, "report.cohorts")
+    return _svg(charts.cohorts(_report_for_chart("cohorts", WindowForm(request.args))))
+
+
+@bp.get("/activity.svg")
+@login_required
+def activity_chart():
+    policy.require(current_user, "report.activity")
+    measure = request.args.get("measure", "")
+    if measure not in program_reports.ACTIVITY_MEASURES:
+        raise ValidationFailed("Unknown measure.", {"measure": "Choose one of the report's columns."})
+    return _svg(charts.activity(_report_for_chart("activity", WindowForm(request.args)), measure))

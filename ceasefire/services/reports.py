@@ -406,17 +406,24 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
 # Who is identified
 
 
-def age_band(born: date | None, on: date) -> str:
-    if born is None:
-        return "unknown"
-    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    if age < 18:
-        return "under_18"
-    if age <= 24:
-        return "18_24"
-    if age <= 34:
-        return "25_34"
-    return "35_plus"
+def _band(name: str):
+    return sa.literal_column(f"'{name}'", sa.String)
+
+
+def age_band_sql():
+    """age_band() in SQL: whole years completed at the date of identification, as a band's name."""
+    born, on = Participant.date_of_birth, Participant.identified_on
+
+    def part(name, column):
+        return sa.cast(sa.extract(name, column), sa.Integer)
+
+    years = part("year", on) - part("year", born) - sa.case(
+        (part("month", on) * 100 + part("day", on) < part("month", born) * 100 + part("day", born), 1), else_=0
+    )
+    return sa.case(
+        (born.is_(None), _band("unknown")), (years < 18, _band("under_18")), (years <= 24, _band("18_24")),
+        (years <= 34, _band("25_34")), else_=_band("35_plus"),
+    )
 
 
 def identification(user: User, window: Window) -> dict[str, Any]:
@@ -430,12 +437,14 @@ def identification(user: User, window: Window) -> dict[str, Any]:
         by_supervision[SupervisionStatus(status).value] = n
     by_age = dict.fromkeys(AGE_BANDS, 0)
     # A purge erases the date of birth and keeps the band it gave at identification (Participant.age_band).
-    for born, identified_on, kept, n in db.session.execute(
-        sa.select(Participant.date_of_birth, Participant.identified_on, Participant.age_band,
-                  sa.func.count(Participant.id))
-        .where(*when).group_by(Participant.date_of_birth, Participant.identified_on, Participant.age_band)
+    band = sa.case(
+        (sa.and_(Participant.date_of_birth.is_(None), Participant.age_band.is_not(None)), Participant.age_band),
+        else_=age_band_sql(),
+    ).label("band")
+    for name, n in db.session.execute(
+        sa.select(band, sa.func.count(Participant.id)).where(*when).group_by(band)
     ):
-        by_age[age_band(born, identified_on) if born is not None or kept is None else kept] += n
+        by_age[name] += n
     agencies = db.session.execute(
         sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
         .select_from(Participant)
@@ -457,6 +466,14 @@ def identification(user: User, window: Window) -> dict[str, Any]:
         for row in report["by_identifying_agency"]:
             row["count"] = suppress(row["count"])
     return report
+
+
+def identified_counts(user: User) -> dict[str, Any] | None:
+    """Who is identified, over everyone identified so far, to show beside a list of participants; None for a role
+    without the report (providers)."""
+    if not policy.can(user, "report.identification"):
+        return None
+    return identification(user, Window())
 
 
 REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}

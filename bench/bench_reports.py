@@ -1,0 +1,106 @@
+"""How long each report takes at two program sizes, side by side, on SQLite and (when given) PostgreSQL. Run by hand:
+
+    .venv/bin/python bench/bench_reports.py [LARGER] [--small 1000] [--rounds 5] [--postgresql URL [--no-sqlite]]
+
+For each database and each size it empties the database (SQLite: a new file in a temporary folder; PostgreSQL:
+every table of the URL's database is dropped, so never point it at one you keep), seeds the demo program with
+`seed-demo --participants N`'s own code, and times each report service (its SQL and the Python around it, not
+the HTTP layer) as the supervisor, over the whole history and over the last year. It prints the median of the
+rounds in milliseconds and the number of SQL statements of one run. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ceasefire import create_app
+from ceasefire.extensions import db
+from ceasefire.services import program_reports, reports
+from ceasefire.services.clock import program_today
+
+REPORTS = {**reports.REPORTS, **program_reports.PROGRAM_REPORTS}
+
+
+statements = {"n": 0}
+
+
+def count(*_args) -> None:
+    statements["n"] += 1
+
+
+def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int], tuple[float, int]]:
+    results: dict[tuple[str, int], tuple[float, int]] = {}
+    for size in sizes:
+        url = url_for_size(size)
+        app = create_app({
+            "TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+        })
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            from ceasefire import demo
+
+            started = time.perf_counter()
+            demo.seed(size)
+            db.session.commit()
+            print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
+                  flush=True)
+            supervisor = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'supervisor' LIMIT 1"))
+            from ceasefire.models import User
+
+            user = db.session.get(User, supervisor)
+            today = program_today()
+            windows = {"all": reports.Window(), "last year": reports.Window(today - timedelta(days=365), today)}
+            sa.event.listen(db.engine, "before_cursor_execute", count)
+            for name, report in REPORTS.items():
+                for label, window in windows.items():
+                    samples = []
+                    for _ in range(rounds):
+                        statements["n"] = 0
+                        started = time.perf_counter()
+                        report(user, window)
+                        samples.append((time.perf_counter() - started) * 1000)
+                        db.session.rollback()
+                    results[(f"{name} ({label})", size)] = (statistics.median(samples), statements["n"])
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+            db.session.remove()
+            db.engine.dispose()
+    return results
+
+
+def _print(title: str, sizes: list[int], results: dict[tuple[str, int], tuple[float, int]]) -> None:
+    print(f"\n{title}")
+    head = "".join(f"{f'{n:,} ms':>14}{'stmts':>7}" for n in sizes)
+    print(f"{'report':<30}{head}")
+    for name in dict.fromkeys(key for key, _size in results):
+        cells = "".join(f"{results[(name, n)][0]:>14.1f}{results[(name, n)][1]:>7}" for n in sizes)
+        print(f"{name:<30}{cells}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("larger", nargs="?", type=int, default=10_000, help="the larger size (participants)")
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--postgresql", default=None, help="a scratch PostgreSQL database's URL (it is emptied)")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL alone")
+    args = parser.parse_args()
+    sizes = [args.small, args.larger]
+    if not args.no_sqlite:
+        folder = tempfile.mkdtemp(prefix="ceasefire-bench-")
+        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds)
+        _print("SQLite", sizes, results)
+    if args.postgresql:
+        _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds))
+
+
+if __name__ == "__main__":
+    main()

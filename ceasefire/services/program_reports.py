@@ -1,0 +1,344 @@
+"""The program reports beside API.md's four: street groups, activity by month and the funder's period report.
+
+As in services.reports, each is a fixed number of SQL aggregate statements, whatever the amount of data: counts are
+of distinct people (or records), months and the program's days are cut in Python into UTC instants and the
+database groups rows by them, so no row of a person is ever loaded here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import aliased
+
+from ceasefire import policy
+from ceasefire.errors import ValidationFailed
+from ceasefire.extensions import db
+from ceasefire.models import (
+    CustomNotification,
+    EnforcementAction,
+    Forum,
+    Group,
+    Invitation,
+    Outcome,
+    OutreachContact,
+    Participant,
+    Referral,
+    ReferralEvent,
+    StatusChange,
+    User,
+)
+from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
+from ceasefire.services.clock import local_date, program_today, zone
+from ceasefire.services.reports import SUPPRESSED, Window, suppress
+
+MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
+OUTCOME_NAMES = tuple(t.value for t in OutcomeType)
+ENGAGING_REFERRAL = (ReferralStatus.ACCEPTED, ReferralStatus.ENROLLED, ReferralStatus.COMPLETED)
+
+
+def _hidden(user: User) -> bool:
+    return user.role in policy.REPORT_SUPPRESSED
+
+
+def _distinct(column, condition=None):
+    if condition is None:
+        return sa.func.count(sa.distinct(column))
+    return sa.func.count(sa.distinct(sa.case((condition, column))))
+
+
+def _midnight(day: date) -> datetime:
+    """The start of a program day as a UTC instant (the first or last instant there is, at the calendar's ends)."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone()).astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if day.year == date.min.year else datetime.max).replace(tzinfo=UTC)
+
+
+def _held():
+    """A forum that took place: set held, or not cancelled and somebody was checked in (as the cohort report)."""
+    checked_in = sa.select(Invitation.id).where(Invitation.forum_id == Forum.id, Invitation.attended.is_(True)).exists()
+    return sa.or_(Forum.status == ForumStatus.HELD, sa.and_(Forum.status != ForumStatus.CANCELLED, checked_in))
+
+
+def _suppress_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _suppress_all(v) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return suppress(value)
+    return value
+
+
+# Street groups
+
+
+def _outcome_counts() -> dict[str, int]:
+    return dict.fromkeys((t.value for t in OutcomeType), 0)
+
+
+def groups(user: User, window: Window) -> dict[str, Any]:
+    """Per street group: members identified, called in, attended, enforcement actions on the group or a member, and
+    members with each outcome before the group's first call-in (the earliest forum a member was checked in at) and
+    after it (from the day after, as the cohort windows). Street groups are police intelligence: no community user
+    gets this report. `window` narrows identification, forums and enforcement."""
+    policy.require(user, "report.groups")
+    rows = db.session.execute(
+        sa.select(Group.id, Group.name, sa.func.count(Participant.id))
+        .outerjoin(Participant, sa.and_(Participant.group_id == Group.id, *window.days(Participant.identified_on)))
+        .group_by(Group.id, Group.name)
+        .order_by(Group.name, Group.id)
+    ).all()
+    if not rows:
+        return {"items": []}
+    forum_ok = [Forum.status != ForumStatus.CANCELLED, *window.moments(Forum.scheduled_at)]
+    called = {
+        gid: (invited, attended, first)
+        for gid, invited, attended, first in db.session.execute(
+            sa.select(
+                Participant.group_id, _distinct(Invitation.participant_id),
+                _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
+                sa.func.min(sa.case((Invitation.attended.is_(True), Forum.scheduled_at))),
+            )
+            .join(Participant, Participant.id == Invitation.participant_id)
+            .join(Forum, Forum.id == Invitation.forum_id)
+            .where(Participant.group_id.is_not(None), *forum_ok)
+            .group_by(Participant.group_id)
+        )
+    }
+    member = aliased(Participant)
+    group_of_action = sa.func.coalesce(EnforcementAction.group_id, member.group_id)
+    enforced: dict[int, int] = dict(db.session.execute(
+        sa.select(group_of_action, _distinct(EnforcementAction.id))
+        .select_from(EnforcementAction)
+        .outerjoin(member, member.id == EnforcementAction.participant_id)
+        .where(group_of_action.is_not(None), *window.days(EnforcementAction.occurred_on))
+        .group_by(group_of_action)
+    ).all())
+    first_day = {gid: local_date(first) for gid, (_i, _a, first) in called.items() if first is not None}
+    before: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
+    after: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
+    if first_day:
+        day = sa.case({gid: sa.literal(d, sa.Date) for gid, d in first_day.items()}, value=Participant.group_id)
+        for gid, kind, n_before, n_after in db.session.execute(
+            sa.select(
+                Participant.group_id, Outcome.type,
+                _distinct(Outcome.participant_id, Outcome.occurred_on < day),
+                _distinct(Outcome.participant_id, Outcome.occurred_on > day),
+            )
+            .join(Participant, Participant.id == Outcome.participant_id)
+            .where(Participant.group_id.in_(list(first_day)))
+            .group_by(Participant.group_id, Outcome.type)
+        ):
+            before[gid][OutcomeType(kind).value] = n_before
+            after[gid][OutcomeType(kind).value] = n_after
+    items = []
+    for gid, name, identified in rows:
+        invited, attended, _first = called.get(gid, (0, 0, None))
+        item: dict[str, Any] = {
+            "group_id": gid,
+            "name": name,
+            "identified": identified,
+            "called_in": invited,
+            "attended": attended,
+            "enforcement_actions": enforced.get(gid, 0),
+            "first_call_in": first_day[gid].isoformat() if gid in first_day else None,
+            # no call-in yet: no before or after (empty cells, not zeros)
+            "outcomes_before": before.get(gid, dict.fromkeys(OUTCOME_NAMES)),
+            "outcomes_after": after.get(gid, dict.fromkeys(OUTCOME_NAMES)),
+        }
+        items.append(item)
+    return {"items": items}
+
+
+# Activity by month
+
+
+def _activity_measures() -> list[tuple[str, Any, list]]:
+    """(name, the timestamp a record is counted by, conditions): what the program did, month by month."""
+    measures: list[tuple[str, Any, list]] = [
+        ("forums_held", Forum.scheduled_at, [_held()]),
+        ("invitations", Invitation.delivered_at, []),
+    ]
+    measures += _fieldwork_measures()
+    measures.append(("referrals", Referral.sent_at, []))
+    return measures
+
+
+def _fieldwork_measures() -> list[tuple[str, Any, list]]:
+    """Custom notifications delivered and outreach contacts made."""
+    return [
+        ("custom_notifications", CustomNotification.delivered_at, []),
+        ("outreach_contacts", OutreachContact.contacted_at, []),
+    ]
+
+
+def _month_count(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _months(first: date, last: date) -> list[tuple[str, date]]:
+    months = []
+    day = first.replace(day=1)
+    while day <= last:
+        months.append((f"{day:%Y-%m}", day))
+        if day.year == date.max.year and day.month == 12:
+            break
+        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return months
+
+
+def activity(user: User, window: Window) -> dict[str, Any]:
+    """Each month of the window (from the first activity recorded when `from` is left open, to today when `to`
+    is): forums held, invitations delivered, custom notifications, outreach contacts and referrals sent."""
+    policy.require(user, "report.activity")
+    measures = _activity_measures()
+    bounds = db.session.execute(sa.select(*[
+        sa.select(agg(column)).where(*conditions).scalar_subquery()
+        for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
+    ])).one()
+    moments = [m for m in bounds if m is not None]
+    today = program_today()
+    earliest = local_date(min(moments)) if moments else today
+    latest = max(today, local_date(max(moments))) if moments else today
+    first, last = window.start or earliest, window.end or latest
+    if _month_count(first, last) > MOST_MONTHS:  # a window far wider than the history: the history's months
+        first, last = max(first, earliest), min(last, latest)
+    if _month_count(first, last) > MOST_MONTHS:
+        raise ValidationFailed("Choose a shorter period.", {"from": f"At most {MOST_MONTHS // 12} years of months."})
+    months = _months(first, last) if first <= last else []
+    if not months:
+        return {"items": []}
+    cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
+    counts = {label: dict.fromkeys((name for name, _c, _w in measures), 0) for label, _s in months}
+    for name, column, conditions in measures:
+        month = sa.case(
+            *[(column < cuts[i + 1], sa.literal_column(f"'{label}'")) for i, (label, _s) in enumerate(months)]
+        ).label("month")
+        for label, n in db.session.execute(
+            sa.select(month, sa.func.count()).where(*conditions, column >= cuts[0], column < cuts[-1]).group_by(month)
+        ):
+            counts[label][name] = n
+    items = [{"month": label, **values} for label, values in counts.items()]
+    if _hidden(user):
+        items = [_suppress_all(item) for item in items]
+    return {"items": items}
+
+
+def _midnight_after(day: date) -> datetime:
+    return _midnight(date.fromordinal(day.toordinal() + 1)) if day < date.max else datetime.max.replace(tzinfo=UTC)
+
+
+# The funder's report for a period
+
+
+def _engagements(window: Window) -> list:
+    """Selects of participant ids engaged in the period, one per way of engaging (CVIPI's first measure)."""
+    return [
+        ("attended_forum", sa.select(Invitation.participant_id.label("pid"))
+         .join(Forum, Forum.id == Invitation.forum_id)
+         .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED,
+                *window.moments(Forum.scheduled_at))),
+        ("referral_taken_up", sa.select(Referral.participant_id.label("pid"))
+         .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+         .where(ReferralEvent.to_status.in_([s.value for s in ENGAGING_REFERRAL]), *window.moments(ReferralEvent.at))),
+        *_fieldwork_engagements(window),
+    ]
+
+
+def _fieldwork_engagements(window: Window) -> list:
+    """People with an outreach contact in the period."""
+    return [("outreach_contact", sa.select(OutreachContact.participant_id.label("pid"))
+             .where(*window.moments(OutreachContact.contacted_at)))]
+
+
+def _implementation(window: Window) -> list:
+    measures = [("forums_held", sa.select(sa.func.count(Forum.id)).where(_held(), *window.moments(Forum.scheduled_at)))]
+    return measures + _fieldwork_implementation(window)
+
+
+def _fieldwork_implementation(window: Window) -> list:
+    """Custom notifications delivered in the period (CVIPI's second measure, with the forums held)."""
+    return [("custom_notifications", sa.select(sa.func.count(CustomNotification.id))
+             .where(*window.moments(CustomNotification.delivered_at)))]
+
+
+def _days_between(later_moment, earlier_day):
+    """Whole days from a date to the program date of a timestamp, in SQL. PostgreSQL reads the moment in the
+    program's zone; SQLite keeps no zone database, so it takes the zone's offset of today."""
+    if db.engine.dialect.name == "postgresql":
+        zone_name = current_app.config.get("TIMEZONE") or "UTC"
+        # the column holds naive UTC: read it as UTC, then as the program's wall clock
+        local = sa.cast(sa.func.timezone(zone_name, sa.func.timezone("UTC", later_moment)), sa.Date)
+        return local - earlier_day
+    offset = datetime.now(zone()).utcoffset()
+    seconds = int(offset.total_seconds()) if offset else 0
+    return sa.func.julianday(sa.func.date(later_moment, f"{seconds:+d} seconds")) - sa.func.julianday(earlier_day)
+
+
+def funder(user: User, window: Window) -> dict[str, Any]:
+    """The period's figures a funder asks for: the federal CVIPI measures (at-risk people engaged; forums held and
+    custom notifications delivered) and the caseload (carried over plus new; days from identification to closure)."""
+    policy.require(user, "report.funder")
+    ways = _engagements(window)
+    union = sa.union_all(*[select for _name, select in ways]).subquery()
+    engaged_by = [sa.select(_distinct(select.subquery().c.pid)).scalar_subquery() for _name, select in ways]
+    implementation = _implementation(window)
+    # A person carried over was identified before the period and was not closed when it began: their last
+    # pipeline step before it did not close them.
+    open_at_start: Any = sa.literal(0)
+    if window.start_at is not None:
+        ranked = (
+            sa.select(
+                StatusChange.participant_id.label("pid"), StatusChange.to_state.label("state"),
+                sa.func.row_number().over(
+                    partition_by=StatusChange.participant_id, order_by=(StatusChange.at.desc(), StatusChange.id.desc())
+                ).label("rank"),
+            ).where(StatusChange.at < window.start_at).subquery()
+        )
+        last = sa.select(ranked.c.state).where(ranked.c.pid == Participant.id, ranked.c.rank == 1).scalar_subquery()
+        open_at_start = (
+            sa.select(sa.func.count(Participant.id))
+            .where(Participant.identified_on < window.start, sa.func.coalesce(last, State.IDENTIFIED.value)
+                   != State.CLOSED.value)
+            .scalar_subquery()
+        )
+    new = sa.select(sa.func.count(Participant.id)).where(*window.days(Participant.identified_on)).scalar_subquery()
+    closing = (
+        sa.select(
+            sa.func.count(StatusChange.id), sa.func.avg(_days_between(StatusChange.at, Participant.identified_on))
+        )
+        .join(Participant, Participant.id == StatusChange.participant_id)
+        .where(StatusChange.to_state == State.CLOSED.value, *window.moments(StatusChange.at))
+    ).subquery()
+    row = db.session.execute(sa.select(
+        sa.select(_distinct(union.c.pid)).scalar_subquery(),
+        *engaged_by,
+        *[select.scalar_subquery() for _name, select in implementation],
+        open_at_start, new, closing.c[0], closing.c[1],
+    )).one()
+    values = list(row)
+    engaged = values.pop(0)
+    by_way = {name: values.pop(0) for name, _s in ways}
+    done = {name: values.pop(0) for name, _s in implementation}
+    carried, new_n, closed, average = values
+    report: dict[str, Any] = {
+        "engaged": engaged,
+        "engaged_by": by_way,
+        "implementation": done,
+        "caseload": {"carried_over": carried, "new": new_n, "total": carried + new_n},
+        "cases_closed": closed,
+        "average_days_to_closure": round(float(average), 1) if closed and average is not None else None,
+    }
+    if _hidden(user):
+        report = _suppress_all(report)
+        if report["cases_closed"] == SUPPRESSED:
+            report["average_days_to_closure"] = None
+    return report
+
+
+ACTIVITY_MEASURES = ("forums_held", "invitations", "custom_notifications", "outreach_contacts", "referrals")
+PROGRAM_REPORTS = {"groups": groups, "activity": activity, "funder": funder}
+
