@@ -26,8 +26,9 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import ActionType, Role
-from ceasefire.services import events
+from ceasefire.services import events, fieldwork, retention
 from ceasefire.services import referrals as referral_service
+from ceasefire.services.clock import program_today
 
 NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
 
@@ -238,7 +239,29 @@ def test_community_home_shows_assigned_people_and_forums(users, client, auth, ma
     assert "(1)" in assigned
     assert "Elsewhere" not in html
     assert f"/forums/{forum.id}" in section(html, "forums-h")
-    assert 'data-slot="outreach"' in html
+
+
+def test_community_home_lists_outreach_due_never_reached_first(users, client, auth, make_participant):
+    community = users["community"]
+    mine = {"community_org_id": community.organization_id}
+    never = make_participant(users["caseworker"], first_name="Ann", last_name="Never", **mine)
+    long_ago = make_participant(users["caseworker"], first_name="Ben", last_name="Longago", **mine)
+    lately = make_participant(users["caseworker"], first_name="Cal", last_name="Lately", **mine)
+    closed = make_participant(users["caseworker"], first_name="Dot", last_name="Closed", **mine)
+    events.close(users["supervisor"], closed, closed.version, "moved")
+    now = datetime.now(UTC)
+    fieldwork.log_outreach(community, long_ago, now - timedelta(days=20), "visit", "Talked at the door.")
+    fieldwork.log_outreach(community, lately, now - timedelta(days=3), "call", "Doing well.")
+    db.session.commit()
+    auth.login(community)
+    due = section(text(client.get("/")), "outreach-h")
+    # Ann (never reached) first, then Ben (20 days); Cal was reached 3 days ago, Dot's case is closed.
+    assert due.index("Ann Never") < due.index("Ben Longago")
+    assert "never reached" in due
+    assert "20 days ago" in due
+    assert "Cal Lately" not in due
+    assert "Dot Closed" not in due
+    assert f"/participants/{never.id}#outreach" in due
 
 
 def test_supervisor_home_counts_and_waiting_longest(users, client, auth, make_participant, make_service):
@@ -263,7 +286,30 @@ def test_supervisor_home_counts_and_waiting_longest(users, client, auth, make_pa
     assert re.search(r"Invited</a></dt><dd>1</dd>", counts), counts
     waiting = section(html, "waiting-h")
     assert waiting.index("Longest, Vic") < waiting.index("Shorter, Wes")
-    assert 'data-slot="due"' in html
+
+
+def test_supervisor_home_lists_reviews_falling_due_and_open_removal_requests(users, client, auth, make_participant):
+    sup, cw = users["supervisor"], users["caseworker"]
+    day = program_today()
+    overdue = make_participant(cw, first_name="Ola", last_name="Overdue")
+    soon = make_participant(cw, first_name="Sam", last_name="Soon")
+    later = make_participant(cw, first_name="Lou", last_name="Later")
+    for person, offset in ((overdue, -5), (soon, 10), (later, 60)):
+        person.review_due_on = day + timedelta(days=offset)
+    late_request = retention.file_removal_request(cw, soon, day - timedelta(days=35), "self", "Not in any group.")
+    fresh_request = retention.file_removal_request(cw, later, day, "attorney", "Moved away.")
+    db.session.commit()
+    auth.login(sup)
+    html = text(client.get("/"))
+    reviews = section(html, "reviews-h")
+    assert "(2)" in reviews
+    assert reviews.index("Ola Overdue") < reviews.index("Sam Soon")
+    assert "5 days overdue" in reviews
+    assert "Lou Later" not in reviews
+    removals = section(html, "removals-h")
+    assert removals.index(f"Request {late_request.id}") < removals.index(f"Request {fresh_request.id}")
+    assert "5 days overdue" in removals
+    assert "30 days left" in removals
 
 
 @contextmanager

@@ -9,7 +9,7 @@ for community users, reviews and removal requests falling due (helper `dueproces
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from ceasefire.models import (
     Forum,
     Group,
     Invitation,
+    OutreachContact,
     Participant,
     Referral,
     StatusChange,
@@ -30,9 +31,16 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, ReferralStatus, Role, State
-from ceasefire.services import read, reports
+from ceasefire.services import read, reports, retention_read
 from ceasefire.services.clock import program_today, zone
-from ceasefire.services.records import ForumRecord, Page, ParticipantRecord, ReferralRecord
+from ceasefire.services.records import (
+    ForumRecord,
+    Page,
+    ParticipantRecord,
+    ReferralRecord,
+    RemovalRequestRecord,
+    ReviewItem,
+)
 
 STALE_DAYS = 7  # a referral nobody has moved for this long is waiting too long
 CONSENT_NOTICE_DAYS = 30
@@ -124,23 +132,29 @@ class PoliceHome:
 
 
 @dataclass(frozen=True)
+class OutreachDue:
+    """An assigned participant the group has not reached for OUTREACH_DAYS (or ever)."""
+
+    participant_id: int
+    name: str
+    last_contact: datetime | None
+    days_since: int | None
+
+
+@dataclass(frozen=True)
 class CommunityHome:
     assigned: tuple[ParticipantRecord, ...]
     assigned_total: int
     forums: tuple[ForumRecord, ...]
-    # Slot: outreach contacts due (helper `fieldnotes`); empty until that work is merged.
-    outreach_due: tuple[Any, ...] = ()
-    outreach_ready: bool = False
+    outreach_due: tuple[OutreachDue, ...] = ()
 
 
 @dataclass(frozen=True)
 class SupervisorHome:
     report: dict[str, Any]
     waiting: tuple[Waiting, ...]
-    # Slot: reviews and removal requests falling due (helper `dueprocess`); empty until that work is merged.
-    due: tuple[Any, ...] = ()
-    due_ready: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    reviews: Page[ReviewItem] | None = None
+    removals: Page[RemovalRequestRecord] | None = None
 
 
 def _days(since: datetime | None, now: datetime) -> int:
@@ -310,10 +324,36 @@ def group_activity(user: User) -> tuple[GroupActivity, ...]:
 # Community groups
 
 
+OUTREACH_DAYS = 14  # an assigned participant not reached for this long is due a contact
+REVIEW_HORIZON_DAYS = 30  # reviews falling due this soon show on a supervisor's home
+
+
 def community(user: User) -> CommunityHome:
     page = read.participant_page(user, 1, 50, only=("first_name", "last_name", "state"))  # their assigned people
     forums = read.forum_records(_upcoming_forums(5)) if policy.can(user, "forum.list") else []
-    return CommunityHome(tuple(page.items), page.total, tuple(forums))
+    due = _outreach_due(user) if policy.can(user, "outreach.create") else ()
+    return CommunityHome(tuple(page.items), page.total, tuple(forums), due)
+
+
+def _outreach_due(user: User, limit: int = 10) -> tuple[OutreachDue, ...]:
+    """The group's open cases it has not reached in OUTREACH_DAYS, never reached first, then the longest since: one
+    statement whatever the caseload."""
+    now = utcnow()
+    last = sa.func.max(OutreachContact.contacted_at).label("last")
+    query = policy.scope(user, (
+        sa.select(Participant.id, Participant.first_name, Participant.last_name, last)
+        .outerjoin(OutreachContact, sa.and_(OutreachContact.participant_id == Participant.id,
+                                            OutreachContact.organization_id == user.organization_id))
+        .where(Participant.state != State.CLOSED)
+        .group_by(Participant.id, Participant.first_name, Participant.last_name)
+        .having(sa.or_(last.is_(None), last < now - timedelta(days=OUTREACH_DAYS)))
+        .order_by(last.is_not(None), last, Participant.last_name, Participant.id)
+        .limit(limit)
+    ))
+    return tuple(
+        OutreachDue(pid, f"{first} {last_name}", when, _days(when, now) if when is not None else None)
+        for pid, first, last_name, when in db.session.execute(query)
+    )
 
 
 # Supervisors
@@ -322,7 +362,10 @@ def community(user: User) -> CommunityHome:
 def supervisor(user: User) -> SupervisorHome:
     report = reports.pipeline(user, reports.Window())
     waiting = policy.referral_query(user).where(Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]))
-    return SupervisorHome(report, _waiting(user, waiting, "updated_at", 10))
+    horizon = program_today() + timedelta(days=REVIEW_HORIZON_DAYS)
+    return SupervisorHome(report, _waiting(user, waiting, "updated_at", 10),
+                          retention_read.review_page(user, 1, 10, due_before=horizon, detail=True),
+                          retention_read.removal_queue(user, 1, 10))
 
 
 # The provider inbox
