@@ -34,6 +34,7 @@ SECRETS = {
 FREE_TEXT = {
     "referral note": "Wants welding work near Marigold Alley",
     "decline reason": "Already enrolled at Larkspur Academy",
+    "step note": "Starts at Quillfeather Works on Monday",
     "enforcement": "Arrested with a pistol on Juniper Ave",
     "incident": "RD-2026-55121",
     "outcome": "Hired at Tamarind Foods",
@@ -76,7 +77,8 @@ def scene(users, api_as, make_forum, make_service):
         events.perform(sup, p, p.version, "offer_services", {})
         second = referrals.send_referral(sup, p, service, None)
         referrals.set_status(users["provider"], second, "declined", FREE_TEXT["decline reason"] if not n else "Full")
-        referrals.set_status(users["provider"], referral, "accepted")
+        referrals.set_status(users["provider"], referral, "accepted", None,
+                             FREE_TEXT["step note"] if not n else "Starts Monday")
         events.perform(police, p, p.version, "enforce", {
             "action_type": "arrest", "occurred_on": date.today() - timedelta(days=1), "agency_id": agency.id,
             "description": FREE_TEXT["enforcement"] if not n else "x", "incident_ref": FREE_TEXT["incident"] if not n

@@ -221,7 +221,7 @@ def purge(actor: User, participant: Participant, how: str) -> None:
         )
     referral_ids = sa.select(Referral.id).where(Referral.participant_id == participant.id).scalar_subquery()
     db.session.execute(
-        sa.update(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)).values(reason=None)
+        sa.update(ReferralEvent).where(ReferralEvent.referral_id.in_(referral_ids)).values(reason=None, note=None)
         .execution_options(synchronize_session="fetch")
     )
     db.session.flush()
