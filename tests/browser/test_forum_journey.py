@@ -82,7 +82,7 @@ def test_a_caseworker_runs_a_call_in(page, new_page, live_server, sign_in, settl
     page.get_by_label("Note for the provider").fill("Met at the call-in; wants to start work.")
     page.get_by_role("button", name="Send referral").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Referral sent to Transitional jobs.").is_visible()
+    assert page.get_by_text("Referral to Transitional jobs sent.").is_visible()
     assert_accessible(page)
 
     settle()
