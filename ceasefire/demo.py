@@ -19,7 +19,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Forum, IdentificationCriterion, Participant, Referral, StatusChange, User
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OrgKind, OutcomeType, ReferralStatus, Role, ServiceCategory
-from ceasefire.services import accounts, catalog, events, outcomes, participants, referrals, retention
+from ceasefire.services import accounts, catalog, events, fieldwork, outcomes, participants, referrals, retention
 from ceasefire.services.clock import local_date, program_today, zone
 
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -164,14 +164,26 @@ class Calendar:
         self.rng = rng
         self.now = utcnow() - timedelta(hours=1)
 
-    def before(self, at: datetime, days: tuple[int, int]) -> datetime:
+    def _office(self, day: date) -> datetime:
+        """A time in office hours (9:00 to 17:59, program time) on `day`."""
         rng = self.rng
-        return at - timedelta(days=rng.randint(*days), hours=rng.randint(0, 8), minutes=rng.randint(0, 59))
+        return datetime(day.year, day.month, day.day, rng.randint(9, 17), rng.randint(0, 59),
+                        tzinfo=zone()).astimezone(UTC)
 
-    def after(self, at: datetime, days: tuple[int, int], hours: tuple[int, int] = (0, 8)) -> datetime | None:
-        """A time some days after `at` in office hours' spread, or None when it would be in the future."""
-        later = at + timedelta(days=self.rng.randint(*days), hours=self.rng.randint(*hours),
-                               minutes=self.rng.randint(0, 59))
+    def before(self, at: datetime, days: tuple[int, int]) -> datetime:
+        earlier = self._office(local_date(at) - timedelta(days=self.rng.randint(*days)))
+        return earlier if earlier < at else at - timedelta(minutes=self.rng.randint(20, 180))
+
+    def after(self, at: datetime, days: tuple[int, int], hours: tuple[int, int] | None = None) -> datetime | None:
+        """A time some days after `at` in office hours (or, with `hours`, that many hours from `at`'s own time), or
+        None when it would be in the future."""
+        rng = self.rng
+        if hours is not None:
+            later = at + timedelta(days=rng.randint(*days), hours=rng.randint(*hours), minutes=rng.randint(0, 59))
+        else:
+            later = self._office(local_date(at) + timedelta(days=rng.randint(*days)))
+            if later <= at:
+                later = at + timedelta(minutes=rng.randint(20, 180))
         return later if later <= self.now else None
 
 
@@ -353,7 +365,9 @@ def _walk(p, target, forum, forums, services, users, calendar, org, paths, ident
     invite_at = calendar.before(forum.scheduled_at, (7, 21))
     method = rng.choice(["letter", "custom_notification"] if target == "invited"
                         else ["probation_condition", "custom_notification", "parole_condition"])
-    _fire(p, cw, "invite", max(invite_at, identified_at + timedelta(days=1)), forum_id=forum.id, method=method)
+    invite_at = min(max(invite_at, identified_at + timedelta(days=1)), calendar.now)
+    _fire(p, cw, "invite", invite_at, forum_id=forum.id, method=method)
+    _field_work(p, method, invite_at, forum, users, calendar)
     if target == "invited":
         return
     if target == "no_show":
@@ -380,6 +394,39 @@ def _walk(p, target, forum, forums, services, users, calendar, org, paths, ident
     _outcomes(p, cw, forum, calendar)
 
 
+RESPONSES = ("Listened; said he would come.", "His mother answered and promised to bring him.",
+             "Quiet, took the letter.", "Said he wants out of the conflict.")
+
+
+def _field_work(p: Participant, method: str, invited_at: datetime, forum: Forum, users, calendar: Calendar) -> None:
+    """What the street side records: the home visit that delivered a custom-notification invitation (police and the
+    community group together), a community group's outreach to those assigned to it after the forum, and a note."""
+    rng = calendar.rng
+    police, community, cw = users["police"], users["community"], users["caseworker"]
+    if method == "custom_notification":
+        visit = fieldwork.record_custom_notification(
+            police, p, invited_at, f"Front porch, {p.address}",
+            "You are at risk; your community wants you alive and free. Come to the forum: help is on offer.",
+            rng.choice(RESPONSES), team_user_ids=[police.id, community.id],
+        )
+        visit.recorded_at = invited_at
+    if p.community_org_id == community.organization_id:
+        at: datetime | None = forum.scheduled_at
+        for _ in range(rng.randint(0, 3)):
+            at = calendar.after(at, (3, 30)) if at is not None else None
+            if at is None:
+                break
+            contact = fieldwork.log_outreach(community, p, at, rng.choice(["visit", "call", "event"]),
+                                             rng.choice(("Checked in; doing all right.", "Asked about a job lead.",
+                                                         "No answer; left word with his aunt.")))
+            contact.created_at = at
+    if rng.random() < 0.3:
+        written = calendar.after(invited_at, (1, 5))
+        if written is not None:
+            note = fieldwork.write_note(cw, p, "Mother is the best contact; call after 6pm.", "all_staff")
+            note.created_at = written
+
+
 def _enforce(p: Participant, police: User, when: datetime, org, rng: random.Random) -> None:
     _fire(p, police, "enforce", when,
           action_type=rng.choice(["arrest", "warrant", "probation_violation"]),
@@ -396,6 +443,7 @@ def _refer(p, cw, forum, services, users, calendar: Calendar, paths: deque) -> d
     consent_at = calendar.after(forum.scheduled_at, (0, min(7, days_since - 1)), (-2, 2)) or calendar.now
     consent = events.record_consent(cw, p, p.version)
     consent.given_on = local_date(consent_at)
+    consent.created_at = consent_at
     # A year's consent, renewed for those whose first year has run out; a few end within the next 30 days.
     if rng.random() < 0.15:
         consent.expires_on = program_today() + timedelta(days=rng.randint(5, 30))
@@ -431,13 +479,13 @@ REFERRAL_PATHS = (
 def _advance_referral(ref: Referral, provider, cw, paths: deque, calendar: Calendar, may_withdraw: bool) -> datetime:
     """Spread referrals over every status: each takes the first path in the queue it can follow (a provider must
     report the provider's statuses; the first referral of a participant is never withdrawn; none sent over a month ago
-    is still unanswered), which goes last. Each answer comes days after the step before; a step that would fall in
-    the future is left for later."""
+    is still unanswered or merely accepted), which goes last. Each answer comes days after the step before; a step
+    that would fall in the future is left for later."""
 
     waiting_long = (calendar.now - ref.sent_at).days > 30
 
     def possible(path) -> bool:
-        if not path:  # still waiting for an answer: only those sent in the last month
+        if path in ((), ("accepted",)):  # still waiting on the provider: only those sent in the last month
             return not waiting_long
         return may_withdraw if path == ("withdrawn",) else True
 

@@ -58,6 +58,7 @@ def _config(url: str) -> dict:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 64,  # argon2's floor is 8 KiB a lane
         "MFA_REQUIRED_ROLES": frozenset(),  # tests/test_security.py turns it on
+        "TIMEZONE": "UTC",  # whatever the environment says; tests that need another zone set it
     }
 
 
