@@ -211,3 +211,18 @@ def put_in_scope(program: Program, participant: Participant, user: User) -> None
             program.supervisor, participant, participant.version, {"community_org_id": user.organization_id}
         )
         program._save()
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, as a list (query counts are asserted; timings never are)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import PASSWORD, csrf_token_of
+from helpers import PASSWORD, counting, csrf_token_of
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Service, User, UserSession
@@ -254,17 +254,9 @@ def test_the_new_password_page_is_only_for_a_reset_password(client, auth, users)
 
 
 def _statements(client, path: str) -> int:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
     db.session.expunge_all()
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as seen:
         assert client.get(path).status_code == 200, path
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     return len(seen)
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import records
+from helpers import counting
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Forum, Invitation, Participant, User
@@ -362,17 +363,9 @@ def test_a_forum_that_has_not_happened_is_not_closed_out(client, auth, users, ma
 
 
 def _statements(client, path: str) -> tuple[int, str]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     db.session.expunge_all()
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as statements:
         response = client.get(path)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200, path
     return len(statements), text(response)
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import records
-from helpers import csrf_token_of, snapshot
+from helpers import counting, csrf_token_of, snapshot
 
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
@@ -507,17 +507,9 @@ def test_the_group_forms_carry_the_token(client, auth, users, gang):
 
 
 def _queries(client, path: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     db.session.expunge_all()  # as a fresh request finds it: nothing loaded yet
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as statements:
         response = client.get(path)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200, path
     return len(statements)
 

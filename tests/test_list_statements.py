@@ -4,8 +4,8 @@ database, and the same number at 30 participants as at 120 (issue #12); the audi
 from __future__ import annotations
 
 import sqlalchemy as sa
-from helpers import Program
-from test_query_counts import Growing, counting
+from helpers import Program, counting
+from test_query_counts import Growing
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent

@@ -6,13 +6,11 @@ grow with the rows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.extensions import db
 from ceasefire.models import Group, Organization, Participant, Service, User
@@ -124,20 +122,6 @@ def test_a_bad_filter_value_is_a_form_error_not_a_500(listed, users, client, aut
     response = client.get("/participants/", query_string={"forum_id": "nine", "sort": "shoe size"})
     assert response.status_code == 422
     assert names(text(response)) == ["Able, Ann", "Baker, Bo", "Cole, Cy", "Dunn, Dee", "Evans, Eli"]
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_filtered_list_costs_the_same_at_10_and_60_rows(users, client, auth, make_forum, monkeypatch):

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 from openpyxl import load_workbook
 
 from ceasefire.extensions import db
@@ -463,16 +463,8 @@ def _grow(program: Program, n: int) -> None:
 
 
 def _statements(client, path: str) -> int:
-    seen = []
-
-    def count(*args):
-        seen.append(1)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as seen:
         response = client.get(path)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     return len(seen)
 

@@ -6,12 +6,9 @@ again with 200, everything on one page, counting the statements sent to the data
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.audit import views as audit_views
 from ceasefire.extensions import db
@@ -25,20 +22,6 @@ from ceasefire.services import catalog
 SIZES = (10, 200)
 PAGES = ("/participants/", "/forums/", "/referrals/", "/audit/", "/forums/{forum}")
 API = ("/participants", "/forums", "/referrals", "/audit", "/forums/{forum}")
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 class Growing:

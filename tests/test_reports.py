@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import assert_error
-from helpers import Program
+from helpers import Program, counting
 from openpyxl import load_workbook
 
 from ceasefire.extensions import db
@@ -533,16 +533,8 @@ def _grow(program: Program, users, n: int) -> None:
 
 
 def _statements(client, api, path: str) -> int:
-    seen = []
-
-    def count(*args):
-        seen.append(1)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting() as seen:
         response = _download(client, api, path)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200, response.get_json()
     return len(seen)
 

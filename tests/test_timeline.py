@@ -5,14 +5,11 @@ the role may see it; read in a fixed number of statements whatever the number of
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.extensions import db
 from ceasefire.models import Participant, User
@@ -20,20 +17,6 @@ from ceasefire.models.base import today
 from ceasefire.models.enums import OutcomeType, ReferralStatus
 from ceasefire.services import fieldwork, outcomes, timeline
 from ceasefire.services import referrals as referral_service
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 @dataclass

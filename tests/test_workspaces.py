@@ -4,13 +4,11 @@ links the user may follow (every one answers 200, for every role)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.extensions import db
 from ceasefire.models import (
@@ -310,20 +308,6 @@ def test_supervisor_home_lists_reviews_falling_due_and_open_removal_requests(use
     assert removals.index(f"Request {late_request.id}") < removals.index(f"Request {fresh_request.id}")
     assert "5 days overdue" in removals
     assert "30 days left" in removals
-
-
-@contextmanager
-def counting() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_each_home_page_costs_the_same_at_5_and_25_participants(users, app, auth, make_forum):

@@ -277,9 +277,10 @@ def index():
     if valid:
         filters = {name: f.data for name, f in form._fields.items() if f.data not in (None, "")}
     columns = [(f, label) for f, label in COLUMNS if policy.sees(user.role, f)]
+    tabs = read.state_counts(user, **filters)
     listing = read.participant_page(
         user, page_number(), PER_PAGE, clamp=True, only=("first_name", "last_name", *(f for f, _ in columns)),
-        **filters,
+        tabs=tabs, **filters,
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v and k in form}
     return render_template(
@@ -288,7 +289,7 @@ def index():
         listing=listing,
         columns=columns,
         args=args,
-        tabs=read.state_counts(user, **filters),
+        tabs=tabs,
         may_create=policy.can(user, "participant.create"),
         identified=reports.identified_counts(user),
     ), 200 if valid else 422

@@ -58,14 +58,16 @@ T = TypeVar("T")
 
 
 def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[Any]], Sequence[T]],
-             clamp: bool = False) -> Page[T]:
+             clamp: bool = False, total: int | None = None) -> Page[T]:
     """The one paginator: a count, the page's rows, and `build` turning the whole page into records at once.
     With `clamp` a page past the end shows the last one (the pages); without, it is empty (the API).
 
     Always the same statements, whatever the size: the count reads ids alone (off an index where one serves the
     filter); a deep page reads its ids off the index that serves the order (the offset skips index entries, not
-    rows), then only the page's rows by id."""
-    total = _count(query)
+    rows), then only the page's rows by id. A `total` the caller already counted (the list's tabs) is not counted
+    again."""
+    if total is None:
+        total = _count(query)
     if clamp:
         page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = _page_rows(query, page, per_page)
@@ -284,9 +286,15 @@ def history(user: User, p: Participant) -> tuple[HistoryRecord, ...]:
 
 
 def participant_page(user: User, page: int, per_page: int, clamp: bool = False, only: Iterable[str] | None = None,
-                     **filters: Any) -> Page[ParticipantRecord]:
+                     tabs: dict[State, int] | None = None, **filters: Any) -> Page[ParticipantRecord]:
+    """A page of the list; given the tabs' counts for the same filters (state_counts), its total is taken from them
+    instead of counted again."""
     query = participant_service.list_query(user, **filters)
-    return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp)
+    total = None
+    if tabs:
+        state = filters.get("state")
+        total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
+    return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp, total)
 
 
 def state_counts(user: User, **filters: Any) -> dict[State, int]:

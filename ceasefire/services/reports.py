@@ -426,38 +426,37 @@ def age_band_sql():
     )
 
 
-def identification(user: User, window: Window) -> dict[str, Any]:
+def identification(user: User, window: Window, agencies: bool = True) -> dict[str, Any]:
+    """Who is identified in the window, by supervision status and age band at identification (one statement) and,
+    with `agencies`, by identifying agency (one more)."""
     policy.require(user, "report.identification")
     when = window.days(Participant.identified_on)
     by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
-    for status, n in db.session.execute(
-        sa.select(Participant.supervision_status, sa.func.count(Participant.id))
-        .where(*when).group_by(Participant.supervision_status)
-    ):
-        by_supervision[SupervisionStatus(status).value] = n
     by_age = dict.fromkeys(AGE_BANDS, 0)
     # A purge erases the date of birth and keeps the band it gave at identification (Participant.age_band).
     band = sa.case(
         (sa.and_(Participant.date_of_birth.is_(None), Participant.age_band.is_not(None)), Participant.age_band),
         else_=age_band_sql(),
     ).label("band")
-    for name, n in db.session.execute(
-        sa.select(band, sa.func.count(Participant.id)).where(*when).group_by(band)
+    for status, name, n in db.session.execute(
+        sa.select(Participant.supervision_status, band, sa.func.count(Participant.id))
+        .where(*when).group_by(Participant.supervision_status, band)
     ):
+        by_supervision[SupervisionStatus(status).value] += n
         by_age[name] += n
-    agencies = db.session.execute(
+    rows = db.session.execute(
         sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
         .select_from(Participant)
         .outerjoin(Organization, Organization.id == Participant.identifying_org_id)
         .where(*when)
         .group_by(Organization.id, Organization.name)
-    ).all()
-    agencies = sorted(agencies, key=lambda r: (r[0] is None, r[1] or "", r[0] or 0))
+    ).all() if agencies else []
+    rows = sorted(rows, key=lambda r: (r[0] is None, r[1] or "", r[0] or 0))
     report: dict[str, Any] = {
         "total": sum(by_supervision.values()),
         "by_age": by_age,
         "by_supervision": by_supervision,
-        "by_identifying_agency": [{"organization_id": i, "name": name, "count": n} for i, name, n in agencies],
+        "by_identifying_agency": [{"organization_id": i, "name": name, "count": n} for i, name, n in rows],
     }
     if _suppressed(user):
         report["total"] = suppress(report["total"])
@@ -473,7 +472,7 @@ def identified_counts(user: User) -> dict[str, Any] | None:
     without the report (providers)."""
     if not policy.can(user, "report.identification"):
         return None
-    return identification(user, Window())
+    return identification(user, Window(), agencies=False)
 
 
 REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}
