@@ -88,7 +88,8 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
         return list(db.session.scalars(query.limit(per_page).offset(offset)))
     ids = query.with_only_columns(entity.id).limit(per_page).offset(offset)
     order = list(query._order_by_clauses)
-    if all(table is entity.__table__ for clause in order for table in find_tables(clause, check_columns=True)):
+    tables = {table for clause in order for table in find_tables(clause, check_columns=True)} - {None}
+    if all(table is entity.__table__ for table in tables):  # None: a literal in the order (search.by_name)
         # One statement: the page's ids in a subquery, then their rows, sorted again (a page's worth).
         found = ids.subquery()
         return list(db.session.scalars(sa.select(entity).join(found, entity.id == found.c.id).order_by(*order)))
