@@ -3,8 +3,8 @@
 One function per role takes the user, asks ceasefire.policy, and returns a frozen dataclass the home template
 renders. Each runs a fixed number of statements, whatever the size of the program.
 
-Two parts come from work not merged yet and are left as empty slots: outreach contacts due (helper `fieldnotes`)
-for community users, reviews and removal requests falling due (helper `dueprocess`) for supervisors.
+A community group's home lists the open cases it has not reached in OUTREACH_DAYS; a supervisor's, the reviews
+falling due within REVIEW_HORIZON_DAYS and the open removal requests (services/retention_read.py).
 """
 
 from __future__ import annotations
