@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from ceasefire import policy
-from ceasefire.extensions import db
 from ceasefire.groups.forms import GroupEnforceForm, GroupForm
-from ceasefire.models import Group, Organization, User
-from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS
+from ceasefire.models import Group, User
 from ceasefire.pages import actor, attempt, form_values, keep, page_number, signed_in_blueprint, words
 from ceasefire.participants.forms import options
 from ceasefire.services import audit, catalog, group_read
@@ -86,11 +83,7 @@ def _enforce_form(user: User, group: Group) -> GroupEnforceForm:
         (m.participant.id, f"{m.participant.full_name} — {words(m.participant.state)}")
         for m in group_read.members(user, group)
     ]
-    agencies = db.session.scalars(
-        sa.select(Organization)
-        .where(Organization.kind.in_([k.value for k in LAW_ENFORCEMENT_KINDS]))
-        .order_by(Organization.name)
-    )
+    agencies = catalog.law_enforcement_agencies()
     form.agency_id.choices = options([("", "Choose an agency"), *((o.id, o.name) for o in agencies)])
     return form
 

@@ -19,7 +19,6 @@ from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFai
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
 from ceasefire.models.enums import (
-    LAW_ENFORCEMENT_KINDS,
     ForumStatus,
     NoteVisibility,
     OrgKind,
@@ -53,7 +52,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, conflicts, events, read, reports, retention, timeline
+from ceasefire.services import audit, catalog, conflicts, events, read, reports, retention, timeline
 from ceasefire.services import consent as consent_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
@@ -155,11 +154,7 @@ def _event_form(name: str, user: User, participant: Participant) -> VersionForm:
             ("", "Choose a forum"), *((f.id, f"{f.title} — {f.location or 'place to be set'}") for f in forums)
         ])
     if isinstance(form, EnforceForm):
-        agencies = db.session.scalars(
-            sa.select(Organization)
-            .where(Organization.kind.in_([k.value for k in LAW_ENFORCEMENT_KINDS]))
-            .order_by(Organization.name)
-        )
+        agencies = catalog.law_enforcement_agencies()
         form.agency_id.choices = options([("", "Choose an agency"), *((o.id, o.name) for o in agencies)])
     return form
 

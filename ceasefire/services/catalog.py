@@ -12,7 +12,7 @@ from ceasefire import limits, policy
 from ceasefire.errors import InvalidTransition, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import EnforcementAction, Forum, Group, Organization, Participant, Service, User
-from ceasefire.models.enums import ForumStatus, OrgKind, ServiceCategory
+from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, ForumStatus, OrgKind, ServiceCategory
 from ceasefire.services import audit
 from ceasefire.services.accounts import ROLE_ORG_KINDS
 
@@ -133,6 +133,15 @@ def update_service(actor: User, service: Service, data: dict[str, Any]) -> list[
     if problems:
         raise ValidationFailed("Some fields need attention.", problems)
     return _apply(actor, service, "service", data)
+
+
+def law_enforcement_agencies() -> list[Organization]:
+    """The agencies an enforcement action may name (police, probation, parole, prosecutor), by name."""
+    return list(db.session.scalars(
+        sa.select(Organization)
+        .where(Organization.kind.in_([k.value for k in LAW_ENFORCEMENT_KINDS]))
+        .order_by(Organization.name)
+    ))
 
 
 def create_group(actor: User, data: dict[str, Any]) -> Group:
