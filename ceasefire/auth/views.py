@@ -226,16 +226,22 @@ def password():
                 current_user, form.current_password.data, form.new_password.data, keep_sid=session.sid
             )
         except ServiceError as exc:
-            db.session.rollback()
-            for name, message in exc.fields.items():
-                field = {"password": "new_password"}.get(name, name)
-                if field in form:
-                    form[field].errors = [*form[field].errors, message]
+            _refused(form, exc)
             return render_template("auth/password.html", form=form), exc.status
         keep()  # this session goes on; every other one has ended
         flash("Your password is changed. You were signed out everywhere else.", "info")
         return redirect(url_for("auth.profile"))
     return render_template("auth/password.html", form=form)
+
+
+def _refused(form, exc: ServiceError) -> None:
+    """A refused password: nothing is kept, and each message goes beside its field (the service's `password` is the
+    form's new password)."""
+    db.session.rollback()
+    for name, message in exc.fields.items():
+        field = {"password": "new_password"}.get(name, name)
+        if field in form:
+            form[field].errors = [*form[field].errors, message]
 
 
 @bp.route("/profile/new-password", methods=["GET", "POST"])
@@ -249,11 +255,7 @@ def new_password():
         try:
             security.set_new_password(current_user, form.new_password.data, keep_sid=session.sid)
         except ServiceError as exc:
-            db.session.rollback()
-            for name, message in exc.fields.items():
-                field = {"password": "new_password"}.get(name, name)
-                if field in form:
-                    form[field].errors = [*form[field].errors, message]
+            _refused(form, exc)
             return render_template("auth/new_password.html", form=form), exc.status
         keep()
         flash("Your new password is set.", "success")
