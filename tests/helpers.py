@@ -226,3 +226,24 @@ def counting() -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def at(day: str, hour: int = 18, minute: int = 0) -> datetime:
+    """A moment on `day` (YYYY-MM-DD), in UTC: 18:00 unless told."""
+    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC)
+
+
+def set_history(participant: Participant, *moments: datetime) -> None:
+    """Move each of the participant's history rows, oldest first, to the moments given (one for each); the first is
+    also the day of identification."""
+    rows = db.session.scalars(
+        sa.select(StatusChange).where(StatusChange.participant_id == participant.id).order_by(StatusChange.id)
+    ).all()
+    assert len(rows) == len(moments), [r.event for r in rows]
+    for row, moment in zip(rows, moments, strict=True):
+        row.at = moment
+    participant.identified_on = moments[0].date()

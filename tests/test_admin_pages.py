@@ -6,15 +6,11 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from helpers import PASSWORD, counting, csrf_token_of
+from helpers import PASSWORD, counting, csrf_token_of, text
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Service, User, UserSession
 from ceasefire.models.enums import OrgKind, Role
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def audit_rows(action: str, object_type: str) -> list[tuple]:

@@ -10,6 +10,7 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models.enums import Role
@@ -21,10 +22,6 @@ LA = ZoneInfo("America/Los_Angeles")
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"TIMEZONE": "America/Los_Angeles"}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def rows_of(html: str) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import assert_error, records
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Consent, CustomNotification, Note, OutreachContact, Participant
@@ -34,10 +35,6 @@ NOTES_READ = {
 def app_config(app_config):
     """A program in Chicago: times typed into forms are local, stored in UTC."""
     return app_config | {"TIMEZONE": "America/Chicago"}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def section(html: str, heading_id: str) -> str:
@@ -411,7 +408,6 @@ def test_outcomes_are_listed_and_recorded_on_the_page_by_role(person, browsers):
     assert "Outcome: employed" in section(text(browsers["caseworker"].get(f"/participants/{person.id}")), "outcomes-h")
     for role in ("provider", "community"):
         assert section(text(browsers[role].get(f"/participants/{person.id}")), "outcomes-h") == "", role
-
 
 
 # The pages of this issue x the six roles: the status each gets, on a participant in every role's scope and on

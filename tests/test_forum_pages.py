@@ -10,16 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import records
-from helpers import counting
+from helpers import counting, text
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Forum, Invitation, Participant, User
 from ceasefire.models.enums import DeliveryMethod, ForumStatus, State
 from ceasefire.services import events
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def invite(actor, participant, forum, method="letter"):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from api_support import records
-from helpers import counting, csrf_token_of, snapshot
+from helpers import counting, csrf_token_of, snapshot, text
 
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
@@ -32,10 +32,6 @@ from ceasefire.services import catalog, events
 from ceasefire.services import groups as group_service
 
 INCIDENT_NEEDED = "Give the incident or report number, or describe what happened."
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def section(html: str, heading_id: str) -> str:

@@ -8,16 +8,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models import Referral, ReferralEvent
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import Role
 from ceasefire.services import referrals as referral_service
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def tab_counts(html: str) -> dict[str, int]:

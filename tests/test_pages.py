@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import csrf_token_of
+from helpers import csrf_token_of, text
 
 from ceasefire import pipeline
 from ceasefire.extensions import db
@@ -24,10 +24,6 @@ from ceasefire.models.enums import State
 from ceasefire.services import events
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def event_links(html: str, participant_id: int) -> set[str]:

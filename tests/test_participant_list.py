@@ -10,16 +10,12 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program, counting
+from helpers import Program, counting, text
 
 from ceasefire.extensions import db
 from ceasefire.models import Group, Organization, Participant, Service, User
 from ceasefire.models.base import utcnow
 from ceasefire.participants import views as participant_views
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def names(html: str) -> list[str]:

@@ -30,11 +30,11 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program, counting
+from helpers import Program, at, counting, set_history
 from openpyxl import load_workbook
 
 from ceasefire.extensions import db
@@ -48,25 +48,10 @@ from ceasefire.models import (
     OutreachContact,
     Participant,
     Referral,
-    StatusChange,
 )
 from ceasefire.models.enums import ForumStatus, OutcomeType, OutreachKind, ReferralStatus, Role
 from ceasefire.services import catalog, outcomes
 from ceasefire.services import referrals as referral_service
-
-
-def at(day: str, hour: int = 18) -> datetime:
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
-def _history(participant: Participant, *moments: datetime) -> None:
-    rows = db.session.scalars(
-        sa.select(StatusChange).where(StatusChange.participant_id == participant.id).order_by(StatusChange.id)
-    ).all()
-    assert len(rows) == len(moments), [r.event for r in rows]
-    for row, moment in zip(rows, moments, strict=True):
-        row.at = moment
-    participant.identified_on = moments[0].date()
 
 
 def _delivered(participant: Participant, *days: str) -> None:
@@ -158,18 +143,18 @@ def build(users) -> World:
         catalog.update_forum(sup, forums["F2"], {"status": ForumStatus.HELD})
         catalog.update_forum(sup, forums["F3"], {"status": ForumStatus.CANCELLED})
 
-        _history(a, at("2025-02-01"), at("2025-02-05"), at("2025-03-10"))
+        set_history(a, at("2025-02-01"), at("2025-02-05"), at("2025-03-10"))
         _delivered(a, "2025-02-05")
         _referral_times(ref_a, at("2025-03-12"), at("2025-03-14"), at("2025-04-01"))
-        _history(b, at("2025-02-02"), at("2025-02-06"), at("2025-03-11"), at("2025-05-01"), at("2025-05-20"))
+        set_history(b, at("2025-02-02"), at("2025-02-06"), at("2025-03-11"), at("2025-05-01"), at("2025-05-20"))
         _delivered(b, "2025-02-06", "2025-05-01")
-        _history(c, at("2025-02-03"), at("2025-05-02"), at("2025-05-20"), at("2025-06-10"), at("2025-06-20"),
+        set_history(c, at("2025-02-03"), at("2025-05-02"), at("2025-05-20"), at("2025-06-10"), at("2025-06-20"),
                  at("2025-06-30"))
         _delivered(c, "2025-05-02")
         _referral_times(ref_c, at("2025-06-05"))
-        _history(d, at("2024-11-01"), at("2025-01-15"))
-        _history(e, at("2024-12-01"), at("2025-05-11"))
-        _history(f, at("2025-04-10"), at("2025-05-20"))
+        set_history(d, at("2024-11-01"), at("2025-01-15"))
+        set_history(e, at("2024-12-01"), at("2025-05-11"))
+        set_history(f, at("2025-04-10"), at("2025-05-20"))
     people = {"A": a, "B": b, "C": c, "D": d, "E": e, "F": f}
     return World(program, forums, groups, people)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Organization, Participant, Referral, ReferralEvent, User
@@ -15,10 +16,6 @@ from ceasefire.models.enums import ReferralStatus, Role
 from ceasefire.services import referrals as referral_service
 
 S = ReferralStatus
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def buttons(html: str) -> set[str]:

@@ -28,12 +28,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from api_support import assert_error
-from helpers import Program, counting
+from helpers import Program, at, counting, set_history
 from openpyxl import load_workbook
 
 from ceasefire.extensions import db
@@ -46,27 +46,12 @@ from ceasefire.models import (
     Participant,
     Referral,
     Service,
-    StatusChange,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OrgKind, OutcomeType, ReferralStatus, Role
 from ceasefire.services import catalog, outcomes
 from ceasefire.services import referrals as referral_service
 from ceasefire.services.reports import add_months
-
-
-def at(day: str, hour: int = 18, minute: int = 0) -> datetime:
-    return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=UTC)
-
-
-def _history(participant: Participant, *moments: datetime) -> None:
-    rows = db.session.scalars(
-        sa.select(StatusChange).where(StatusChange.participant_id == participant.id).order_by(StatusChange.id)
-    ).all()
-    assert len(rows) == len(moments), [r.event for r in rows]
-    for row, moment in zip(rows, moments, strict=True):
-        row.at = moment
-    participant.identified_on = moments[0].date()
 
 
 def _referral_times(referral: Referral, *moments: datetime) -> None:
@@ -156,15 +141,15 @@ def build(users, make_user) -> History:
         catalog.update_forum(sup, forums["F1"], {"status": ForumStatus.HELD})
         catalog.update_forum(sup, forums["F3"], {"status": ForumStatus.CANCELLED})
 
-        _history(a, at("2025-01-02"), at("2025-01-05"), at("2025-01-15"), at("2025-01-21", 6))
+        set_history(a, at("2025-01-02"), at("2025-01-05"), at("2025-01-15"), at("2025-01-21", 6))
         _referral_times(ref_a, at("2025-01-20"), at("2025-01-22"), at("2025-02-01"), at("2025-06-01"))
-        _history(b, at("2025-01-03"), at("2025-01-06"), at("2025-01-16"), at("2025-08-01"), at("2025-08-31"))
+        set_history(b, at("2025-01-03"), at("2025-01-06"), at("2025-01-16"), at("2025-08-01"), at("2025-08-31"))
         ten_days_ago = utcnow() - timedelta(days=10)
         _referral_times(ref_b, ten_days_ago)
-        _history(c, at("2025-01-04"), at("2025-01-08"), at("2025-01-15"), at("2025-02-10"), at("2025-07-01"),
+        set_history(c, at("2025-01-04"), at("2025-01-08"), at("2025-01-15"), at("2025-02-10"), at("2025-07-01"),
                  at("2025-08-02"), at("2025-08-31"))
-        _history(d, at("2025-02-01"), at("2025-03-01"))
-        _history(e, at("2025-07-01"), at("2025-07-11"), at("2025-08-31"))
+        set_history(d, at("2025-02-01"), at("2025-03-01"))
+        set_history(e, at("2025-07-01"), at("2025-07-11"), at("2025-08-31"))
         _referral_times(ref_e, at("2025-09-01"), at("2025-09-06"))
     return History(program, forums, {"A": a, "B": b, "C": c, "D": d, "E": e}, group, s1, s2, program.police_org)
 

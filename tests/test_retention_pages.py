@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, IdentificationCriterion, Participant, RemovalRequest, User
@@ -16,10 +17,6 @@ from ceasefire.services import participants as participant_service
 from ceasefire.services import retention
 
 GROUNDS = "Moved to Dayton two years ago; no contact with the group."
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

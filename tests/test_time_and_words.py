@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from helpers import text
 
 from ceasefire.extensions import db
 from ceasefire.models import ApiToken, Forum, Referral
@@ -20,10 +21,6 @@ LA = ZoneInfo("America/Los_Angeles")
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"TIMEZONE": "America/Los_Angeles"}
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def fire(actor, participant, name, **data):

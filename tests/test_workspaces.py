@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program, counting
+from helpers import Program, counting, text
 
 from ceasefire.extensions import db
 from ceasefire.models import (
@@ -29,10 +29,6 @@ from ceasefire.services import referrals as referral_service
 from ceasefire.services.clock import program_today
 
 NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def section(html: str, heading_id: str) -> str:
