@@ -160,6 +160,21 @@ def test_a_reset_password_must_be_replaced_at_the_next_sign_in(client, auth, use
     assert auth.login(caseworker, new, client=app.test_client()).status_code == 302
 
 
+def test_a_reset_password_revokes_the_users_api_tokens(client, auth, users, api_as):
+    """A reset answers a password someone else may know: a token made with it stops working at once, and each
+    revocation is in the audit trail under the admin's name. Another user's token goes on working."""
+    admin, caseworker, police = users["admin"], users["caseworker"], users["police"]
+    theirs, other = api_as(caseworker), api_as(police)
+    assert theirs.get("/participants")[0] == 200
+    auth.login(admin)
+    page = text(client.post(f"/admin/users/{caseworker.id}/reset-password"))
+    assert "API tokens are revoked" in page
+    status, body = theirs.get("/participants")
+    assert (status, body["error"]["code"]) == (401, "unauthorized")
+    assert [row[0] for row in audit_rows("token_revoke", "api_token")] == [admin.id]
+    assert other.get("/participants")[0] == 200
+
+
 def test_users_list_searches_and_filters(client, auth, users):
     auth.login(users["admin"])
     page = text(client.get("/admin/users/"))

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import secrets
 
+import sqlalchemy as sa
+
 from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import User
+from ceasefire.models import ApiToken, User
 from ceasefire.models.enums import Role
 from ceasefire.services import accounts, audit, security, sessions
 
@@ -70,7 +72,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 def reset_password(actor: User, user: User) -> str:
     """A new temporary password, returned once to show the admin (never stored in the clear). The user's sessions
-    end, a lockout is lifted, and at the next sign-in they must choose a password of their own."""
+    end and their API tokens are revoked (a reset is how an admin answers a password that may be known to someone
+    else, and a token would carry on where the password no longer does), a lockout is lifted, and at the next
+    sign-in they must choose a password of their own."""
     policy.require(actor, "user.update")
     _not_oneself(actor, user, "reset the password of")
     temporary = _temporary_password()
@@ -79,6 +83,9 @@ def reset_password(actor: User, user: User) -> str:
     user.failed_logins = 0
     user.locked_until = None
     sessions.end_all(user)
+    for token in db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user.id,
+                                                              ApiToken.revoked_at.is_(None))):
+        accounts.revoke_token(actor, token)
     audit.record(actor, "password_change", "user", user.id, "reset by an admin")
     db.session.flush()
     return temporary
