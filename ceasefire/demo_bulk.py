@@ -1,12 +1,15 @@
 """seed-demo at scale: a program of hundreds of thousands of participants, built in bulk.
 
 The first TEMPLATES participants go through the services (ceasefire.demo), so their history is real: state
-changes, invitations, consents, referrals and their events, enforcement, outcomes and the audit trail. Every
-further participant is a copy of one of them with a name, contact details, group and caseworker of its own and its
-whole timeline moved back by a number of days, written by set-based INSERT ... SELECT statements (one per table),
-from a temporary table of the copies filled with executemany (SQLite) or COPY (PostgreSQL). Invitees go to forums
-of their own, 15 to 40 to a forum (one forum per 25 invitees or so), each forum moved back with its invitees, so
-that every invitation still comes before its forum.
+changes, invitations, consents, referrals and their events, enforcement, outcomes, field work (notes, outreach,
+custom notifications) and the audit trail. The program's staff, partners and groups then grow to its size
+(ceasefire.demo_staff). Every further participant is a copy of one of them with a name, contact details, group,
+caseworker, supervisor, police officer, community partner and providers of its own (its rows name them where the
+template's named the demo's) and its whole timeline moved back by a number of days, written by set-based
+INSERT ... SELECT statements (one per table), from a temporary table of the copies filled with executemany (SQLite)
+or COPY (PostgreSQL), with the tables' indexes and keys set aside meanwhile (ceasefire.bulk_sql). Invitees go to
+forums of their own, 15 to 40 to a forum (one forum per 25 invitees or so), each forum moved back with its invitees,
+so that every invitation still comes before its forum.
 """
 
 from __future__ import annotations
