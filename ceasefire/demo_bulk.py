@@ -1,12 +1,15 @@
 """seed-demo at scale: a program of hundreds of thousands of participants, built in bulk.
 
 The first TEMPLATES participants go through the services (ceasefire.demo), so their history is real: state
-changes, invitations, consents, referrals and their events, enforcement, outcomes and the audit trail. Every
-further participant is a copy of one of them with a name, contact details, group and caseworker of its own and its
-whole timeline moved back by a number of days, written by set-based INSERT ... SELECT statements (one per table),
-from a temporary table of the copies filled with executemany (SQLite) or COPY (PostgreSQL). Invitees go to forums
-of their own, 15 to 40 to a forum (one forum per 25 invitees or so), each forum moved back with its invitees, so
-that every invitation still comes before its forum.
+changes, invitations, consents, referrals and their events, enforcement, outcomes, field work (notes, outreach,
+custom notifications) and the audit trail. The program's staff, partners and groups then grow to its size
+(ceasefire.demo_staff). Every further participant is a copy of one of them with a name, contact details, group,
+caseworker, supervisor, police officer, community partner and providers of its own (its rows name them where the
+template's named the demo's) and its whole timeline moved back by a number of days, written by set-based
+INSERT ... SELECT statements (one per table), from a temporary table of the copies filled with executemany (SQLite)
+or COPY (PostgreSQL), with the tables' indexes and keys set aside meanwhile (ceasefire.bulk_sql). Invitees go to
+forums of their own, 15 to 40 to a forum (one forum per 25 invitees or so), each forum moved back with its invitees,
+so that every invitation still comes before its forum.
 """
 
 from __future__ import annotations
@@ -19,24 +22,31 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
-from ceasefire import demo
+from ceasefire import bulk_sql, demo, demo_staff
 from ceasefire.extensions import db
 from ceasefire.models import (
     AuditEvent,
     Consent,
+    CustomNotification,
     EnforcementAction,
     Forum,
+    Group,
     Invitation,
+    Note,
+    Organization,
     Outcome,
+    OutreachContact,
     Participant,
     Referral,
     ReferralEvent,
+    Service,
     StatusChange,
     User,
+    participant_criteria,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
-from ceasefire.models.people import NAME_SEARCH_POSTGRESQL
+from ceasefire.models.fieldwork import custom_notification_organizations, custom_notification_users
 from ceasefire.services import outcomes as outcome_service
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
@@ -66,6 +76,13 @@ CLONES = sa.Table(
     sa.Column("community_org_id", sa.Integer),
     sa.Column("supervision_status", sa.String(32)),
     sa.Column("supervising_agency", sa.String(200)),
+    # The copy's own staff and partners (ceasefire.demo_staff): who acts where the template's staff acted.
+    sa.Column("supervisor_id", sa.Integer),
+    sa.Column("police_id", sa.Integer),
+    sa.Column("police_org_id", sa.Integer),
+    sa.Column("community_user_id", sa.Integer),
+    sa.Column("partner_org_id", sa.Integer),
+    sa.Column("provider_set", sa.Integer),
     prefixes=["TEMPORARY"],
 )
 # The participant's own columns a copy takes from the temporary table rather than from its template.
@@ -122,39 +139,35 @@ class _Copier:
         self.top = {t: conn.scalar(sa.select(sa.func.max(t.c.id))) or 0 for t in (
             _t(Participant), _t(StatusChange), _t(Consent), _t(Invitation),
             _t(Referral), _t(ReferralEvent), _t(EnforcementAction), _t(Outcome),
-            _t(AuditEvent), _t(Forum))}
+            _t(AuditEvent), _t(Forum), _t(Note), _t(OutreachContact), _t(CustomNotification))}
+        links = [participant_criteria, custom_notification_users, custom_notification_organizations]
         self.templates = list(conn.execute(sa.select(Participant.id).order_by(Participant.id)).scalars())
         self.invited = dict(conn.execute(sa.select(Invitation.participant_id, Invitation.forum_id)).all())
         self.template_forums = {f.id: f for f in conn.execute(sa.select(_t(Forum))).all()}
-        self.choices = _choices(conn)
+        self.assigned = dict(conn.execute(sa.select(Participant.id, Participant.community_org_id)).all())
+        self.agencies: dict[str, str] = dict(conn.execute(sa.select(Organization.kind, Organization.name).where(
+            Organization.kind.in_(("probation", "parole")))).all())
+        self.staff = demo_staff.build(conn, self.count + TEMPLATES, self.rng)
         self.next_forum = self.top[_t(Forum)] + 1
         self.buckets: dict[int, _Bucket] = {}
-        if self.dialect == "sqlite":  # room to build the indexes in memory rather than through the disk
-            conn.exec_driver_sql("PRAGMA cache_size = -262144")
-            conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+        # Building an index (and checking a foreign key) once at the end is much cheaper than keeping it up to date
+        # through millions of inserts.
+        if self.dialect == "postgresql":
+            restore = bulk_sql.set_aside_postgresql(conn, [table.name for table in (*self.top, *links)])
+        else:
+            restore = bulk_sql.set_aside_sqlite(conn, [*self.top, *links])
         CLONES.create(conn)
-        # Building an index once at the end is much cheaper than keeping it up to date through millions of inserts.
-        indexes = [index for table in self.top for index in table.indexes]
-        for index in indexes:
-            index.drop(conn)
-        trigram = NAME_SEARCH_POSTGRESQL[1:] if self.dialect == "postgresql" else ()
-        for name in ("ix_participants_name_trgm", "ix_participants_aliases_trgm") if trigram else ():
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         try:
             self._fill(conn, self._copies())
             if self.dialect == "postgresql":
                 conn.exec_driver_sql("ANALYZE bulk_clones")
-                conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
             conn.execute(sa.insert(_t(Forum)), self.forums)
             self._copy_tables(conn)
         finally:
             CLONES.drop(conn)
-        for index in indexes:
-            index.create(conn)
-        for statement in trigram:
-            conn.exec_driver_sql(statement)
+        restore()
         if self.dialect == "postgresql":
-            for table in self.top:
+            for table in (*self.top, _t(User), _t(Organization), _t(Service), _t(Group)):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
                 )
@@ -162,7 +175,8 @@ class _Copier:
     # The copies: one row each in the temporary table.
 
     def _copies(self) -> Iterator[tuple]:
-        rng, c = self.rng, self.choices
+        rng, staff = self.rng, self.staff
+        per_supervisor = max(1, -(-len(staff.caseworkers) // len(staff.supervisors)))
         span = self.top[_t(Participant)]
         now = utcnow()
         for n in range(self.count):
@@ -175,6 +189,11 @@ class _Copier:
                 bucket = self._bucket(forum)
                 forum_id, shift = bucket.forum_id, bucket.shift
             status = rng.choice(("none", "none", "probation", "parole", "pretrial"))
+            caseworker = rng.randrange(len(staff.caseworkers))
+            police, division = rng.choice(staff.officers)
+            # Assigned to a community organization when the template is (its outreach is copied with it); a
+            # community partner goes on custom notifications either way.
+            partner_org, partner = rng.choice(staff.community)
             yield (
                 template + turn * span, template, turn, shift, forum_id,
                 rng.choice(demo.FIRST), rng.choice(demo.LAST),
@@ -182,8 +201,10 @@ class _Copier:
                 date(now.year - rng.randint(16, 34), rng.randint(1, 12), rng.randint(1, 28)),
                 f"({rng.choice(('312', '773', '872'))}) 555-{rng.randint(1000, 9999)}",
                 f"{rng.randint(100, 6999)} {rng.choice(demo.STREETS)}",
-                rng.choice(c["groups"]), rng.choice(c["caseworkers"]), rng.choice(c["community"]), status,
-                c["agencies"].get(status),
+                rng.choice(staff.groups), staff.caseworkers[caseworker],
+                partner_org if self.assigned[template] is not None else None, status, self.agencies.get(status),
+                staff.supervisors[caseworker // per_supervisor], police, division, partner, partner_org,
+                rng.randrange(staff.provider_sets),
             )
 
     def _bucket(self, template_forum: int) -> _Bucket:
@@ -197,7 +218,7 @@ class _Copier:
             self.forums.append({
                 "id": self.next_forum, "title": f"Call-in forum, {when:%B %-d, %Y}", "scheduled_at": when,
                 "location": self.rng.choice(PLACES), "status": ForumStatus.PLANNED if planned else ForumStatus.HELD,
-                "speakers": source.speakers, "created_by_id": source.created_by_id,
+                "speakers": source.speakers, "created_by_id": self.rng.choice(self.staff.caseworkers),
                 "created_at": source.created_at - timedelta(days=shift),
             })
             bucket = self.buckets[template_forum] = _Bucket(self.next_forum, shift, self.rng.randint(15, 40))
@@ -244,11 +265,25 @@ class _Copier:
                 values.append(self._moved(table, "id"))
             elif _dated(column):
                 values.append(self._shift(column))
+            elif (named := self._named(column)) is not None:
+                values.append(named)
             else:
                 values.append(f"t.{column.name}")
         conn.exec_driver_sql(
             f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(values)} FROM {source}"
         )
+
+    def _named(self, column: sa.Column) -> str | None:
+        """For a column naming a user, organization, service or group: the copy's own in place of the template's."""
+        targets = {key.column.table.name for key in column.foreign_keys}
+        expr = f"t.{column.name}"
+        if "groups" in targets:  # a copy's enforcement names its own group
+            return f"CASE WHEN {expr} IS NULL THEN NULL ELSE b.group_id END"
+        mapping = {"users": self.staff.users, "organizations": self.staff.orgs, "services": self.staff.services}
+        names = next((mapping[target] for target in targets if target in mapping), None)
+        if not names:
+            return None
+        return f"CASE {expr} {' '.join(f'WHEN {old} THEN {new}' for old, new in names.items())} ELSE {expr} END"
 
     def _copy_tables(self, conn: sa.Connection) -> None:
         by_participant = "{} t JOIN bulk_clones b ON b.template_id = t.participant_id"
@@ -263,9 +298,21 @@ class _Copier:
                    "referral_events t JOIN referrals r ON r.id = t.referral_id "
                    "JOIN bulk_clones b ON b.template_id = r.participant_id",
                    {"referral_id": self._moved(_t(Referral), "referral_id")})
-        objects = {"participant": "b.new_id", "referral": self._moved(_t(Referral), "object_id"),
-                   "outcome": self._moved(_t(Outcome), "object_id"),
-                   "invitation": self._moved(_t(Invitation), "object_id")}
+        # Field work: notes, the community's outreach, custom notifications (at the copy's door) and their teams.
+        for table in (_t(Note), _t(OutreachContact)):
+            self._copy(conn, table, by_participant.format(table.name), mine)
+        self._copy(conn, _t(CustomNotification), by_participant.format("custom_notifications"),
+                   {**mine, "place": "CASE WHEN substr(t.place, 1, 13) = 'Front porch, ' "
+                                     "THEN 'Front porch, ' || b.address ELSE t.place END"})
+        for link in (custom_notification_users, custom_notification_organizations):
+            self._copy(conn, link, f"{link.name} t JOIN custom_notifications c ON c.id = t.custom_notification_id "
+                                   "JOIN bulk_clones b ON b.template_id = c.participant_id",
+                       {"custom_notification_id": self._moved(_t(CustomNotification), "custom_notification_id")})
+        self._copy(conn, participant_criteria, by_participant.format("participant_criteria"), mine)
+        objects = {"participant": "b.new_id", **{
+            kind: self._moved(_t(model), "object_id") for kind, model in (
+                ("referral", Referral), ("outcome", Outcome), ("invitation", Invitation), ("note", Note),
+                ("outreach_contact", OutreachContact), ("custom_notification", CustomNotification))}}
         cases = " ".join(f"WHEN '{kind}' THEN {expr}" for kind, expr in objects.items())
         self._copy(conn, _t(AuditEvent), by_participant.format("audit_events"),
                    {**mine, "object_id": f"CASE t.object_type {cases} ELSE t.object_id END"})
@@ -278,16 +325,3 @@ def _t(model: Any) -> sa.Table:
 def _dated(column: sa.Column) -> bool:
     kind = column.type
     return isinstance(kind, sa.Date | sa.DateTime) or isinstance(getattr(kind, "impl", None), sa.DateTime)
-
-
-def _choices(conn: sa.Connection) -> dict[str, Any]:
-    from ceasefire.models import Group, Organization
-
-    orgs = {name: (i, kind) for i, name, kind in conn.execute(
-        sa.select(Organization.id, Organization.name, Organization.kind))}
-    return {
-        "groups": list(conn.execute(sa.select(Group.id)).scalars()),
-        "caseworkers": list(conn.execute(sa.select(User.id).where(User.role == Role.CASEWORKER)).scalars()),
-        "community": [None] + [i for i, kind in orgs.values() if kind == "community"],
-        "agencies": {kind: name for name, (_i, kind) in orgs.items() if kind in ("probation", "parole")},
-    }
