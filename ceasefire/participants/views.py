@@ -14,7 +14,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ceasefire import flashes, pipeline, policy
+from ceasefire import flashes, limits, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
@@ -62,6 +62,7 @@ from ceasefire.web import safe_next
 bp = signed_in_blueprint("participants", __name__, "/participants")
 
 PER_PAGE = 50
+FORUM_CHOICES = 100
 
 # One-button events that undo or close something: the participant page links to a page that asks to confirm.
 CONFIRM_FIRST = frozenset({"no_show", "offer_services"})
@@ -232,7 +233,15 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
 
 
 def _forum_choices() -> list[tuple[Any, str]]:
-    forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc()))
+    """The latest FORUM_CHOICES forums, and the one asked for if older: a program's whole history of forums would
+    be a list no one reads, rendered on every page of the list."""
+    forums = list(db.session.scalars(
+        sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(FORUM_CHOICES)
+    ))
+    chosen = request.args.get("forum_id", type=int)
+    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(f.id != chosen for f in forums):
+        older = db.session.get(Forum, chosen)
+        forums += [older] if older is not None else []
     return options([("", "Any forum"), *((f.id, f"{f.title} ({when(f.scheduled_at)})") for f in forums)])
 
 
