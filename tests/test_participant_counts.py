@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from helpers import REASONS, Program, counting, text
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, ParticipantCount, counts
+from ceasefire.models import Participant, ParticipantCount, Referral, counts
 from ceasefire.models.base import today
-from ceasefire.models.enums import State
+from ceasefire.models.enums import ReferralStatus, State
 
 
 def _rows() -> dict[State, int]:
@@ -197,3 +197,40 @@ def _identification_rows() -> dict:
         key = (status, counts.age_band(born, on, band))
         found[key] = found.get(key, 0) + 1
     return found
+
+
+def _referral_rows() -> dict:
+    with db.engine.connect() as conn:
+        found = dict(conn.execute(
+            sa.select(Referral.status, sa.func.count(Referral.id))
+            .join(Participant, Participant.id == Referral.participant_id)
+            .where(Participant.purged_at.is_(None)).group_by(Referral.status)
+        ).all())
+    return {s: found.get(s, 0) for s in ReferralStatus}
+
+
+def test_referral_counts_follow_send_status_and_purge(users, api_as):
+    program = Program.build(users["supervisor"], users["provider"].organization)
+    api, provider = api_as(users["supervisor"]), api_as(users["provider"])
+
+    def check() -> None:
+        with db.engine.connect() as conn:
+            assert counts.referral_counts(conn) == _referral_rows()
+        assert api.get("/referrals?per_page=1")[1]["total"] == sum(_referral_rows().values())
+
+    people = [program.create(first_name=f"P{n}") for n in range(3)]
+    referrals = [program.refer(p) for p in people]
+    check()
+    for referral, steps in zip(referrals, (["accepted", "enrolled"], ["declined"], []), strict=True):
+        for step in steps:
+            body = {"status": step} | ({"reason": "Full."} if step == "declined" else {})
+            status, answer = provider.post(f"/referrals/{referral.id}/status", json=body)
+            assert status == 200, answer
+            check()
+    status, answer = api.post(f"/referrals/{referrals[2].id}/status", json={"status": "withdrawn"})
+    assert status == 200, answer
+    check()
+    status, answer = api.post(f"/participants/{people[0].id}/review", json={"decision": "purge", "reason": "Moved."})
+    assert status == 200, answer
+    check()
+    assert sum(_referral_rows().values()) == 2

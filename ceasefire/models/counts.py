@@ -1,7 +1,8 @@
 """How many participants are in each state, purged ones left out: the participant list's total and its tabs for a
 viewer who sees everyone, read off six rows instead of counted off a million. And how many were ever identified,
 by supervision status and age band at identification (purged ones kept, as the identification report counts
-them): the summary beside the list.
+them): the summary beside the list. And how many referrals are in each status, those of purged participants left
+out: the referral list's total for caseworkers and supervisors, who see every referral.
 
 The rows are kept in the transaction of every change: before each flush, the participants the flush inserts,
 moves to another state, purges or deletes shift the rows (in one order, so two transactions never wait on each
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models.base import enum_type, today
-from ceasefire.models.enums import State, SupervisionStatus
+from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.people import Participant
+from ceasefire.models.referrals import Referral
 
 
 class ParticipantCount(Model):
@@ -27,6 +29,13 @@ class ParticipantCount(Model):
 
     state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
     participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class ReferralCount(Model):
+    __tablename__ = "referral_counts"
+
+    status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "status"), primary_key=True)
+    referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
@@ -56,6 +65,17 @@ def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> No
 @sa.event.listens_for(IdentificationCount.__table__, "after_create")
 def _identification_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     connection.execute(table.insert(), _zero_identification())
+
+
+@sa.event.listens_for(ReferralCount.__table__, "after_create")
+def _referrals_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [{"status": s.value, "referrals": 0} for s in ReferralStatus])
+
+
+def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
+    """The kept counts, one a status (purged participants' referrals left out); None when not kept."""
+    rows = dict(session.execute(sa.select(ReferralCount.status, ReferralCount.referrals)).all())
+    return {s: rows[s] for s in ReferralStatus} if len(rows) == len(ReferralStatus) else None
 
 
 def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
@@ -101,6 +121,14 @@ def refresh(session: Session | Any) -> None:
         rows[(SupervisionStatus(status).value, age_band(born, on, kept))]["participants"] += 1
     session.execute(sa.delete(IdentificationCount))
     session.execute(sa.insert(IdentificationCount), list(rows.values()))
+    found = dict(session.execute(
+        sa.select(Referral.status, sa.func.count(Referral.id))
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(Participant.purged_at.is_(None)).group_by(Referral.status)
+    ).all())
+    session.execute(sa.delete(ReferralCount))
+    session.execute(sa.insert(ReferralCount),
+                    [{"status": s.value, "referrals": found.get(s, 0)} for s in ReferralStatus])
 
 
 def _place(state: Any, purged_at: Any) -> State | None:
@@ -151,12 +179,50 @@ def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int]]:
     return {k: n for k, n in states.items() if n}, {k: n for k, n in identification.items() if n}
 
 
+def _referral_shifts(session: Session, connection: sa.Connection) -> dict[str, int]:
+    """Referrals sent, changing status or deleted; and a participant's purge takes theirs out of the counts."""
+    shifts: dict[str, int] = {}
+
+    def shift(status: Any, n: int) -> None:
+        shifts[ReferralStatus(status).value] = shifts.get(ReferralStatus(status).value, 0) + n
+
+    for r in session.new:
+        if isinstance(r, Referral):
+            shift(r.status or ReferralStatus.SENT, 1)
+    for r in session.dirty:
+        if isinstance(r, Referral):
+            history = sa.inspect(r).attrs["status"].history
+            if history.deleted and history.added and history.deleted[0] != history.added[0]:
+                shift(history.deleted[0], -1)
+                shift(history.added[0], 1)
+    for r in session.deleted:
+        if isinstance(r, Referral):
+            shift(_values_of(r, "status"), -1)
+    purged = [p.id for p in session.dirty if isinstance(p, Participant) and p.purged_at is not None
+              and _values(p, True)["purged_at"] is None]
+    if purged:
+        for status, n in connection.execute(
+            sa.select(Referral.status, sa.func.count(Referral.id)).where(Referral.participant_id.in_(purged))
+            .group_by(Referral.status)
+        ):
+            shift(status, -n)
+    return {k: n for k, n in shifts.items() if n}
+
+
+def _values_of(r: Referral, name: str) -> Any:
+    history = sa.inspect(r).attrs[name].history
+    return history.deleted[0] if history.deleted else getattr(r, name)
+
+
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
     states, identification = _shifts(session)
-    if not states and not identification:
+    if not states and not identification and not any(
+        isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
+    ):
         return
     connection = session.connection()
+    referrals = _referral_shifts(session, connection)
     # Core statements (no autoflush), each table's rows in one order for every transaction: no deadlock.
     table = sa.table("participant_counts", sa.column("state"), sa.column("participants"))
     for state in sorted(states, key=lambda s: s.value):
@@ -167,3 +233,7 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for status, band in sorted(identification):
         connection.execute(sa.update(table).where(table.c.supervision_status == status, table.c.age_band == band)
                            .values(participants=table.c.participants + identification[(status, band)]))
+    table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
+    for status in sorted(referrals):
+        connection.execute(sa.update(table).where(table.c.status == status)
+                           .values(referrals=table.c.referrals + referrals[status]))

@@ -446,7 +446,11 @@ def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
     if status:
         query = query.where(Referral.status == status)
     query = query.order_by(Referral.sent_at.desc(), Referral.id.desc())
-    return paginate(query, page, per_page, lambda rows: referral_records(user, rows), clamp)
+    total = None
+    if policy.sees_every_referral(user):  # the counts kept per status, when kept
+        kept = counts.referral_counts(db.session)
+        total = None if kept is None else kept[status] if status else sum(kept.values())
+    return paginate(query, page, per_page, lambda rows: referral_records(user, rows), clamp, total)
 
 
 # The audit trail

@@ -1,6 +1,6 @@
-"""participant counts: how many participants are in each state, purged ones left out, and how many were identified
-by supervision status and age band, kept with every change so the lists' totals, tabs and identification summary need
-not count every row
+"""participant counts: how many participants are in each state, purged ones left out, how many were identified by
+supervision status and age band, and how many referrals are in each status, kept with every change so the lists'
+totals, tabs and identification summary need not count every row
 
 Revision ID: e5a1c7d3b9f2
 Revises: c4d2e8f1a903
@@ -20,6 +20,7 @@ depends_on = None
 STATES = ("identified", "invited", "attended", "services_offered", "enforced", "closed")
 SUPERVISION = ("none", "probation", "parole", "pretrial")
 BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "enrolled", "completed", "dropped", "withdrawn")
 
 
 def _band(born, on, kept):
@@ -61,6 +62,21 @@ def upgrade():
                                     for (s, b), n in rows.items()])
 
 
+    referrals = op.create_table(
+        'referral_counts',
+        sa.Column('status', sa.Enum(*REFERRAL_STATUSES, name='status', native_enum=False, create_constraint=True,
+                                    length=32), nullable=False),
+        sa.Column('referrals', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('status', name=op.f('pk_referral_counts')),
+    )
+    found = dict(op.get_bind().execute(sa.text(
+        "SELECT r.status, count(*) FROM referrals r JOIN participants p ON p.id = r.participant_id"
+        " WHERE p.purged_at IS NULL GROUP BY r.status"
+    )).all())
+    op.bulk_insert(referrals, [{"status": s, "referrals": found.get(s, 0)} for s in REFERRAL_STATUSES])
+
+
 def downgrade():
+    op.drop_table('referral_counts')
     op.drop_table('identification_counts')
     op.drop_table('participant_counts')
