@@ -8,6 +8,7 @@ from flask import Flask
 
 from ceasefire.errors import ServiceError
 from ceasefire.extensions import db
+from ceasefire.models import counts
 from ceasefire.models.enums import Role
 from ceasefire.services import accounts, app_role
 
@@ -59,6 +60,7 @@ def register(app: Flask) -> None:
             sign_ins = demo_bulk.seed(count)
         except demo.NotEmpty as exc:
             raise click.ClickException(str(exc)) from None
+        counts.refresh(db.session)  # the bulk copies went around the ORM, which keeps the counts
         db.session.commit()
         click.echo(f"Demo data is in. Sign in with any of these (password for all: {demo.PASSWORD}):")
         for role, email in sign_ins:

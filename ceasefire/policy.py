@@ -335,9 +335,14 @@ def referral_query(user: User) -> sa.Select:
         sa.select(Referral).join(Service, Referral.service_id == Service.id)
         .join(Participant, Referral.participant_id == Participant.id).where(Participant.purged_at.is_(None))
     )
-    if user.role == PROVIDER:
+    if not sees_every_referral(user):
         query = query.where(own_referral_clause(user), consent_in_force_clause())
     return query
+
+
+def sees_every_referral(user: User) -> bool:
+    """Caseworkers and supervisors see every referral (of a participant not purged); a provider its own."""
+    return user.role != PROVIDER
 
 
 def get_referral(user: User, referral_id: int) -> Referral:

@@ -16,7 +16,7 @@ from helpers import PASSWORD, csrf_token_of
 
 from ceasefire import create_app
 from ceasefire.extensions import db
-from ceasefire.models import Organization, Participant, User
+from ceasefire.models import Organization, Participant, User, counts
 from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
@@ -115,6 +115,7 @@ def _empty_tables() -> None:
     db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))
     for table in db.metadata.sorted_tables:
         db.session.execute(table.delete())
+    counts.refresh(db.session)  # every state at zero, as a new database starts
     db.session.execute(
         sa.text(
             "SELECT setval(c.oid, 1, false) FROM pg_class c"

@@ -141,3 +141,20 @@ def test_the_api_keeps_its_shape(users, api_as, make_participant):
     assert {frozenset(item) for item in body["items"]} == {
         frozenset({"at", "user_id", "action", "object_type", "object_id", "ip", "detail"})
     }
+
+
+def test_the_user_picker_offers_the_first_users_and_keeps_one_asked_for(client, auth, users, monkeypatch):
+    from ceasefire.audit import views as audit_views
+
+    monkeypatch.setattr(audit_views, "PEOPLE_CHOICES", 2)
+    auth.login(users["supervisor"])
+
+    def offered(html: str) -> list[str]:
+        picker = re.search(r'<select[^>]*name="user_id".*?</select>', html, re.S).group(0)
+        return re.findall(r'<option[^>]*value="(\d+)"', picker)
+
+    assert len(offered(text(client.get("/audit/")))) == 2
+    last = max(users.values(), key=lambda u: (u.name.lower(), u.id))
+    response = client.get("/audit/", query_string={"user_id": last.id})
+    assert response.status_code == 200
+    assert str(last.id) in offered(text(response))

@@ -21,6 +21,7 @@ from ceasefire.services.records import AuditRecord, Page
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
+PEOPLE_CHOICES = 100  # the users the picker offers at most (and the one asked for beyond them)
 NO_SUCH_ID = f"There is no such id: ids run from 1 to {limits.ID_MAX}."
 
 # Each action of the trail (API.md's codes) as a supervisor reads it.
@@ -77,7 +78,8 @@ class AuditFilterForm(FlaskForm):
 def _form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     form.user_id.choices = [SelectChoice("", "Anyone")] + [
-        SelectChoice(str(i), f"{name} ({role})") for i, name, role in audit_trail.people(current_user)
+        SelectChoice(str(i), f"{name} ({role})") for i, name, role in audit_trail.people(
+            current_user, PEOPLE_CHOICES, request.args.get("user_id", type=int))
     ]
     return form
 

@@ -1,6 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
 from ceasefire.models.audit import AuditEvent
+from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
@@ -20,6 +21,7 @@ __all__ = [
     "Forum",
     "Group",
     "GroupEnforcement",
+    "IdentificationCount",
     "IdentificationCriterion",
     "Invitation",
     "Note",
@@ -27,8 +29,10 @@ __all__ = [
     "Outcome",
     "OutreachContact",
     "Participant",
+    "ParticipantCount",
     "RecoveryCode",
     "Referral",
+    "ReferralCount",
     "ReferralEvent",
     "RemovalRequest",
     "Review",

@@ -14,7 +14,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ceasefire import flashes, pipeline, policy
+from ceasefire import flashes, limits, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Participant, Service, User
@@ -62,6 +62,7 @@ from ceasefire.web import safe_next
 bp = signed_in_blueprint("participants", __name__, "/participants")
 
 PER_PAGE = 50
+FILTER_CHOICES = 100  # the choices a filter of the list offers at most (beyond them, the one asked for)
 
 # One-button events that undo or close something: the participant page links to a page that asks to confirm.
 CONFIRM_FIRST = frozenset({"no_show", "offer_services"})
@@ -95,16 +96,30 @@ DETAILS: tuple[tuple[str, str], ...] = (
 # Choices the forms offer, from the database.
 
 
-def _group_choices(blank: str) -> list[tuple[Any, str]]:
-    groups = db.session.scalars(sa.select(Group).order_by(Group.name))
+def _capped(query: sa.Select, arg: str | None) -> list[Any]:
+    """The rows of `query`; for one of the list's filters (`arg`: its name in the URL) the first FILTER_CHOICES,
+    and the one asked for beyond them: a large program's every group or caseworker would be a list no one reads,
+    rendered on every page of the list."""
+    if arg is None:
+        return list(db.session.scalars(query))
+    rows = list(db.session.scalars(query.limit(FILTER_CHOICES)))
+    chosen = request.args.get(arg, type=int)
+    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(r.id != chosen for r in rows):
+        entity = query.column_descriptions[0]["entity"]
+        rows += db.session.scalars(query.where(entity.id == chosen)).all()
+    return rows
+
+
+def _group_choices(blank: str, arg: str | None = None) -> list[tuple[Any, str]]:
+    groups = _capped(sa.select(Group).order_by(Group.name, Group.id), arg)
     return options([("", blank), *((g.id, g.name) for g in groups)])
 
 
-def _caseworker_choices(blank: str = "Not assigned") -> list[tuple[Any, str]]:
-    staff = db.session.scalars(
+def _caseworker_choices(blank: str = "Not assigned", arg: str | None = None) -> list[tuple[Any, str]]:
+    staff = _capped(
         sa.select(User)
         .where(User.role.in_([Role.CASEWORKER, Role.SUPERVISOR]), User.active.is_(True))
-        .order_by(User.name)
+        .order_by(User.name, User.id), arg
     )
     return options([("", blank), *((u.id, u.name) for u in staff)])
 
@@ -232,7 +247,8 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
 
 
 def _forum_choices() -> list[tuple[Any, str]]:
-    forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc()))
+    """The latest forums first (and one asked for beyond them)."""
+    forums = _capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
     return options([("", "Any forum"), *((f.id, f"{f.title} ({when(f.scheduled_at)})") for f in forums)])
 
 
@@ -251,9 +267,9 @@ def _filter_form(user: User) -> FilterForm:
         if not shown:
             del form[name]
     if "group_id" in form:
-        form.group_id.choices = _group_choices("Any group")
+        form.group_id.choices = _group_choices("Any group", "group_id")
     if "caseworker_id" in form:
-        form.caseworker_id.choices = _caseworker_choices("Any caseworker")
+        form.caseworker_id.choices = _caseworker_choices("Any caseworker", "caseworker_id")
     if "forum_id" in form:
         form.forum_id.choices = _forum_choices()
     if not offered["state"]:

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from ceasefire import policy
+from ceasefire import limits, policy
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Participant, User
 from ceasefire.services import audit, clock
@@ -48,11 +48,15 @@ def query(
     return q.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
-def people(actor: User) -> list[tuple[int, str, str]]:
-    """Every user, by name, for the page's picker: (id, name, role)."""
+def people(actor: User, limit: int | None = None, chosen: int | None = None) -> list[tuple[int, str, str]]:
+    """The users, by name, for the page's picker: (id, name, role). With `limit`, the first so many and the one
+    `chosen` beyond them (a large program's every user would be a list no one reads, rendered on every page)."""
     policy.require(actor, "audit.view")
     rows = sa.select(User.id, User.name, User.role).order_by(sa.func.lower(User.name), User.id)
-    return [(i, name, str(role)) for i, name, role in db.session.execute(rows).all()]
+    found = [(i, name, str(role)) for i, name, role in db.session.execute(rows.limit(limit)).all()]
+    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(i != chosen for i, _, _ in found):
+        found += [(i, name, str(role)) for i, name, role in db.session.execute(rows.where(User.id == chosen)).all()]
+    return found
 
 
 def note_read(actor: User, filters: dict, export: bool = False) -> None:

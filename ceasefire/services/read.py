@@ -32,6 +32,7 @@ from ceasefire.models import (
     Service,
     StatusChange,
     User,
+    counts,
     participant_criteria,
 )
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
@@ -292,6 +293,8 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     instead of counted again."""
     query = participant_service.list_query(user, **filters)
     total = None
+    if tabs is None:
+        tabs = _kept_counts(user, filters)
     if tabs:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
@@ -305,11 +308,25 @@ def state_counts(user: User, **filters: Any) -> dict[State, int]:
         return {}
     filters.pop("state", None)
     filters.pop("sort", None)
+    kept = _kept_counts(user, filters)
+    if kept is not None:
+        return kept
     query = participant_service.filtered_query(
         user, sa.select(Participant.state, sa.func.count(Participant.id)), **filters
     ).group_by(Participant.state)
     found = dict(db.session.execute(query).all())
     return {state: found.get(state, 0) for state in State}
+
+
+def _kept_counts(user: User, filters: dict[str, Any]) -> dict[State, int] | None:
+    """The counts kept per state (ceasefire.models.counts), for a viewer who sees every participant and a list
+    filtered by state alone; None otherwise, or when they are not kept, and the list is counted."""
+    if any(value not in (None, "") for name, value in filters.items() if name not in ("state", "sort")):
+        return None
+    policy.require(user, "participant.list")
+    if policy.SCOPES[user.role] != "all" or not policy.sees(user.role, "state"):
+        return None
+    return counts.counted(db.session)
 
 
 # Forums and invitations
@@ -429,7 +446,11 @@ def referral_page(user: User, page: int, per_page: int, clamp: bool = False,
     if status:
         query = query.where(Referral.status == status)
     query = query.order_by(Referral.sent_at.desc(), Referral.id.desc())
-    return paginate(query, page, per_page, lambda rows: referral_records(user, rows), clamp)
+    total = None
+    if policy.sees_every_referral(user):  # the counts kept per status, when kept
+        kept = counts.referral_counts(db.session)
+        total = None if kept is None else kept[status] if status else sum(kept.values())
+    return paginate(query, page, per_page, lambda rows: referral_records(user, rows), clamp, total)
 
 
 # The audit trail

@@ -32,6 +32,7 @@ from ceasefire.models import (
     Service,
     StatusChange,
     User,
+    counts,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
@@ -438,10 +439,13 @@ def identification(user: User, window: Window, agencies: bool = True) -> dict[st
         (sa.and_(Participant.date_of_birth.is_(None), Participant.age_band.is_not(None)), Participant.age_band),
         else_=age_band_sql(),
     ).label("band")
-    for status, name, n in db.session.execute(
+    # Over everyone ever identified (as beside the participant list): the counts kept with every change, if kept.
+    kept = counts.identified(db.session) if window == Window() else None
+    grouped = ((s, b, n) for (s, b), n in kept.items()) if kept is not None else db.session.execute(
         sa.select(Participant.supervision_status, band, sa.func.count(Participant.id))
         .where(*when).group_by(Participant.supervision_status, band)
-    ):
+    )
+    for status, name, n in grouped:
         by_supervision[SupervisionStatus(status).value] += n
         by_age[name] += n
     rows = db.session.execute(

@@ -1,0 +1,239 @@
+"""How many participants are in each state, purged ones left out: the participant list's total and its tabs for a
+viewer who sees everyone, read off six rows instead of counted off a million. And how many were ever identified,
+by supervision status and age band at identification (purged ones kept, as the identification report counts
+them): the summary beside the list. And how many referrals are in each status, those of purged participants left
+out: the referral list's total for caseworkers and supervisors, who see every referral.
+
+The rows are kept in the transaction of every change: before each flush, the participants the flush inserts,
+moves to another state, purges or deletes shift the rows (in one order, so two transactions never wait on each
+other crosswise). What the ORM does not see, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by
+refresh(). Rows missing (a table emptied) say "not kept": the readers then count, so a total is never wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceasefire.extensions import Model
+from ceasefire.models.base import enum_type, today
+from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
+from ceasefire.models.people import Participant
+from ceasefire.models.referrals import Referral
+
+
+class ParticipantCount(Model):
+    __tablename__ = "participant_counts"
+
+    state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class ReferralCount(Model):
+    __tablename__ = "referral_counts"
+
+    status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "status"), primary_key=True)
+    referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
+
+
+class IdentificationCount(Model):
+    __tablename__ = "identification_counts"
+
+    supervision_status: Mapped[SupervisionStatus] = mapped_column(
+        enum_type(SupervisionStatus, "supervision_status"), primary_key=True
+    )
+    age_band: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+def _zero_identification() -> list[dict[str, Any]]:
+    return [{"supervision_status": s.value, "age_band": b, "participants": 0} for s in SupervisionStatus
+            for b in AGE_BANDS]
+
+
+@sa.event.listens_for(ParticipantCount.__table__, "after_create")
+def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    """A new database (create_all) keeps its counts from the first participant on."""
+    connection.execute(table.insert(), [{"state": s.value, "participants": 0} for s in State])
+
+
+@sa.event.listens_for(IdentificationCount.__table__, "after_create")
+def _identification_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), _zero_identification())
+
+
+@sa.event.listens_for(ReferralCount.__table__, "after_create")
+def _referrals_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [{"status": s.value, "referrals": 0} for s in ReferralStatus])
+
+
+def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
+    """The kept counts, one a status (purged participants' referrals left out); None when not kept."""
+    rows = dict(session.execute(sa.select(ReferralCount.status, ReferralCount.referrals)).all())
+    return {s: rows[s] for s in ReferralStatus} if len(rows) == len(ReferralStatus) else None
+
+
+def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
+    """The kept counts by (supervision status, age band), every participant ever identified; None when not kept."""
+    rows = {(s, b): n for s, b, n in session.execute(sa.select(
+        IdentificationCount.supervision_status, IdentificationCount.age_band, IdentificationCount.participants
+    )).all()}
+    return rows if len(rows) == len(SupervisionStatus) * len(AGE_BANDS) else None
+
+
+def age_band(born: Any, on: Any, kept: str | None = None) -> str:
+    """The identification report's band (services.reports.identification, in SQL there): the band kept at a
+    purge when the date of birth is gone, else whole years completed at identification."""
+    if born is None:
+        return kept if kept is not None else "unknown"
+    if on is None:  # as the SQL reads a missing date: no age under any bound
+        return "35_plus"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return "under_18" if age < 18 else "18_24" if age <= 24 else "25_34" if age <= 34 else "35_plus"
+
+
+def counted(session: Session | Any) -> dict[State, int] | None:
+    """The kept counts, one a state; None when they are not kept (a row is missing)."""
+    rows = dict(session.execute(sa.select(ParticipantCount.state, ParticipantCount.participants)).all())
+    return {s: rows[s] for s in State} if len(rows) == len(State) else None
+
+
+def refresh(session: Session | Any) -> None:
+    """Count every state anew (after a bulk load that went around the ORM)."""
+    found = dict(session.execute(
+        sa.select(Participant.state, sa.func.count(Participant.id))
+        .where(Participant.purged_at.is_(None)).group_by(Participant.state)
+    ).all())
+    session.execute(sa.delete(ParticipantCount))
+    session.execute(sa.insert(ParticipantCount), [
+        {"state": s.value, "participants": found.get(s, 0)} for s in State
+    ])
+    rows = {(r["supervision_status"], r["age_band"]): r for r in _zero_identification()}
+    result = session.execute(sa.select(
+        Participant.supervision_status, Participant.date_of_birth, Participant.identified_on, Participant.age_band
+    ).execution_options(yield_per=10000))
+    for status, born, on, kept in result:
+        rows[(SupervisionStatus(status).value, age_band(born, on, kept))]["participants"] += 1
+    session.execute(sa.delete(IdentificationCount))
+    session.execute(sa.insert(IdentificationCount), list(rows.values()))
+    found = dict(session.execute(
+        sa.select(Referral.status, sa.func.count(Referral.id))
+        .join(Participant, Participant.id == Referral.participant_id)
+        .where(Participant.purged_at.is_(None)).group_by(Referral.status)
+    ).all())
+    session.execute(sa.delete(ReferralCount))
+    session.execute(sa.insert(ReferralCount),
+                    [{"status": s.value, "referrals": found.get(s, 0)} for s in ReferralStatus])
+
+
+def _place(state: Any, purged_at: Any) -> State | None:
+    """Where a participant counts: its state, or nowhere once purged."""
+    if purged_at is not None or state is None:
+        return None
+    return State(state)
+
+
+_WATCHED = ("state", "purged_at", "supervision_status", "date_of_birth", "identified_on", "age_band")
+
+
+def _values(p: Participant, before: bool) -> dict[str, Any]:
+    """The watched columns as the flush finds them (or, `before`, as the database still holds them)."""
+    insp = sa.inspect(p)
+    values = {}
+    for name in _WATCHED:
+        history = insp.attrs[name].history
+        values[name] = history.deleted[0] if before and history.deleted else getattr(p, name)
+    return values
+
+
+def _keys(v: dict[str, Any] | None) -> tuple[State | None, tuple[str, str] | None]:
+    """The row of each table a participant counts in (None: none)."""
+    if v is None:
+        return None, None
+    status = SupervisionStatus(v["supervision_status"] or SupervisionStatus.NONE).value
+    band = age_band(v["date_of_birth"], v["identified_on"] or today(), v["age_band"])
+    return _place(v["state"] or State.IDENTIFIED, v["purged_at"]), (status, band)
+
+
+def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int]]:
+    moves: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
+    moves += [(None, _values(p, False)) for p in session.new if isinstance(p, Participant)]
+    moves += [(_values(p, True), _values(p, False)) for p in session.dirty
+              if isinstance(p, Participant) and session.is_modified(p, include_collections=False)]
+    moves += [(_values(p, True), None) for p in session.deleted if isinstance(p, Participant)]
+    states: dict[Any, int] = {}
+    identification: dict[Any, int] = {}
+    for before, after in moves:
+        for shifts, left, entered in zip((states, identification), _keys(before), _keys(after), strict=True):
+            if left == entered:
+                continue
+            if left is not None:
+                shifts[left] = shifts.get(left, 0) - 1
+            if entered is not None:
+                shifts[entered] = shifts.get(entered, 0) + 1
+    return {k: n for k, n in states.items() if n}, {k: n for k, n in identification.items() if n}
+
+
+def _referral_shifts(session: Session, connection: sa.Connection) -> dict[str, int]:
+    """Referrals sent, changing status or deleted; and a participant's purge takes theirs out of the counts."""
+    shifts: dict[str, int] = {}
+
+    def shift(status: Any, n: int) -> None:
+        shifts[ReferralStatus(status).value] = shifts.get(ReferralStatus(status).value, 0) + n
+
+    for r in session.new:
+        if isinstance(r, Referral):
+            shift(r.status or ReferralStatus.SENT, 1)
+    for r in session.dirty:
+        if isinstance(r, Referral):
+            history = sa.inspect(r).attrs["status"].history
+            if history.deleted and history.added and history.deleted[0] != history.added[0]:
+                shift(history.deleted[0], -1)
+                shift(history.added[0], 1)
+    for r in session.deleted:
+        if isinstance(r, Referral):
+            shift(_values_of(r, "status"), -1)
+    purged = [p.id for p in session.dirty if isinstance(p, Participant) and p.purged_at is not None
+              and _values(p, True)["purged_at"] is None]
+    if purged:
+        for status, n in connection.execute(
+            sa.select(Referral.status, sa.func.count(Referral.id)).where(Referral.participant_id.in_(purged))
+            .group_by(Referral.status)
+        ):
+            shift(status, -n)
+    return {k: n for k, n in shifts.items() if n}
+
+
+def _values_of(r: Referral, name: str) -> Any:
+    history = sa.inspect(r).attrs[name].history
+    return history.deleted[0] if history.deleted else getattr(r, name)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _keep(session: Session, _context: Any, _instances: Any) -> None:
+    states, identification = _shifts(session)
+    if not states and not identification and not any(
+        isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
+    ):
+        return
+    connection = session.connection()
+    referrals = _referral_shifts(session, connection)
+    # Core statements (no autoflush), each table's rows in one order for every transaction: no deadlock.
+    table = sa.table("participant_counts", sa.column("state"), sa.column("participants"))
+    for state in sorted(states, key=lambda s: s.value):
+        connection.execute(sa.update(table).where(table.c.state == state.value)
+                           .values(participants=table.c.participants + states[state]))
+    table = sa.table("identification_counts", sa.column("supervision_status"), sa.column("age_band"),
+                     sa.column("participants"))
+    for status, band in sorted(identification):
+        connection.execute(sa.update(table).where(table.c.supervision_status == status, table.c.age_band == band)
+                           .values(participants=table.c.participants + identification[(status, band)]))
+    table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
+    for status in sorted(referrals):
+        connection.execute(sa.update(table).where(table.c.status == status)
+                           .values(referrals=table.c.referrals + referrals[status]))
