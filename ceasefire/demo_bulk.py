@@ -36,7 +36,12 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
-from ceasefire.models.people import NAME_SEARCH_POSTGRESQL
+from ceasefire.models.people import (
+    FILL_SQLITE,
+    NAME_SEARCH_INDEXES_POSTGRESQL,
+    NAME_SEARCH_POSTGRESQL,
+    NAME_SEARCH_TRIGGERS_SQLITE,
+)
 from ceasefire.services import outcomes as outcome_service
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
@@ -137,9 +142,7 @@ class _Copier:
         indexes = [index for table in self.top for index in table.indexes]
         for index in indexes:
             index.drop(conn)
-        trigram = NAME_SEARCH_POSTGRESQL[1:] if self.dialect == "postgresql" else ()
-        for name in ("ix_participants_name_trgm", "ix_participants_aliases_trgm") if trigram else ():
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        _search_off(conn)
         try:
             self._fill(conn, self._copies())
             if self.dialect == "postgresql":
@@ -151,8 +154,7 @@ class _Copier:
             CLONES.drop(conn)
         for index in indexes:
             index.create(conn)
-        for statement in trigram:
-            conn.exec_driver_sql(statement)
+        _search_on(conn, above=self.top[_t(Participant)])
         if self.dialect == "postgresql":
             for table in self.top:
                 conn.exec_driver_sql(
@@ -269,6 +271,30 @@ class _Copier:
         cases = " ".join(f"WHEN '{kind}' THEN {expr}" for kind, expr in objects.items())
         self._copy(conn, _t(AuditEvent), by_participant.format("audit_events"),
                    {**mine, "object_id": f"CASE t.object_type {cases} ELSE t.object_id END"})
+
+
+def _search_off(conn: sa.Connection) -> None:
+    """Before the copies: the name search's indexes (PostgreSQL) and triggers (SQLite) go, to be built once at the
+    end (_search_on) instead of row by row."""
+    if conn.dialect.name == "postgresql":
+        for name in NAME_SEARCH_INDEXES_POSTGRESQL:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+    elif conn.dialect.name == "sqlite":
+        for trigger in ("insert", "update", "delete"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS participant_names_{trigger}")
+
+
+def _search_on(conn: sa.Connection, above: int) -> None:
+    """After the copies: the name search's indexes built again (PostgreSQL), or its tables filled with the copies,
+    participants above id `above`, in one statement each and its triggers back (SQLite)."""
+    if conn.dialect.name == "postgresql":
+        for statement in NAME_SEARCH_POSTGRESQL[1:]:
+            conn.exec_driver_sql(statement)
+    elif conn.dialect.name == "sqlite":
+        for statement in FILL_SQLITE:
+            conn.execute(sa.text(statement), {"above": above})
+        for statement in NAME_SEARCH_TRIGGERS_SQLITE:
+            conn.exec_driver_sql(statement)
 
 
 def _t(model: Any) -> sa.Table:
