@@ -180,31 +180,45 @@ NAME_GRAMS_POSTGRESQL = (
     "FROM unnest(ARRAY[name, coalesce(aliases, '')]) AS t, generate_series(1, 2) AS n, "
     "generate_series(1, length(t) - n + 1) AS i WHERE strpos(substr(t, i, n), ' ') = 0 $$"
 )
+
+
+def _grams(row: str) -> str:
+    """The hex words of a row's pieces, in a trigger (`row` is new or old)."""
+    return (
+        "SELECT coalesce(group_concat(g, ' '), '') "  # noqa: S608
+        "FROM (SELECT DISTINCT hex(substr(t.s, p.i, k.n)) AS g FROM "
+        f"(SELECT lower({row}.first_name || ' ' || {row}.last_name) AS s "
+        f"UNION ALL SELECT lower(coalesce({row}.aliases, ''))) AS t JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k "
+        "JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 WHERE instr(substr(t.s, p.i, k.n), ' ') = 0)"
+    )
+
+
 _NAME = "lower(new.first_name || ' ' || new.last_name)"
 _ALIASES = "lower(coalesce(new.aliases, ''))"
-_GRAMS = (
-    "SELECT coalesce(group_concat(g, ' '), '') "  # noqa: S608
-    "FROM (SELECT DISTINCT hex(substr(t.s, p.i, k.n)) AS g FROM "
-    f"(SELECT {_NAME} AS s UNION ALL SELECT {_ALIASES}) AS t JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k "
-    "JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 WHERE instr(substr(t.s, p.i, k.n), ' ') = 0)"
+# The pieces' table keeps no copy of its text (content=''): a row is taken out with the words it went in with.
+_ADD = f"INSERT INTO participant_grams (rowid, grams) VALUES (new.id, ({_grams('new')})); "  # noqa: S608
+_FORGET = (
+    "INSERT INTO participant_grams (participant_grams, rowid, grams) "  # noqa: S608
+    f"VALUES ('delete', old.id, ({_grams('old')})); "
 )
 NAME_SEARCH_SQLITE_TABLES = (
     "CREATE TABLE search_positions (i INTEGER PRIMARY KEY)",
     "INSERT INTO search_positions (i) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "  # noqa: S608
     f"WHERE i < {SEARCH_POSITIONS}) SELECT i FROM n",
     "CREATE VIRTUAL TABLE participant_names USING fts5(name, aliases, tokenize='trigram case_sensitive 1')",
-    "CREATE VIRTUAL TABLE participant_grams USING fts5(grams, tokenize='unicode61', detail='none')",
+    "CREATE VIRTUAL TABLE participant_grams USING fts5(grams, tokenize='unicode61', detail='none', content='', "
+    "columnsize=0)",
 )
 NAME_SEARCH_TRIGGERS_SQLITE = (
     "CREATE TRIGGER participant_names_insert AFTER INSERT ON participants BEGIN "  # noqa: S608
     f"INSERT INTO participant_names (rowid, name, aliases) VALUES (new.id, {_NAME}, {_ALIASES}); "
-    f"INSERT INTO participant_grams (rowid, grams) VALUES (new.id, ({_GRAMS})); END",
+    f"{_ADD}END",
     "CREATE TRIGGER participant_names_update "  # noqa: S608
     "AFTER UPDATE OF first_name, last_name, aliases ON participants BEGIN "
     f"UPDATE participant_names SET name = {_NAME}, aliases = {_ALIASES} WHERE rowid = new.id; "
-    f"UPDATE participant_grams SET grams = ({_GRAMS}) WHERE rowid = new.id; END",
-    "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "
-    "DELETE FROM participant_names WHERE rowid = old.id; DELETE FROM participant_grams WHERE rowid = old.id; END",
+    f"{_FORGET}{_ADD}END",
+    "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "  # noqa: S608
+    f"DELETE FROM participant_names WHERE rowid = old.id; {_FORGET}END",
 )
 NAME_SEARCH_SQLITE = NAME_SEARCH_SQLITE_TABLES + NAME_SEARCH_TRIGGERS_SQLITE
 # Filling the SQLite tables for the participants above an id, in one statement each (the migration, bulk seeding).

@@ -25,27 +25,42 @@ POSTGRESQL = (
     "CREATE INDEX ix_participants_name_grams ON participants USING gin "
     "(participant_name_grams(lower(first_name || ' ' || last_name), lower(aliases)))",
 )
+
+
+def grams(row: str) -> str:
+    """The hex words of a row's pieces, in a trigger (`row` is new or old)."""
+    return (
+        "SELECT coalesce(group_concat(g, ' '), '') "  # noqa: S608
+        "FROM (SELECT DISTINCT hex(substr(t.s, p.i, k.n)) AS g FROM "
+        f"(SELECT lower({row}.first_name || ' ' || {row}.last_name) AS s "
+        f"UNION ALL SELECT lower(coalesce({row}.aliases, ''))) AS t JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k "
+        "JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 WHERE instr(substr(t.s, p.i, k.n), ' ') = 0)"
+    )
+
+
 NAME = "lower(new.first_name || ' ' || new.last_name)"
 ALIASES = "lower(coalesce(new.aliases, ''))"
-GRAMS = (
-    "SELECT coalesce(group_concat(g, ' '), '') FROM (SELECT DISTINCT hex(substr(t.s, p.i, k.n)) AS g FROM "
-    f"(SELECT {NAME} AS s UNION ALL SELECT {ALIASES}) AS t JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k "
-    "JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 WHERE instr(substr(t.s, p.i, k.n), ' ') = 0)"
+# The pieces' table keeps no copy of its text (content=''): a row is taken out with the words it went in with.
+ADD = f"INSERT INTO participant_grams (rowid, grams) VALUES (new.id, ({grams('new')})); "  # noqa: S608
+FORGET = (
+    "INSERT INTO participant_grams (participant_grams, rowid, grams) "  # noqa: S608
+    f"VALUES ('delete', old.id, ({grams('old')})); "
 )
 SQLITE = (
     "CREATE TABLE search_positions (i INTEGER PRIMARY KEY)",
     "INSERT INTO search_positions (i) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
     "WHERE i < 500) SELECT i FROM n",
     "CREATE VIRTUAL TABLE participant_names USING fts5(name, aliases, tokenize='trigram case_sensitive 1')",
-    "CREATE VIRTUAL TABLE participant_grams USING fts5(grams, tokenize='unicode61', detail='none')",
+    "CREATE VIRTUAL TABLE participant_grams USING fts5(grams, tokenize='unicode61', detail='none', content='', "
+    "columnsize=0)",
     "CREATE TRIGGER participant_names_insert AFTER INSERT ON participants BEGIN "
     f"INSERT INTO participant_names (rowid, name, aliases) VALUES (new.id, {NAME}, {ALIASES}); "
-    f"INSERT INTO participant_grams (rowid, grams) VALUES (new.id, ({GRAMS})); END",
+    f"{ADD}END",
     "CREATE TRIGGER participant_names_update AFTER UPDATE OF first_name, last_name, aliases ON participants BEGIN "
     f"UPDATE participant_names SET name = {NAME}, aliases = {ALIASES} WHERE rowid = new.id; "
-    f"UPDATE participant_grams SET grams = ({GRAMS}) WHERE rowid = new.id; END",
+    f"{FORGET}{ADD}END",
     "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "
-    "DELETE FROM participant_names WHERE rowid = old.id; DELETE FROM participant_grams WHERE rowid = old.id; END",
+    f"DELETE FROM participant_names WHERE rowid = old.id; {FORGET}END",
     "INSERT INTO participant_names (rowid, name, aliases) SELECT id, lower(first_name || ' ' || last_name), "
     "lower(coalesce(aliases, '')) FROM participants",
     "INSERT INTO participant_grams (rowid, grams) SELECT id, group_concat(g, ' ') FROM (SELECT DISTINCT t.id, "
