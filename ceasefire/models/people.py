@@ -221,15 +221,13 @@ NAME_SEARCH_TRIGGERS_SQLITE = (
     f"DELETE FROM participant_names WHERE rowid = old.id; {_FORGET}END",
 )
 NAME_SEARCH_SQLITE = NAME_SEARCH_SQLITE_TABLES + NAME_SEARCH_TRIGGERS_SQLITE
-# Filling the SQLite tables for the participants above an id, in one statement each (the migration, bulk seeding).
+# Filling the SQLite tables for the participants above an id, in one statement each (bulk seeding): the pieces are cut
+# person by person, as the triggers cut them.
 FILL_SQLITE = (
     "INSERT INTO participant_names (rowid, name, aliases) SELECT id, lower(first_name || ' ' || last_name), "
     "lower(coalesce(aliases, '')) FROM participants WHERE id > :above",
-    "INSERT INTO participant_grams (rowid, grams) SELECT id, group_concat(g, ' ') FROM (SELECT DISTINCT t.id, "
-    "hex(substr(t.s, p.i, k.n)) AS g FROM (SELECT id, lower(first_name || ' ' || last_name) AS s FROM participants "
-    "WHERE id > :above UNION ALL SELECT id, lower(coalesce(aliases, '')) FROM participants WHERE id > :above) AS t "
-    "JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 "
-    "WHERE instr(substr(t.s, p.i, k.n), ' ') = 0) GROUP BY id",
+    f"INSERT INTO participant_grams (rowid, grams) SELECT r.id, ({_grams('r')}) "  # noqa: S608
+    "FROM participants AS r WHERE r.id > :above",
 )
 
 

@@ -63,11 +63,7 @@ SQLITE = (
     f"DELETE FROM participant_names WHERE rowid = old.id; {FORGET}END",
     "INSERT INTO participant_names (rowid, name, aliases) SELECT id, lower(first_name || ' ' || last_name), "
     "lower(coalesce(aliases, '')) FROM participants",
-    "INSERT INTO participant_grams (rowid, grams) SELECT id, group_concat(g, ' ') FROM (SELECT DISTINCT t.id, "
-    "hex(substr(t.s, p.i, k.n)) AS g FROM (SELECT id, lower(first_name || ' ' || last_name) AS s FROM participants "
-    "UNION ALL SELECT id, lower(coalesce(aliases, '')) FROM participants) AS t "
-    "JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 "
-    "WHERE instr(substr(t.s, p.i, k.n), ' ') = 0) GROUP BY id",
+    f"INSERT INTO participant_grams (rowid, grams) SELECT r.id, ({grams('r')}) FROM participants AS r",
 )
 # The previous revision's SQLite search: a case-blind trigram table over the names as written.
 SQLITE_BEFORE = (
