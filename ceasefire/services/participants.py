@@ -157,15 +157,16 @@ SORTS = {
 
 
 def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
-               sort: str | None = None, forum_id: int | None = None, **more: Any) -> sa.Select:
+               sort: str | None = None, forum_id: int | None = None, counted: bool = False, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
-    actor's role does not see (the pages offer only those it does)."""
+    actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
+    of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose."""
     query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, forum_id=forum_id, **more)
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
         raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        condition, by_name = search.for_page(q)
+        condition, by_name = search.for_page(q, decide=not counted)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))

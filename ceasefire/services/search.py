@@ -84,31 +84,41 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
-def count(q: str) -> int:
+def _counted(q: str) -> tuple[int, int]:
     """How many participants match, off the search index alone (on SQLite the FTS5 tables, not a row of
-    participants). A purged participant is never counted: the purge erases the names and aliases, and an empty
-    name holds no `q`."""
+    participants), and the highest id (how many there are, near enough), in one statement, kept for the rest of the
+    session's transaction. A purged participant is never counted: the purge erases the names and aliases, and an
+    empty name holds no `q`."""
     cache = db.session.info.setdefault("search_counts", {})
     key = needle(q)
     if key not in cache:
         if _dialect() == "sqlite":
-            found = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery())
+            found = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
         else:
-            found = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q))
-        cache[key] = db.session.scalar(found) or 0
+            found = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
+        everyone = sa.select(sa.func.max(Participant.id)).scalar_subquery()
+        row = db.session.execute(sa.select(found, everyone)).one()
+        cache[key] = (row[0] or 0, row[1] or 0)
     return cache[key]
+
+
+def count(q: str) -> int:
+    """How many participants match (see _counted)."""
+    return _counted(q)[0]
 
 
 def dense(q: str) -> bool:
     """Whether at least one participant in DENSE matches: then a page is quicker found by walking the name order."""
-    everyone = db.session.scalar(sa.select(sa.func.max(Participant.id))) or 0
-    return count(q) * DENSE >= everyone
+    found, everyone = _counted(q)
+    return found * DENSE >= everyone
 
 
-def for_page(q: str) -> tuple[sa.ColumnElement[bool], list[Any]]:
+def for_page(q: str, decide: bool = True) -> tuple[sa.ColumnElement[bool], list[Any]]:
     """The condition and the order of a page of the list searched by `q`: the order by name then id, either walked
-    down the name index (many matches, compared row by row) or sorted from the index's matches (few)."""
-    if not needle(q) or dense(q):
+    down the name index (many matches, compared row by row) or sorted from the index's matches (few). Without
+    `decide` (the list page, whose tabs have counted the matches already) the matches are sorted, to spend no
+    statement on counting them again."""
+    if not needle(q) or (decide and dense(q)):
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
     # The same order, but no index's: the matches are sorted, the name index is not walked.
     last = Participant.last_name.concat(sa.literal_column("''"))
