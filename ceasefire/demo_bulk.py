@@ -47,6 +47,7 @@ from ceasefire.models import (
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
 from ceasefire.models.fieldwork import custom_notification_organizations, custom_notification_users
+from ceasefire.models.people import FILL_SQLITE, NAME_SEARCH_TRIGGERS_SQLITE
 from ceasefire.services import outcomes as outcome_service
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
@@ -157,6 +158,7 @@ class _Copier:
         else:
             restore = bulk_sql.set_aside_sqlite(conn, [*self.top, *links])
         CLONES.create(conn)
+        _search_off(conn)
         try:
             self._fill(conn, self._copies())
             if self.dialect == "postgresql":
@@ -166,6 +168,7 @@ class _Copier:
         finally:
             CLONES.drop(conn)
         restore()
+        _search_on(conn, above=self.top[_t(Participant)])
         if self.dialect == "postgresql":
             for table in (*self.top, _t(User), _t(Organization), _t(Service), _t(Group)):
                 conn.exec_driver_sql(
@@ -316,6 +319,25 @@ class _Copier:
         cases = " ".join(f"WHEN '{kind}' THEN {expr}" for kind, expr in objects.items())
         self._copy(conn, _t(AuditEvent), by_participant.format("audit_events"),
                    {**mine, "object_id": f"CASE t.object_type {cases} ELSE t.object_id END"})
+
+
+def _search_off(conn: sa.Connection) -> None:
+    """Before the copies, on SQLite: the name search's triggers go, and its tables are filled once at the end
+    (_search_on) instead of row by row. (On PostgreSQL the name search is indexes alone, set aside and built again
+    with the others by bulk_sql.)"""
+    if conn.dialect.name == "sqlite":
+        for trigger in ("insert", "update", "delete"):
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS participant_names_{trigger}")
+
+
+def _search_on(conn: sa.Connection, above: int) -> None:
+    """After the copies, on SQLite: the name search's tables filled with the copies, participants above id `above`,
+    in one statement each, and its triggers back."""
+    if conn.dialect.name == "sqlite":
+        for statement in FILL_SQLITE:
+            conn.execute(sa.text(statement), {"above": above})
+        for statement in NAME_SEARCH_TRIGGERS_SQLITE:
+            conn.exec_driver_sql(statement)
 
 
 def _t(model: Any) -> sa.Table:

@@ -54,11 +54,11 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_name(name, type_, parent_names):
-    """Leave out what the database keeps of its own: the FTS5 table of participant search and its shadow tables,
-    and the trigram indexes on expressions (ceasefire.models.people)."""
-    from ceasefire.models.people import name_search_table
+    """Leave out what the database keeps of its own: the FTS5 tables of participant search and their shadow tables,
+    and the search indexes on expressions (ceasefire.models.people)."""
+    from ceasefire.models.people import name_search_index, name_search_table
 
-    return not (type_ == "table" and name_search_table(name)) and not (type_ == "index" and str(name).endswith("_trgm"))
+    return not (type_ == "table" and name_search_table(name)) and not (type_ == "index" and name_search_index(name))
 
 
 def run_migrations_offline():

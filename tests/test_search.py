@@ -10,6 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
+from ceasefire.models import Participant, User
+from ceasefire.models.enums import Role
+from ceasefire.services import participants as participant_service
+from ceasefire.services import read, retention, search
 
 PEOPLE = [
     ("Marcus", "Johnson", "Lil Man"),
@@ -94,21 +98,113 @@ def test_the_index_follows_creates_and_renames(users, api_as, make_participant):
     assert _names(api, "eanu") == set()
 
 
-def test_sqlite_keeps_one_index_row_per_participant(users, make_participant):
-    """On SQLite the search reads the FTS5 table: it holds exactly the participants' names and aliases."""
+def test_the_indexes_hold_the_lowered_names(users, make_participant):
+    """SQLite: the trigram table holds each person's names and aliases as lower() writes them, and the pieces table
+    finds them by each of their one- and two-letter pieces (hex words), by no other. PostgreSQL: the three indexes
+    on expressions."""
     if db.engine.dialect.name != "sqlite":
         rows = db.session.scalars(sa.text(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'participants' AND indexname LIKE '%_trgm'"
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'participants' AND indexname IN "
+            "('ix_participants_name_trgm', 'ix_participants_aliases_trgm', 'ix_participants_name_grams')"
         )).all()
-        assert sorted(rows) == ["ix_participants_aliases_trgm", "ix_participants_name_trgm"]
+        assert len(rows) == 3
         return
     for first, last, aliases in PEOPLE:
         make_participant(users["caseworker"], first_name=first, last_name=last, aliases=aliases)
     indexed = db.session.execute(sa.text("SELECT rowid, name, aliases FROM participant_names ORDER BY rowid")).all()
+    ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
     assert [(name, aliases) for _id, name, aliases in indexed] == [
-        (f"{first} {last}", aliases or "") for first, last, aliases in PEOPLE
+        (f"{first} {last}".translate(ascii_lower), (aliases or "").translate(ascii_lower))
+        for first, last, aliases in PEOPLE
     ]
-    plan = " ".join(str(row) for row in db.session.execute(sa.text(
-        "EXPLAIN QUERY PLAN SELECT rowid FROM participant_names WHERE participant_names MATCH '\"son\"'"
-    )))
-    assert "VIRTUAL TABLE INDEX" in plan
+    andre = indexed[2][0]
+    pieces = {t[i:i + n] for t in ("andre jones", "dre") for n in (1, 2) for i in range(len(t) - n + 1)}
+    for piece in [*sorted(pieces), "x", "jz", "ej"]:
+        found = db.session.scalars(sa.text("SELECT rowid FROM participant_grams WHERE participant_grams MATCH :w"),
+                                   {"w": '"' + piece.encode().hex().upper() + '"'}).all()
+        assert (andre in found) == (piece in pieces and " " not in piece), piece
+    for sql in ("SELECT rowid FROM participant_names WHERE participant_names MATCH '\"son\"'",
+                "SELECT rowid FROM participant_grams WHERE participant_grams MATCH '\"6A6F\"'"):
+        plan = " ".join(str(row) for row in db.session.execute(sa.text("EXPLAIN QUERY PLAN " + sql)))
+        assert "VIRTUAL TABLE INDEX" in plan
+
+
+# Names to search many ways: some pieces common to many (a page walked down the name order), most rare (the
+# matches sorted); letters outside ASCII in both cases (each database lowers them its own way, index and LIKE alike),
+# wildcards, quotes, backslashes and spaces.
+CROWD = [
+    *[("Marcus", "Johnson", "Lil Man")] * 3, *[("Jose", "Garcia", None)] * 3, ("Andre", "Jones", "Dre"),
+    ("Tyrell", "Hall", "Smoke"), ("Joan", "O'Neil", "50% off"), ("Kevin", "Ward_Lee", "back\\slash"),
+    ("Zoë", "Moreno", "Jo"), ("ÉMILE", "DUBOIS", "Él"), ("Émile", "Dubois", None), ("Ana", "Núñez", "ÑO"),
+    ("Li", "Wu", "A B"), ("Jo", "Jo", "jojo"), ("D'Andre", "St. James", "Big \"D\""), ("Sam", "Lee", "  spaced  "),
+    ("Maria", "Lopez", None), ("Maria", "Lopez", "Mari"), ("Terrence", "Hill", "T"), ("Ángel", "Cruz", "ángel"),
+]
+
+
+def _like(q: str) -> list[int]:
+    """Today's match, row by row: the page order's ids of the participants whose lowered name or aliases contain
+    the lowered `q` (LIKE, wildcards escaped)."""
+    needle = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return list(db.session.scalars(sa.text(
+        "SELECT id FROM participants WHERE purged_at IS NULL AND (lower(first_name || ' ' || last_name) LIKE :p "
+        "ESCAPE '\\' OR lower(aliases) LIKE :p ESCAPE '\\') ORDER BY last_name, first_name, id"
+    ), {"p": f"%{needle}%"}))
+
+
+def _queries() -> list[str]:
+    """Every piece of one to four letters of the names and aliases, as written and lowered, and a few more."""
+    found = {"xyz", "%", "_", "\\", '"', "'", "a b", "  jo  ", "JO", "zz", "é", "É", "ñ", "Ñ", "o'n", "s j"}
+    for first, last, aliases in CROWD:
+        for text in (f"{first} {last}", aliases or ""):
+            for n in (1, 2, 3, 4):
+                for i in range(len(text) - n + 1):
+                    found |= {text[i:i + n], text[i:i + n].lower()}
+    return sorted(q for q in found if q.strip())
+
+
+def _check_every_query(user, per_page: int = 4) -> int:
+    """Each query through the list's search (the API's service) against the LIKE scan: the same total, the same
+    first two pages, the same count in the list's state tabs. Returns how many queries were checked."""
+    queries = _queries()
+    for q in queries:
+        expected = _like(q)
+        for page in (1, 2):
+            got = read.participant_page(user, page, per_page, q=q)
+            assert got.total == len(expected), q
+            assert [p.id for p in got.items] == expected[(page - 1) * per_page:page * per_page], (q, page)
+        assert sum(read.state_counts(user, q=q).values()) == len(expected), q
+        filtered = read.participant_page(user, 1, 50, q=q, state="identified")
+        assert [p.id for p in filtered.items] == [
+            i for i in expected if db.session.get(Participant, i).state == "identified"
+        ][:50], q
+    return len(queries)
+
+
+def test_the_search_finds_exactly_what_a_like_scan_finds(users, make_participant):
+    """Hundreds of queries, each through the search and through a plain LIKE scan over every row, on whichever
+    database the tests run (SQLite, or PostgreSQL with TEST_DATABASE_URL): the same participants in the same order,
+    whether the page was walked down the name order (a common piece) or sorted from the index's matches (a rare
+    one). A purged participant is found by neither, and a renamed one by its new name alone."""
+    people = [make_participant(users["caseworker"], first_name=first, last_name=last, aliases=aliases)
+              for first, last, aliases in CROWD]
+    user = users["caseworker"]
+    assert _check_every_query(user) > 300
+    assert search.dense("jo")  # a page walked down the name order
+    assert not search.dense("smoke")  # a page sorted from the matches
+
+    retention.purge(users["supervisor"], people[0], "test")
+    participant_service.update_participant(user, people[1], people[1].version, {"first_name": "Mark", "aliases": None})
+    db.session.commit()
+    assert _check_every_query(user) > 300
+    assert read.participant_page(user, 1, 50, q="lil man").total == 1
+
+
+def test_a_bulk_seeded_program_is_searched_alike(runner):
+    """seed-demo in bulk fills the search indexes in one statement each (demo_bulk): they answer as the LIKE scan."""
+    result = runner.invoke(args=["seed-demo", "--participants", "1100"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.role == Role.CASEWORKER).order_by(User.id))
+    for q in ("a", "jo", "jon", "son", "JOHNSON", "e j", "lil", "xq", "z"):
+        expected = _like(q)
+        got = read.participant_page(user, 1, 20, q=q)
+        assert (got.total, [p.id for p in got.items]) == (len(expected), expected[:20]), q

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 
@@ -47,3 +50,27 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class Likely(sa.sql.expression.ColumnElement[bool]):
+    """A condition true of nearly every row, said so to SQLite's planner (likely(X)), which otherwise takes an
+    equality on an indexed column, `purged_at IS NULL`, for a selective one and reads the whole table through that
+    index instead of walking the list's order or the search's matches. Other databases see the condition as is
+    (PostgreSQL keeps statistics of its own)."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _traverse_internals = [("clause", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, clause: sa.ColumnElement[bool]) -> None:
+        self.clause = clause
+
+
+@compiles(Likely)
+def _likely(element: Likely, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clause, **kw)
+
+
+@compiles(Likely, "sqlite")
+def _likely_sqlite(element: Likely, compiler: Any, **kw: Any) -> str:
+    return f"likely({compiler.process(element.clause, **kw)})"

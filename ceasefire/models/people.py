@@ -154,36 +154,98 @@ class StatusChange(Model):
     actor: Mapped[User | None] = relationship()
 
 
-# Searching names and aliases (ceasefire.services.search). PostgreSQL: trigram GIN indexes on the two lowered
-# expressions the search compares. SQLite: an FTS5 table of trigrams, one row a participant (rowid = id), kept in
-# step by triggers. Created with the table (create_all) and by the migration, which repeats these statements.
+# Searching names and aliases (ceasefire.services.search). Every index holds the names as the search compares them:
+# lowered by the database's own lower(), so that an index's answer is the substring match itself, never more.
+# PostgreSQL: trigram GIN indexes on the two lowered expressions (a `q` of three letters or more), and a GIN index on
+# the array of each person's distinct one- and two-letter pieces (shorter ones). SQLite: an FTS5 trigram table, case
+# sensitive over the lowered text, and an FTS5 table of the one- and two-letter pieces written as hex words (rowid =
+# participant id in both), kept in step by triggers; the pieces are cut with the numbers of `search_positions`.
+# Created with the table (create_all) and by the migrations, which repeat these statements.
+SEARCH_POSITIONS = 500  # the longest text cut into pieces (limits.ALIASES)
+_PG_GRAMS = "participant_name_grams(lower(first_name || ' ' || last_name), lower(aliases))"
 NAME_SEARCH_POSTGRESQL = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_participants_name_trgm ON participants USING gin (lower(first_name || ' ' || last_name) "
     "gin_trgm_ops)",
     "CREATE INDEX ix_participants_aliases_trgm ON participants USING gin (lower(aliases) gin_trgm_ops)",
+    f"CREATE INDEX ix_participants_name_grams ON participants USING gin ({_PG_GRAMS})",
 )
-NAME_SEARCH_SQLITE = (
-    "CREATE VIRTUAL TABLE participant_names USING fts5(name, aliases, tokenize='trigram')",
-    "CREATE TRIGGER participant_names_insert AFTER INSERT ON participants BEGIN "
-    "INSERT INTO participant_names (rowid, name, aliases) "
-    "VALUES (new.id, new.first_name || ' ' || new.last_name, coalesce(new.aliases, '')); END",
-    "CREATE TRIGGER participant_names_update AFTER UPDATE OF first_name, last_name, aliases ON participants BEGIN "
-    "UPDATE participant_names SET name = new.first_name || ' ' || new.last_name, aliases = coalesce(new.aliases, '') "
-    "WHERE rowid = new.id; END",
-    "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "
-    "DELETE FROM participant_names WHERE rowid = old.id; END",
+NAME_SEARCH_INDEXES_POSTGRESQL = (
+    "ix_participants_name_trgm", "ix_participants_aliases_trgm", "ix_participants_name_grams",
+)
+# Before the indexes: the function the grams index computes (a piece with a space is never looked for).
+NAME_GRAMS_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION participant_name_grams(name text, aliases text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(array_agg(DISTINCT substr(t, i, n)), '{}') "
+    "FROM unnest(ARRAY[name, coalesce(aliases, '')]) AS t, generate_series(1, 2) AS n, "
+    "generate_series(1, length(t) - n + 1) AS i WHERE strpos(substr(t, i, n), ' ') = 0 $$"
+)
+
+
+def _grams(row: str) -> str:
+    """The hex words of a row's pieces, in a trigger (`row` is new or old)."""
+    return (
+        "SELECT coalesce(group_concat(g, ' '), '') "  # noqa: S608
+        "FROM (SELECT DISTINCT hex(substr(t.s, p.i, k.n)) AS g FROM "
+        f"(SELECT lower({row}.first_name || ' ' || {row}.last_name) AS s "
+        f"UNION ALL SELECT lower(coalesce({row}.aliases, ''))) AS t JOIN (SELECT 1 AS n UNION ALL SELECT 2) AS k "
+        "JOIN search_positions AS p ON p.i <= length(t.s) - k.n + 1 WHERE instr(substr(t.s, p.i, k.n), ' ') = 0)"
+    )
+
+
+_NAME = "lower(new.first_name || ' ' || new.last_name)"
+_ALIASES = "lower(coalesce(new.aliases, ''))"
+# The pieces' table keeps no copy of its text (content=''): a row is taken out with the words it went in with.
+_ADD = f"INSERT INTO participant_grams (rowid, grams) VALUES (new.id, ({_grams('new')})); "  # noqa: S608
+_FORGET = (
+    "INSERT INTO participant_grams (participant_grams, rowid, grams) "  # noqa: S608
+    f"VALUES ('delete', old.id, ({_grams('old')})); "
+)
+NAME_SEARCH_SQLITE_TABLES = (
+    "CREATE TABLE search_positions (i INTEGER PRIMARY KEY)",
+    "INSERT INTO search_positions (i) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "  # noqa: S608
+    f"WHERE i < {SEARCH_POSITIONS}) SELECT i FROM n",
+    "CREATE VIRTUAL TABLE participant_names USING fts5(name, aliases, tokenize='trigram case_sensitive 1')",
+    "CREATE VIRTUAL TABLE participant_grams USING fts5(grams, tokenize='unicode61', detail='none', content='', "
+    "columnsize=0)",
+)
+NAME_SEARCH_TRIGGERS_SQLITE = (
+    "CREATE TRIGGER participant_names_insert AFTER INSERT ON participants BEGIN "  # noqa: S608
+    f"INSERT INTO participant_names (rowid, name, aliases) VALUES (new.id, {_NAME}, {_ALIASES}); "
+    f"{_ADD}END",
+    "CREATE TRIGGER participant_names_update "  # noqa: S608
+    "AFTER UPDATE OF first_name, last_name, aliases ON participants BEGIN "
+    f"UPDATE participant_names SET name = {_NAME}, aliases = {_ALIASES} WHERE rowid = new.id; "
+    f"{_FORGET}{_ADD}END",
+    "CREATE TRIGGER participant_names_delete AFTER DELETE ON participants BEGIN "  # noqa: S608
+    f"DELETE FROM participant_names WHERE rowid = old.id; {_FORGET}END",
+)
+NAME_SEARCH_SQLITE = NAME_SEARCH_SQLITE_TABLES + NAME_SEARCH_TRIGGERS_SQLITE
+# Filling the SQLite tables for the participants above an id, in one statement each (bulk seeding): the pieces are cut
+# person by person, as the triggers cut them.
+FILL_SQLITE = (
+    "INSERT INTO participant_names (rowid, name, aliases) SELECT id, lower(first_name || ' ' || last_name), "
+    "lower(coalesce(aliases, '')) FROM participants WHERE id > :above",
+    f"INSERT INTO participant_grams (rowid, grams) SELECT r.id, ({_grams('r')}) "  # noqa: S608
+    "FROM participants AS r WHERE r.id > :above",
 )
 
 
 def name_search_table(name: str | None) -> bool:
-    """The FTS5 table and its shadow tables: the database's own, not the models' (Alembic leaves them alone)."""
-    return bool(name) and str(name).startswith("participant_names")
+    """The FTS5 tables, their shadow tables and the numbers that cut the pieces: the database's own, not the
+    models' (Alembic leaves them alone)."""
+    return bool(name) and str(name).startswith(("participant_names", "participant_grams", "search_positions"))
 
 
-for _statement in NAME_SEARCH_POSTGRESQL:
+def name_search_index(name: str | None) -> bool:
+    """PostgreSQL's search indexes, on expressions Alembic does not compare."""
+    return name in NAME_SEARCH_INDEXES_POSTGRESQL
+
+
+for _statement in (NAME_SEARCH_POSTGRESQL[0], NAME_GRAMS_POSTGRESQL, *NAME_SEARCH_POSTGRESQL[1:]):
     sa.event.listen(Participant.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 for _statement in NAME_SEARCH_SQLITE:
     sa.event.listen(Participant.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
-sa.event.listen(Participant.__table__, "after_drop",
-                sa.DDL("DROP TABLE IF EXISTS participant_names").execute_if(dialect="sqlite"))
+for _table in ("participant_names", "participant_grams", "search_positions"):
+    sa.event.listen(Participant.__table__, "after_drop",
+                    sa.DDL(f"DROP TABLE IF EXISTS {_table}").execute_if(dialect="sqlite"))

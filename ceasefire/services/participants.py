@@ -157,17 +157,30 @@ SORTS = {
 
 
 def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
-               sort: str | None = None, forum_id: int | None = None, **more: Any) -> sa.Select:
+               sort: str | None = None, forum_id: int | None = None, counted: bool = False, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
-    actor's role does not see (the pages offer only those it does)."""
-    query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, q=q, forum_id=forum_id,
-                           **more)
+    actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
+    of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose."""
+    query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, forum_id=forum_id, **more)
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
         raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
-    if field is None:  # by name: the order a name search on PostgreSQL sorts best in
-        order = tuple(search.by_name(q))
+    if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
+        condition, by_name = search.for_page(q, decide=not counted)
+        query, order = query.where(condition), tuple(by_name)
+    elif q:
+        query = query.where(name_clause(q))
     return query.order_by(*order)
+
+
+def search_total(actor: User, q: str | None = None, **filters: Any) -> int | None:
+    """The list's total when it is a name search and nothing else, for a role that sees everyone: counted off the
+    search index alone (services/search.py). None otherwise (the list is counted as it is)."""
+    if not q or not search.needle(q) or policy.SCOPES.get(actor.role) != "all":
+        return None
+    if any(value is not None and value != "" for name, value in filters.items() if name != "sort"):
+        return None
+    return search.count(q)
 
 
 def filtered_query(actor: User, query: sa.Select, state: str | None = None, group_id: int | None = None,

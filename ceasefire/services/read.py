@@ -291,10 +291,13 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
                      tabs: dict[State, int] | None = None, **filters: Any) -> Page[ParticipantRecord]:
     """A page of the list; given the tabs' counts for the same filters (state_counts), its total is taken from them
     instead of counted again."""
-    query = participant_service.list_query(user, **filters)
+    # Tabs given: the page has counted the matches of `q` already, so the search sorts them without counting again.
+    query = participant_service.list_query(user, counted=bool(tabs), **filters)
     total = None
     if tabs is None:
         tabs = _kept_counts(user, filters)
+    if not tabs:
+        total = participant_service.search_total(user, **filters)
     if tabs:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None

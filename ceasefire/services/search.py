@@ -1,10 +1,15 @@
 """Searching participants by name and alias: the one search function of every list that takes `q`.
 
 The meaning is the substring match the lists always had: `q` (trimmed, any case) is part of "first last" or of the
-aliases. An index serves it: on PostgreSQL trigram GIN indexes on exactly the two lowered expressions compared here;
-on SQLite an FTS5 trigram table (ceasefire.models.people) that narrows the rows to candidates, which the same
-comparison then checks, so both databases answer alike. A `q` of one or two letters has no trigram, and is compared
-row by row as before.
+aliases, compared as lower(name) LIKE '%q%'. Indexes serve it (ceasefire.models.people), each holding the names
+lowered by the database's own lower(), so that an index's answer is that match exactly, with nothing to check
+again: on SQLite two FTS5 tables (trigrams for a `q` of three letters or more, the one- and two-letter pieces for
+shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
+
+A page of a search is found one of two ways, chosen by how many match (`count`, off the index alone):
+- few (under one in DENSE of everyone): the index gives the matches' ids, and their rows are sorted by name;
+- many: the list walks the name index and compares each row with LIKE, stopping at the end of the page, which comes
+  after about DENSE * 50 rows (sorting 18,000 matches of "jo" among 150,000 would cost more).
 """
 
 from __future__ import annotations
@@ -12,39 +17,118 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from ceasefire.extensions import db
 from ceasefire.models import Participant
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
+# A search is walked in name order when at least one person in DENSE matches.
+DENSE = 10
 
 
-def name_matches(q: str) -> sa.ColumnElement[bool]:
-    """A condition on Participant: its name or aliases contain `q`, whatever the case."""
-    needle = q.strip().lower()
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def needle(q: str) -> str:
+    return q.strip().lower()
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _like(q: str) -> sa.ColumnElement[bool]:
+    """The match itself, row by row: what every index below answers alike."""
+    if not needle(q):
+        return sa.true()
+    escaped = needle(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     full_name = Participant.first_name.concat(SPACE).concat(Participant.last_name)
-    exact = sa.or_(
+    return sa.or_(
         sa.func.lower(full_name).like(like, escape="\\"),
         sa.func.lower(Participant.aliases).like(like, escape="\\"),
     )
-    if len(needle) < 3 or db.session.get_bind().dialect.name != "sqlite":
-        return exact
-    phrase = '"' + needle.replace('"', '""') + '"'
-    fts = sa.table("participant_names")
-    candidates: sa.Select[tuple[int]] = sa.select(sa.literal_column("rowid")).select_from(fts).where(
-        sa.text("participant_names MATCH :phrase").bindparams(phrase=phrase)
+
+
+def _sqlite_ids(q: str) -> sa.Select[tuple[int]]:
+    """The ids of the participants that match, off the FTS5 tables alone."""
+    text = needle(q)
+    if len(text) >= 3:
+        table, phrase = "participant_names", '"' + text.replace('"', '""') + '"'
+    else:  # the piece as the hex word the table holds (hex() of its UTF-8, as SQLite writes it)
+        table, phrase = "participant_grams", '"' + text.encode().hex().upper() + '"'
+    return sa.select(sa.literal_column("rowid")).select_from(sa.table(table)).where(
+        sa.text(f"{table} MATCH :phrase").bindparams(phrase=phrase)
     )
-    return sa.and_(Participant.id.in_(candidates), exact)
 
 
-def by_name(q: str | None) -> list[Any]:
-    """The lists' order, by name then id. On PostgreSQL a search that the trigram indexes serve sorts the rows they
-    found (a few thousand) instead of walking the name index in the hope of meeting them early, which reads hundreds
-    of thousands of rows when the matches sit together under one letter ("jon": 1.2 s at 1,000,000, sorted 0.1 s)."""
-    last: Any = Participant.last_name
-    if q and len(q.strip()) >= 3 and db.session.get_bind().dialect.name == "postgresql":
-        last = Participant.last_name.concat(sa.literal_column("''"))  # the same order, but no index's
-    return [last, Participant.first_name, Participant.id]
+def _indexed(q: str) -> sa.ColumnElement[bool]:
+    """The match as the index answers it: the matches found without reading anyone else's row."""
+    dialect, text = _dialect(), needle(q)
+    if not text:
+        return sa.true()  # as LIKE '%%'
+    if dialect == "sqlite":
+        return Participant.id.in_(_sqlite_ids(q))
+    if dialect == "postgresql" and len(text) < 3:
+        grams = sa.func.participant_name_grams(
+            sa.func.lower(Participant.first_name.concat(SPACE).concat(Participant.last_name)),
+            sa.func.lower(Participant.aliases),
+            type_=postgresql.ARRAY(sa.Text),
+        )
+        return grams.contains(sa.cast(postgresql.array([text]), postgresql.ARRAY(sa.Text)))
+    return _like(q)  # PostgreSQL's trigram indexes serve LIKE itself
+
+
+def name_matches(q: str) -> sa.ColumnElement[bool]:
+    """A condition on Participant: its name or aliases contain `q`, whatever the case; for counting and filtering
+    (the index finds the matches)."""
+    return _indexed(q)
+
+
+def _counted(q: str) -> tuple[int, int]:
+    """How many participants match, off the search index alone (on SQLite the FTS5 tables, not a row of
+    participants), and the highest id (how many there are, near enough), in one statement, kept for the rest of the
+    session's transaction. A purged participant is never counted: the purge erases the names and aliases, and an
+    empty name holds no `q`."""
+    cache = db.session.info.setdefault("search_counts", {})
+    key = needle(q)
+    if key not in cache:
+        if _dialect() == "sqlite":
+            found = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
+        else:
+            found = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
+        everyone = sa.select(sa.func.max(Participant.id)).scalar_subquery()
+        row = db.session.execute(sa.select(found, everyone)).one()
+        cache[key] = (row[0] or 0, row[1] or 0)
+    return cache[key]
+
+
+def count(q: str) -> int:
+    """How many participants match (see _counted)."""
+    return _counted(q)[0]
+
+
+def dense(q: str) -> bool:
+    """Whether at least one participant in DENSE matches: then a page is quicker found by walking the name order."""
+    found, everyone = _counted(q)
+    return found * DENSE >= everyone
+
+
+def for_page(q: str, decide: bool = True) -> tuple[sa.ColumnElement[bool], list[Any]]:
+    """The condition and the order of a page of the list searched by `q`: the order by name then id, either walked
+    down the name index (many matches, compared row by row) or sorted from the index's matches (few). Without
+    `decide` (the list page, whose tabs have counted the matches already) the matches are sorted, to spend no
+    statement on counting them again."""
+    if not needle(q) or (decide and dense(q)):
+        return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
+    # The same order, but no index's: the matches are sorted, the name index is not walked.
+    last = Participant.last_name.concat(sa.literal_column("''"))
+    return _indexed(q), [last, Participant.first_name, Participant.id]
+
+
+def _forget_counts(session: Any, *_args: Any) -> None:
+    session.info.pop("search_counts", None)
+
+
+# A count is kept for the rest of the session's transaction, and forgotten once anything is written.
+sa.event.listen(sa.orm.Session, "after_flush", _forget_counts)
+sa.event.listen(sa.orm.Session, "after_transaction_end", _forget_counts)
