@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -47,3 +49,24 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
+
+
+class likely(FunctionElement):  # noqa: N801 - named as the SQL function it renders on SQLite
+    """A condition that holds for nearly every row (`purged_at IS NULL`), said so to SQLite's planner: without
+    statistics it takes an equality on an indexed column to be narrow, and would read every row through that column's
+    index and sort them all, where walking the index of the order and stopping after a page is what serves. On other
+    databases (which keep statistics) it is the condition itself."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition as it stands: no "= 1" after it where booleans are integers
+
+
+@compiles(likely)
+def _likely(element: likely, compiler, **kw) -> str:
+    return f"({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(likely, "sqlite")
+def _likely_sqlite(element: likely, compiler, **kw) -> str:
+    return f"likely({compiler.process(element.clauses, **kw)})"
