@@ -127,7 +127,7 @@ _OUTREACH = (
         OutreachContact.id, OutreachContact.participant_id, OutreachContact.organization_id, OutreachContact.user_id,
         OutreachContact.contacted_at, OutreachContact.kind, OutreachContact.outcome,
     )
-    .where(OutreachContact.participant_id.in_(columns.IDS))
+    .where(columns.among(OutreachContact.participant_id))
     .order_by(OutreachContact.contacted_at.desc(), OutreachContact.id.desc())
 )
 

@@ -218,8 +218,8 @@ _ENFORCEMENT = (
         EnforcementAction.agency_id, EnforcementAction.action_type, EnforcementAction.occurred_on,
         EnforcementAction.incident_ref, EnforcementAction.description,
     )
-    .where(sa.or_(EnforcementAction.participant_id.in_(columns.IDS),
-                  EnforcementAction.group_id.in_(sa.bindparam("groups", expanding=True))))
+    .where(sa.or_(columns.among(EnforcementAction.participant_id),
+                  columns.among(EnforcementAction.group_id, sa.bindparam("groups", type_=columns.IdList()))))
     .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
 )
 

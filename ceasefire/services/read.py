@@ -164,7 +164,7 @@ _REFERRALS = (
               Organization.name.label("organization_name"))
     .join(Service, Referral.service_id == Service.id)
     .join(Organization, Service.organization_id == Organization.id)
-    .where(Referral.participant_id.in_(columns.IDS))
+    .where(columns.among(Referral.participant_id))
     .order_by(Referral.id)
 )
 
@@ -172,11 +172,11 @@ _CRITERIA = (
     sa.select(participant_criteria.c.participant_id, IdentificationCriterion.id, IdentificationCriterion.name,
               IdentificationCriterion.retired_on)
     .join(IdentificationCriterion, IdentificationCriterion.id == participant_criteria.c.criterion_id)
-    .where(participant_criteria.c.participant_id.in_(columns.IDS)).order_by(IdentificationCriterion.id)
+    .where(columns.among(participant_criteria.c.participant_id)).order_by(IdentificationCriterion.id)
 )
 
 _CONSENTED = sa.select(Consent.participant_id).where(
-    Consent.participant_id.in_(columns.IDS), Consent.in_force_clause(sa.bindparam("today", type_=sa.Date))
+    columns.among(Consent.participant_id), Consent.in_force_clause(sa.bindparam("today", type_=sa.Date))
 ).distinct()
 
 
@@ -224,30 +224,21 @@ def _services_offered(user: User, p: Participant, r: _Related) -> bool:
     return any(x.status != ReferralStatus.WITHDRAWN for x in r.referrals[p.id])
 
 
+# The fields a record copies from the participant's own columns as they are, read all at once for each row.
+COLUMNS = ("first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "state", "supervising_agency",
+           "caseworker_id", "community_org_id", "group_id", "identification_basis", "identifying_org_id",
+           "identified_on", "review_due_on")
+
+# The fields worked out from the participant and what the page loaded beside it (_Related).
 FIELDS: dict[str, Callable[[User, Participant, _Related], Any]] = {
-    "first_name": lambda u, p, r: p.first_name,
-    "last_name": lambda u, p, r: p.last_name,
-    "aliases": lambda u, p, r: p.aliases,
-    "date_of_birth": lambda u, p, r: p.date_of_birth,
-    "phone": lambda u, p, r: p.phone,
-    "address": lambda u, p, r: p.address,
-    "state": lambda u, p, r: p.state,
     "supervision_status": lambda u, p, r: p.supervision_status or None,
-    "supervising_agency": lambda u, p, r: p.supervising_agency,
-    "caseworker_id": lambda u, p, r: p.caseworker_id,
-    "community_org_id": lambda u, p, r: p.community_org_id,
-    "group_id": lambda u, p, r: p.group_id,
     "group_name": lambda u, p, r: r.groups.get(p.group_id) if p.group_id is not None else None,
-    "identification_basis": lambda u, p, r: p.identification_basis,
-    "identifying_org_id": lambda u, p, r: p.identifying_org_id,
-    "identified_on": lambda u, p, r: p.identified_on,
     "enforcement_dates": lambda u, p, r: tuple(sorted({a.occurred_on for a in r.enforcement[p.id]})),
     "enforcement_actions": _enforcement,
     "services_offered": _services_offered,
     "consent_to_share": lambda u, p, r: p.id in r.consented,
     "referrals": _referrals,
     "outreach_contacts": lambda u, p, r: tuple(r.outreach[p.id]),
-    "review_due_on": lambda u, p, r: p.review_due_on,
     "criteria": lambda u, p, r: tuple(
         CriterionRecord(c.id, c.name, retired=c.retired_on is not None) for c in r.criteria.get(p.id, ())
     ),
@@ -261,15 +252,28 @@ def participant_records(user: User, rows: list[Participant], only: Iterable[str]
     wanted = policy.visible_fields(user.role)
     if only is not None:
         wanted &= frozenset(only)
+    names = ("id", "version", *(name for name in COLUMNS if name in wanted))
     getters = [(name, get) for name, get in FIELDS.items() if name in wanted]
     related = _Related.load(user, wanted, rows, detail)
     records = []
     for p in rows:
-        values = {name: get(user, p, related) for name, get in getters}
+        values = _columns(p, names)
+        for name, get in getters:
+            values[name] = get(user, p, related)
         if detail:
             values.update(_detail(user, p, wanted, related))
-        records.append(ParticipantRecord(id=p.id, version=p.version, **values))
+        records.append(ParticipantRecord(**values))
     return records
+
+
+def _columns(p: Participant, names: tuple[str, ...]) -> dict[str, Any]:
+    """The participant's values of these columns: read straight from the loaded row (a page reads a thousand), or
+    through the attributes, which load what is not loaded yet (a row expired by a commit)."""
+    loaded = vars(p)
+    try:
+        return {name: loaded[name] for name in names}
+    except KeyError:
+        return {name: getattr(p, name) for name in names}
 
 
 def participant_record(user: User, p: Participant, detail: bool = False) -> ParticipantRecord:
