@@ -9,6 +9,7 @@ pipeline events are authorised by ceasefire.pipeline's own table.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -213,8 +214,10 @@ def own_organization_only(user: User, kind: str) -> bool:
     return user.role in OWN_ORGANIZATION_ONLY[kind]
 
 
+@cache
 def visible_fields(role: Role) -> frozenset[str]:
-    """Every participant field the role may see (id and version are always there)."""
+    """Every participant field the role may see (id and version are always there); worked out once per role, as the
+    tables above do not change while the app runs (every list and record asks, many times a request)."""
     fields: set[str] = {"id", "version"}
     for group, by_role in ACCESS.items():
         access = by_role.get(role)
@@ -358,6 +361,12 @@ def get_referral(user: User, referral_id: int) -> Referral:
             raise NotFound("No such referral.")
     require(user, "referral.status")
     return referral
+
+
+def referral_record_clause(user: User) -> sa.ColumnElement[bool] | None:
+    """referral_visible_in_record as SQL, over a select joining Referral to its Service; None where the user sees
+    every referral of a record they see."""
+    return own_referral_clause(user) if user.role == PROVIDER else None
 
 
 def referral_visible_in_record(user: User, referral: Referral) -> bool:

@@ -67,8 +67,8 @@ def _leave_session(message: str) -> None:
 def check_session():
     """End a session that was ended on the server (signed out, a password or role change, a deactivation), was idle
     too long or is too old."""
-    if not current_user.is_authenticated or request.endpoint == "static" or request.blueprint == "api":
-        return None
+    if request.blueprint == "api" or request.endpoint == "static" or not current_user.is_authenticated:
+        return None  # the API's bearer tokens have no session: no cookie is read, no user loaded from one
     record = sessions.find(session.sid)
     if record is None or record.user_id != current_user.id or sessions.has_expired(record):
         if record is not None:

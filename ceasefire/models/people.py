@@ -127,8 +127,8 @@ class Consent(Model):
         )
 
     @classmethod
-    def in_force_clause(cls, on: date):
-        """The same rule as in_force(), as SQL, for scoping queries."""
+    def in_force_clause(cls, on: date | sa.BindParameter[date]):
+        """The same rule as in_force(), as SQL, for scoping queries (`on` a date, or a parameter for one)."""
         return sa.and_(
             cls.revoked_on.is_(None),
             cls.given_on <= on,

@@ -20,7 +20,7 @@ from ceasefire.models import CustomNotification, Note, Organization, OutreachCon
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import LAW_ENFORCEMENT_KINDS, NoteVisibility, OrgKind, OutreachKind, Role
 from ceasefire.models.fieldwork import custom_notification_organizations
-from ceasefire.services import audit
+from ceasefire.services import audit, columns
 from ceasefire.services.records import CustomNotificationRecord, NoteRecord, OutreachRecord
 
 # Who may go on a custom notification: police and community partners, and the program's own staff.
@@ -121,15 +121,26 @@ def log_outreach(actor: User, participant: Participant, contacted_at: Any, kind:
     return contact
 
 
+# The outreach contacts of some participants, newest first: the columns alone.
+_OUTREACH = (
+    sa.select(
+        OutreachContact.id, OutreachContact.participant_id, OutreachContact.organization_id, OutreachContact.user_id,
+        OutreachContact.contacted_at, OutreachContact.kind, OutreachContact.outcome,
+    )
+    .where(columns.among(OutreachContact.participant_id))
+    .order_by(OutreachContact.contacted_at.desc(), OutreachContact.id.desc())
+)
+
+
 def outreach_records(actor: User, participant_ids: Sequence[int]) -> dict[int, list[OutreachRecord]]:
     """The outreach contacts the actor sees (a community user: its own group's), per participant, newest first."""
     found: dict[int, list[OutreachRecord]] = {i: [] for i in participant_ids}
     if not policy.can(actor, "outreach.view") or not participant_ids:
         return found
-    query = sa.select(OutreachContact).where(OutreachContact.participant_id.in_(participant_ids))
+    query = _OUTREACH
     if policy.own_organization_only(actor, "outreach"):
         query = query.where(OutreachContact.organization_id == actor.organization_id)
-    rows = list(db.session.scalars(query.order_by(OutreachContact.contacted_at.desc(), OutreachContact.id.desc())))
+    rows = columns.rows(query, ids=list(participant_ids))
     orgs = _names(Organization, (c.organization_id for c in rows))
     users = _names(User, (c.user_id for c in rows))
     for c in rows:

@@ -14,7 +14,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
 from ceasefire.models.enums import OrgKind, Role, State
-from ceasefire.services import audit, retention, search
+from ceasefire.services import audit, columns, retention, search
 
 EDITABLE = (
     "first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "group_id", "supervision_status",
@@ -223,21 +223,31 @@ def name_clause(q: str) -> sa.ColumnElement[bool]:
     return search.name_matches(q)
 
 
-def enforcement_actions(participant: Participant) -> list[EnforcementAction]:
+# The enforcement actions against some participants (`ids`) or their groups (`groups`), oldest first, as a record
+# or a timeline shows them: the columns alone.
+_ENFORCEMENT = (
+    sa.select(
+        EnforcementAction.id, EnforcementAction.participant_id, EnforcementAction.group_id,
+        EnforcementAction.agency_id, EnforcementAction.action_type, EnforcementAction.occurred_on,
+        EnforcementAction.incident_ref, EnforcementAction.description,
+    )
+    .where(sa.or_(columns.among(EnforcementAction.participant_id),
+                  columns.among(EnforcementAction.group_id, sa.bindparam("groups", type_=columns.IdList()))))
+    .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
+)
+
+
+def enforcement_actions(participant: Participant) -> list[sa.Row]:
     """Actions against the participant and against their whole group, oldest first."""
     return enforcement_actions_for([participant])[participant.id]
 
 
-def enforcement_actions_for(participants: list[Participant]) -> dict[int, list[EnforcementAction]]:
-    """enforcement_actions() for a page of participants, in one query."""
+def enforcement_actions_for(participants: list[Participant]) -> dict[int, list[sa.Row]]:
+    """enforcement_actions() for a page of participants, in one query: each action's columns (_ENFORCEMENT)."""
     ids = [p.id for p in participants]
     group_ids = {p.group_id for p in participants if p.group_id is not None}
-    found: dict[int, list[EnforcementAction]] = {p.id: [] for p in participants}
-    rows = db.session.scalars(
-        sa.select(EnforcementAction)
-        .where(sa.or_(EnforcementAction.participant_id.in_(ids), EnforcementAction.group_id.in_(group_ids)))
-        .order_by(EnforcementAction.occurred_on, EnforcementAction.id)
-    )
+    found: dict[int, list[sa.Row]] = {p.id: [] for p in participants}
+    rows = columns.rows(_ENFORCEMENT, ids=ids, groups=list(group_ids))
     members: dict[int, list[int]] = {}
     for p in participants:
         if p.group_id is not None:

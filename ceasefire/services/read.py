@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.util import find_tables
 
@@ -20,7 +20,6 @@ from ceasefire.extensions import db
 from ceasefire.models import (
     AuditEvent,
     Consent,
-    EnforcementAction,
     Forum,
     Group,
     IdentificationCriterion,
@@ -35,8 +34,9 @@ from ceasefire.models import (
     counts,
     participant_criteria,
 )
+from ceasefire.models.base import today
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
-from ceasefire.services import audit_trail, fieldwork
+from ceasefire.services import audit_trail, columns, fieldwork
 from ceasefire.services import participants as participant_service
 from ceasefire.services.records import (
     ABSENT,
@@ -106,11 +106,7 @@ def _count(query: sa.Select) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery())) or 0
 
 
-def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(wanted))).all())
+_names = columns.names  # the name of each row of a model, by id (other read modules use it too)
 
 
 # Participants
@@ -118,14 +114,16 @@ def _names(model: Any, ids: Iterable[int | None]) -> dict[int, str]:
 
 @dataclass
 class _Related:
-    """What a page of participants needs from other tables, loaded in one query per table, never per row."""
+    """What a page of participants needs from other tables, loaded in one query per table, never per row, and as
+    columns rather than ORM objects (a list reads hundreds of related rows, and the records carry only values)."""
 
     groups: dict[int, str] = field(default_factory=dict)
-    referrals: dict[int, list[Referral]] = field(default_factory=dict)
-    enforcement: dict[int, list[EnforcementAction]] = field(default_factory=dict)
+    referrals: dict[int, list[sa.Row]] = field(default_factory=dict)
+    enforcement: dict[int, list[Any]] = field(default_factory=dict)
     outreach: dict[int, list[Any]] = field(default_factory=dict)
     names: dict[str, dict[int, str]] = field(default_factory=dict)
-    criteria: dict[int, list[IdentificationCriterion]] = field(default_factory=dict)
+    criteria: dict[int, list[sa.Row]] = field(default_factory=dict)
+    consented: set[int] = field(default_factory=set)  # who has a consent to share in force today
 
     @classmethod
     def load(cls, user: User, wanted: frozenset[str], rows: list[Participant], detail: bool) -> _Related:
@@ -134,28 +132,15 @@ class _Related:
         if wanted & {"group_name"}:
             related.groups = _names(Group, (p.group_id for p in rows))
         if wanted & {"consent_to_share"}:
-            consents: dict[int, list[Consent]] = {i: [] for i in ids}
-            for consent in db.session.scalars(
-                sa.select(Consent).where(Consent.participant_id.in_(ids)).order_by(Consent.id)
-            ):
-                consents[consent.participant_id].append(consent)
-            for p in rows:
-                set_committed_value(p, "consents", consents[p.id])
+            related.consented = _consented(rows, detail)
         if wanted & {"referrals", "services_offered"}:
             related.referrals = {i: [] for i in ids}
-            for referral in db.session.scalars(
-                sa.select(Referral).options(joinedload(Referral.service).joinedload(Service.organization))
-                .where(Referral.participant_id.in_(ids)).order_by(Referral.id)
-            ):
+            for referral in columns.rows(_referrals_query(user), ids=ids):
                 related.referrals[referral.participant_id].append(referral)
         if wanted & {"criteria"}:
             related.criteria = {i: [] for i in ids}
-            for pid, criterion in db.session.execute(
-                sa.select(participant_criteria.c.participant_id, IdentificationCriterion)
-                .join(IdentificationCriterion, IdentificationCriterion.id == participant_criteria.c.criterion_id)
-                .where(participant_criteria.c.participant_id.in_(ids)).order_by(IdentificationCriterion.id)
-            ).all():
-                related.criteria[pid].append(criterion)
+            for criterion in columns.rows(_CRITERIA, ids=ids):
+                related.criteria[criterion.participant_id].append(criterion)
         if wanted & {"enforcement_dates", "enforcement_actions"}:
             related.enforcement = participant_service.enforcement_actions_for(rows)
         if wanted & {"outreach_contacts"}:
@@ -173,6 +158,49 @@ class _Related:
         return related
 
 
+# A referral as a record lists it, with its service's and organization's names: the columns alone.
+_REFERRALS = (
+    sa.select(Referral.id, Referral.participant_id, Referral.service_id, Referral.status, Referral.sent_at,
+              Referral.reason, Service.name.label("service_name"), Service.organization_id,
+              Organization.name.label("organization_name"))
+    .join(Service, Referral.service_id == Service.id)
+    .join(Organization, Service.organization_id == Organization.id)
+    .where(columns.among(Referral.participant_id))
+    .order_by(Referral.id)
+)
+
+_CRITERIA = (
+    sa.select(participant_criteria.c.participant_id, IdentificationCriterion.id, IdentificationCriterion.name,
+              IdentificationCriterion.retired_on)
+    .join(IdentificationCriterion, IdentificationCriterion.id == participant_criteria.c.criterion_id)
+    .where(columns.among(participant_criteria.c.participant_id)).order_by(IdentificationCriterion.id)
+)
+
+_CONSENTED = sa.select(Consent.participant_id).where(
+    columns.among(Consent.participant_id), Consent.in_force_clause(sa.bindparam("today", type_=sa.Date))
+).distinct()
+
+
+def _referrals_query(user: User) -> sa.Select:
+    """The referrals of a page that the user may see in a record (policy.referral_record_clause)."""
+    narrowed = policy.referral_record_clause(user)
+    return _REFERRALS if narrowed is None else _REFERRALS.where(narrowed)
+
+
+def _consented(rows: list[Participant], detail: bool) -> set[int]:
+    """The participants with a consent to share in force. For one participant's page their consents are loaded
+    whole (the page shows the one in force); for a list, only the ids of those who have one."""
+    ids = [p.id for p in rows]
+    if not detail:
+        return {i for i, in columns.rows(_CONSENTED, ids=ids, today=today())}
+    consents: dict[int, list[Consent]] = {i: [] for i in ids}
+    for consent in db.session.scalars(sa.select(Consent).where(Consent.participant_id.in_(ids)).order_by(Consent.id)):
+        consents[consent.participant_id].append(consent)
+    for p in rows:
+        set_committed_value(p, "consents", consents[p.id])
+    return {p.id for p in rows if p.consent_in_force() is not None}
+
+
 def _enforcement(user: User, p: Participant, r: _Related) -> tuple[EnforcementRecord, ...]:
     agencies = r.names.get("agency_id", {})
     return tuple(
@@ -183,46 +211,35 @@ def _enforcement(user: User, p: Participant, r: _Related) -> tuple[EnforcementRe
 
 
 def _referrals(user: User, p: Participant, r: _Related) -> tuple[ReferralSummary, ...]:
+    """The referrals the user may see (policy.referral_record_clause chose them when they were loaded)."""
     return tuple(
-        ReferralSummary(x.id, x.service_id, x.service.name, x.service.organization_id, ReferralStatus(x.status),
-                        x.sent_at, organization_name=x.service.organization.name, reason=x.reason)
+        ReferralSummary(x.id, x.service_id, x.service_name, x.organization_id, ReferralStatus(x.status), x.sent_at,
+                        organization_name=x.organization_name, reason=x.reason)
         for x in r.referrals[p.id]
-        if policy.referral_visible_in_record(user, x)
     )
 
 
 def _services_offered(user: User, p: Participant, r: _Related) -> bool:
     """services.referrals.has_sent_referral's rule, over the referrals the user may see (a provider learns nothing
     of other providers' referrals)."""
-    return any(
-        x.status != ReferralStatus.WITHDRAWN and policy.referral_visible_in_record(user, x) for x in r.referrals[p.id]
-    )
+    return any(x.status != ReferralStatus.WITHDRAWN for x in r.referrals[p.id])
 
 
+# The fields a record copies from the participant's own columns as they are, read all at once for each row.
+COLUMNS = ("first_name", "last_name", "aliases", "date_of_birth", "phone", "address", "state", "supervising_agency",
+           "caseworker_id", "community_org_id", "group_id", "identification_basis", "identifying_org_id",
+           "identified_on", "review_due_on")
+
+# The fields worked out from the participant and what the page loaded beside it (_Related).
 FIELDS: dict[str, Callable[[User, Participant, _Related], Any]] = {
-    "first_name": lambda u, p, r: p.first_name,
-    "last_name": lambda u, p, r: p.last_name,
-    "aliases": lambda u, p, r: p.aliases,
-    "date_of_birth": lambda u, p, r: p.date_of_birth,
-    "phone": lambda u, p, r: p.phone,
-    "address": lambda u, p, r: p.address,
-    "state": lambda u, p, r: p.state,
     "supervision_status": lambda u, p, r: p.supervision_status or None,
-    "supervising_agency": lambda u, p, r: p.supervising_agency,
-    "caseworker_id": lambda u, p, r: p.caseworker_id,
-    "community_org_id": lambda u, p, r: p.community_org_id,
-    "group_id": lambda u, p, r: p.group_id,
     "group_name": lambda u, p, r: r.groups.get(p.group_id) if p.group_id is not None else None,
-    "identification_basis": lambda u, p, r: p.identification_basis,
-    "identifying_org_id": lambda u, p, r: p.identifying_org_id,
-    "identified_on": lambda u, p, r: p.identified_on,
     "enforcement_dates": lambda u, p, r: tuple(sorted({a.occurred_on for a in r.enforcement[p.id]})),
     "enforcement_actions": _enforcement,
     "services_offered": _services_offered,
-    "consent_to_share": lambda u, p, r: p.consent_in_force() is not None,
+    "consent_to_share": lambda u, p, r: p.id in r.consented,
     "referrals": _referrals,
     "outreach_contacts": lambda u, p, r: tuple(r.outreach[p.id]),
-    "review_due_on": lambda u, p, r: p.review_due_on,
     "criteria": lambda u, p, r: tuple(
         CriterionRecord(c.id, c.name, retired=c.retired_on is not None) for c in r.criteria.get(p.id, ())
     ),
@@ -236,15 +253,28 @@ def participant_records(user: User, rows: list[Participant], only: Iterable[str]
     wanted = policy.visible_fields(user.role)
     if only is not None:
         wanted &= frozenset(only)
+    names = ("id", "version", *(name for name in COLUMNS if name in wanted))
     getters = [(name, get) for name, get in FIELDS.items() if name in wanted]
     related = _Related.load(user, wanted, rows, detail)
     records = []
     for p in rows:
-        values = {name: get(user, p, related) for name, get in getters}
+        values = _columns(p, names)
+        for name, get in getters:
+            values[name] = get(user, p, related)
         if detail:
             values.update(_detail(user, p, wanted, related))
-        records.append(ParticipantRecord(id=p.id, version=p.version, **values))
+        records.append(ParticipantRecord(**values))
     return records
+
+
+def _columns(p: Participant, names: tuple[str, ...]) -> dict[str, Any]:
+    """The participant's values of these columns: read straight from the loaded row (a page reads a thousand), or
+    through the attributes, which load what is not loaded yet (a row expired by a commit)."""
+    loaded = vars(p)
+    try:
+        return {name: loaded[name] for name in names}
+    except KeyError:
+        return {name: getattr(p, name) for name in names}
 
 
 def participant_record(user: User, p: Participant, detail: bool = False) -> ParticipantRecord:
