@@ -1,16 +1,15 @@
 """The reports of API.md (pipeline, cohorts, referral outcomes, who is identified), as SQL aggregates.
 
 Every count is of distinct people (or referrals), never of summed rows. Each report runs a fixed number of
-statements, however much data there is: medians are taken in Python over one aggregate row per person (or per
-referral), fetched by one query per measure. Dates are the program's (TIMEZONE): a window's `from` and `to`
+statements, however much data there is, and no row of a person is loaded here: medians (and the page's 90th
+percentiles) are taken by the database too (services.percentiles), over one aggregate row per person (or per
+referral) that never leaves it. Dates are the program's (TIMEZONE): a window's `from` and `to`
 are whole days there, both inclusive, either left open when not given.
 """
 
 from __future__ import annotations
 
 import calendar
-import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
-from ceasefire.services import audit
+from ceasefire.services import audit, percentiles
 from ceasefire.services.clock import local_date, zone
 
 SUPPRESSED = "<5"
@@ -108,11 +107,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def median_days(spans: Iterable[timedelta]) -> float | None:
-    values = [span.total_seconds() / 86400 for span in spans]
-    return round(statistics.median(values), 1) if values else None
-
-
 def ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
@@ -135,7 +129,39 @@ def _distinct(column, condition=None):
 # Pipeline
 
 
-def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: int | None = None) -> dict[str, Any]:
+def _step_days(people: list, window: Window, points: tuple) -> dict[int, dict[tuple[int, int], float]]:
+    """The percentiles (in days) of each step of STEPS, keyed by its index there: over the participants (of `people`)
+    whose first entry into the later stage falls in the window, from their first entry into the earlier stage.
+    One statement: the first entries are one aggregate row per person inside the database, never here."""
+    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
+    firsts = (
+        sa.select(*[
+            sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages
+        ])
+        .select_from(StatusChange)
+        .join(Participant, Participant.id == StatusChange.participant_id)
+        .where(*people, StatusChange.to_state.in_([s.value for s in stages]))
+        .group_by(StatusChange.participant_id)
+        .cte("firsts")
+    )
+    spans = sa.union_all(*[
+        sa.select(
+            sa.literal(i, sa.Integer).label("key"),
+            percentiles.span_microseconds(firsts.c[later.value], firsts.c[earlier.value]).label("span"),
+        ).where(
+            firsts.c[later.value].is_not(None), firsts.c[earlier.value].is_not(None),
+            *window.moments(firsts.c[later.value]),
+        )
+        for i, (_name, earlier, later) in enumerate(STEPS)
+    ]).subquery("spans")
+    return percentiles.percentile_days(spans, points)
+
+
+def pipeline(
+    user: User, window: Window, group_id: int | None = None, forum_id: int | None = None, p90: bool = False,
+) -> dict[str, Any]:
+    """API.md's pipeline report; with `p90` (the page's, not the API's) also `p90_days`, the 90th percentile of the
+    days of each step beside its median (see services.percentiles)."""
     policy.require(user, "report.pipeline")
     if group_id is not None and not policy.sees(user.role, "group_id"):
         raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
@@ -160,25 +186,7 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
         .group_by(StatusChange.to_state)
     ):
         reached[State(state).value] = n
-    # The first entry of each person into each stage: one row per person, one query for every median.
-    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
-    firsts = db.session.execute(
-        sa.select(*[
-            sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages
-        ])
-        .select_from(StatusChange)
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(*people, StatusChange.to_state.in_([s.value for s in stages]))
-        .group_by(StatusChange.participant_id)
-    ).all()
-    medians = {}
-    for name, earlier, later in STEPS:
-        medians[name] = median_days(
-            getattr(row, later.value) - getattr(row, earlier.value)
-            for row in firsts
-            if getattr(row, later.value) is not None and getattr(row, earlier.value) is not None
-            and window.holds(getattr(row, later.value))
-        )
+    days = _step_days(people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,))
     report: dict[str, Any] = {
         "counts": counts,
         "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
@@ -186,8 +194,12 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
             "invited_to_attended": ratio(reached["attended"], reached["invited"]),
             "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
         },
-        "median_days": medians,
+        "median_days": {name: percentiles.rounded(days.get(i, {}).get(percentiles.MEDIAN))
+                        for i, (name, _e, _l) in enumerate(STEPS)},
     }
+    if p90:
+        report["p90_days"] = {name: percentiles.rounded(days.get(i, {}).get(percentiles.P90))
+                              for i, (name, _e, _l) in enumerate(STEPS)}
     if _suppressed(user):
         hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
         report["counts"] = {state: suppress(n) for state, n in counts.items()}
@@ -370,10 +382,11 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
         .group_by(Organization.id, Organization.name, Service.id, Service.name)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
     ).all()
-    # The first answer (accept or decline) of each referral: one row per answered referral, one query.
-    answers: dict[int, list[timedelta]] = {}
-    for service_id, sent_at, answered_at in db.session.execute(
-        sa.select(Referral.service_id, Referral.sent_at, sa.func.min(ReferralEvent.at))
+    # Each answered referral's first answer (accept or decline), one aggregate row each inside the database; the
+    # median per service is taken there too (one statement).
+    answered_at = (
+        sa.select(Referral.service_id.label("key"), Referral.sent_at.label("sent_at"),
+                  sa.func.min(ReferralEvent.at).label("answered_at"))
         .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
         .join(Service, Service.id == Referral.service_id)
         .where(
@@ -381,8 +394,15 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
             ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.DECLINED.value]),
         )
         .group_by(Referral.id, Referral.service_id, Referral.sent_at)
-    ):
-        answers.setdefault(service_id, []).append(answered_at - sent_at)
+        .subquery("answered")
+    )
+    answers = percentiles.percentile_days(
+        sa.select(
+            answered_at.c.key,
+            percentiles.span_microseconds(answered_at.c.answered_at, answered_at.c.sent_at).label("span"),
+        ).subquery("spans"),
+        (percentiles.MEDIAN,),
+    )
     items = []
     for org_id, org_name, service_id, service_name, sent, *rest in rows:
         statuses = dict(zip((s.value for s in REFERRAL_COUNTED), rest[: len(REFERRAL_COUNTED)], strict=True))
@@ -396,7 +416,7 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
             "sent": sent,
             **statuses,
             "acceptance_rate": statuses["accepted"] / answered if answered else None,
-            "median_days_to_answer": median_days(answers.get(service_id, [])),
+            "median_days_to_answer": percentiles.rounded(answers.get(service_id, {}).get(percentiles.MEDIAN)),
             "waiting_over_7_days": over_7,
             "waiting_over_14_days": over_14,
         })
