@@ -46,10 +46,10 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
         with app.app_context():
             db.drop_all()
             db.create_all()
-            from ceasefire import demo
+            from ceasefire import demo_bulk
 
             started = time.perf_counter()
-            demo.seed(size)
+            demo_bulk.seed(size)
             db.session.commit()
             print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
                   flush=True)

@@ -29,7 +29,9 @@ MICROSECONDS_A_DAY = 86_400 * 10**6
 def span_microseconds(later, earlier):
     """`later - earlier`, two timestamp columns (or expressions), as a whole number of microseconds."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.func.round(sa.extract("epoch", later - earlier) * 1_000_000), sa.BigInteger)
+        # date_part is double precision (extract is numeric, and slower): a span of up to a few centuries in
+        # microseconds is within 2**53, and its error far below half a microsecond, so round() gives it exactly
+        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier) * 1_000_000), sa.BigInteger)
     # SQLite keeps a timestamp as text, 'YYYY-MM-DD HH:MM:SS' then a fraction of six digits (SQLAlchemy) or three
     # (a date function's %f): whole seconds from the first 19 characters (strftime would round the fraction), and
     # the fraction, padded to six digits, as microseconds.
@@ -48,20 +50,27 @@ def _positions(n, point: tuple[int, int]) -> tuple[Any, Any]:
     return ((n - 1) * numerator) // denominator, ((n - 1) * numerator + denominator - 1) // denominator
 
 
-def percentile_days(spans: sa.Subquery, points: Iterable[tuple[int, int]]) -> dict[Any, dict[tuple[int, int], float]]:
-    """For each `key` of `spans` (a subquery of columns `key` and `span`, in microseconds, no null span), each
-    percentile in `points` (numerator, denominator) in days, not rounded. One statement; keys without a span are
-    absent."""
-    points = tuple(points)
+def percentile_rows(spans: sa.Subquery, points: Iterable[tuple[int, int]]) -> sa.Select:
+    """The rows (key, span, position, n) of `spans` (a subquery of columns `key` and `span`, in microseconds, no
+    null span) that the percentiles in `points` (numerator, denominator) need, for percentile_days()."""
     rank = sa.func.row_number().over(partition_by=spans.c.key, order_by=spans.c.span) - 1
     total = sa.func.count().over(partition_by=spans.c.key)
     ranked = sa.select(spans.c.key, spans.c.span, rank.label("position"), total.label("n")).subquery("ranked")
     wanted = [ranked.c.position == side for point in points for side in _positions(ranked.c.n, point)]
+    return sa.select(ranked.c.key, ranked.c.span, ranked.c.position, ranked.c.n).where(sa.or_(*wanted))
+
+
+def percentile_days(
+    spans: sa.Subquery, points: Iterable[tuple[int, int]], rows: Iterable[Any] | None = None,
+) -> dict[Any, dict[tuple[int, int], float]]:
+    """For each `key` of `spans`, each percentile in `points` in days, not rounded; keys without a span are absent.
+    One statement, or none when the caller ran percentile_rows() inside one of its own and gives its `rows`."""
+    points = tuple(points)
+    if rows is None:
+        rows = db.session.execute(percentile_rows(spans, points))
     found: dict[Any, dict[int, int]] = {}
     counts: dict[Any, int] = {}
-    for key, span, position, n in db.session.execute(
-        sa.select(ranked.c.key, ranked.c.span, ranked.c.position, ranked.c.n).where(sa.or_(*wanted))
-    ):
+    for key, span, position, n in rows:
         found.setdefault(key, {})[position] = span
         counts[key] = n
     return {key: {point: _interpolate(found[key], n, point) for point in points} for key, n in counts.items()}

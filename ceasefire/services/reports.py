@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
@@ -129,18 +130,24 @@ def _distinct(column, condition=None):
 # Pipeline
 
 
-def _step_days(people: list, window: Window, points: tuple) -> dict[int, dict[tuple[int, int], float]]:
-    """The percentiles (in days) of each step of STEPS, keyed by its index there: over the participants (of `people`)
-    whose first entry into the later stage falls in the window, from their first entry into the earlier stage.
-    One statement: the first entries are one aggregate row per person inside the database, never here."""
+def _stages_and_days(
+    people: list, window: Window, points: tuple,
+) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]]:
+    """For the participants of `people`, in one statement over one aggregate row a person (inside the database):
+    how many entered each stage of FUNNEL in the window, and the percentiles (in days) of each step of STEPS, keyed
+    by its index there, over those whose first entry into the later stage falls in the window, from their first
+    entry into the earlier stage."""
     stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
+    in_window = window.moments(StatusChange.at)
+    per_person = sa.select(
+        *[sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages],
+        *[sa.func.max(sa.case((sa.and_(StatusChange.to_state == s.value, *in_window), 1))).label(f"reached_{s.value}")
+          for s in FUNNEL],
+    ).select_from(StatusChange)
+    if people:
+        per_person = per_person.join(Participant, Participant.id == StatusChange.participant_id)
     firsts = (
-        sa.select(*[
-            sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages
-        ])
-        .select_from(StatusChange)
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(*people, StatusChange.to_state.in_([s.value for s in stages]))
+        per_person.where(*people, StatusChange.to_state.in_(list(dict.fromkeys(s.value for s in (*stages, *FUNNEL)))))
         .group_by(StatusChange.participant_id)
         .cte("firsts")
     )
@@ -154,7 +161,16 @@ def _step_days(people: list, window: Window, points: tuple) -> dict[int, dict[tu
         )
         for i, (_name, earlier, later) in enumerate(STEPS)
     ]).subquery("spans")
-    return percentiles.percentile_days(spans, points)
+    # The funnel's counts come back beside the percentiles' rows, keyed -1, -2, ... (a key no step has).
+    funnel = [
+        sa.select(sa.literal(-1 - i, sa.Integer), sa.func.count(firsts.c[f"reached_{s.value}"]), sa.literal(0),
+                  sa.literal(0))
+        for i, s in enumerate(FUNNEL)
+    ]
+    rows = db.session.execute(sa.union_all(percentiles.percentile_rows(spans, points), *funnel)).all()
+    counted = {row[0]: row[1] for row in rows if row[0] < 0}
+    reached = {s.value: counted[-1 - i] for i, s in enumerate(FUNNEL)}
+    return reached, percentiles.percentile_days(spans, points, [row for row in rows if row[0] >= 0])
 
 
 def pipeline(
@@ -178,15 +194,9 @@ def pipeline(
         sa.select(Participant.state, sa.func.count(Participant.id)).where(*people).group_by(Participant.state)
     ):
         counts[State(state).value] = n
-    reached = dict.fromkeys((s.value for s in FUNNEL), 0)
-    for state, n in db.session.execute(
-        sa.select(StatusChange.to_state, _distinct(StatusChange.participant_id))
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(*people, *window.moments(StatusChange.at), StatusChange.to_state.in_([s.value for s in FUNNEL]))
-        .group_by(StatusChange.to_state)
-    ):
-        reached[State(state).value] = n
-    days = _step_days(people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,))
+    reached, days = _stages_and_days(
+        people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
+    )
     report: dict[str, Any] = {
         "counts": counts,
         "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
@@ -216,12 +226,116 @@ def pipeline(
 # Cohorts
 
 
-def _rows(query) -> dict[int, tuple]:
-    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+EPOCH = date(1970, 1, 1).toordinal()
 
 
-def _per_forum(column, values: dict[int, date]):
-    return sa.case({fid: sa.literal(day, sa.Date) for fid, day in values.items()}, value=column)
+def day_number(column):
+    """A date column as a whole number of days since 1970-01-01, in SQL (as `day.toordinal() - EPOCH` here)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column - sa.literal_column("DATE '1970-01-01'")
+    return sa.cast(sa.func.julianday(column) - 2440587.5, sa.Integer)
+
+
+def _forum_days(rows: list[tuple[int, date, date, date]]):
+    """A table (a VALUES list) of each reported forum's id, day held and the last days of its 6 and 12 months, the
+    days as day_number()s: worked out here in the program's time zone, joined to by forum there. Whole numbers
+    written into the statement, not parameters, so that thousands of forums stay within any parameter limit."""
+    return sa.values(
+        *[sa.column(name, sa.Integer) for name in ("forum_id", "held", "end_6m", "end_12m")],
+        name="forum_days", literal_binds=True,
+    ).data([(fid, *(day.toordinal() - EPOCH for day in days)) for fid, *days in rows]).cte("forum_days")
+
+
+def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement: the
+    cohorts are worked out once (a CTE) and each measure is a GROUP BY over them, the results one UNION ALL.
+
+    Each person belongs to the cohort of the earliest-scheduled forum they were checked in at (the lowest id among
+    forums scheduled at the same moment): a check-in with no earlier one (an anti-join, which PostgreSQL expects
+    to keep many rows, so it joins the cohort to the other tables by hashing rather than by a lookup a person)."""
+    def checked_in(invitation, forum):
+        return [invitation.attended.is_(True), forum.status != ForumStatus.CANCELLED]
+
+    earlier_invitation, earlier_forum = aliased(Invitation), aliased(Forum)
+    earlier = (
+        sa.select(earlier_invitation.id)
+        .join(earlier_forum, earlier_forum.id == earlier_invitation.forum_id)
+        .where(
+            earlier_invitation.participant_id == Invitation.participant_id,
+            *checked_in(earlier_invitation, earlier_forum),
+            sa.or_(earlier_forum.scheduled_at < Forum.scheduled_at,
+                   sa.and_(earlier_forum.scheduled_at == Forum.scheduled_at, earlier_forum.id < Forum.id)),
+        )
+    )
+    cohort = (
+        sa.select(Invitation.participant_id.label("member"), Invitation.forum_id.label("forum_id"),
+                  Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
+        .join(Forum, Forum.id == Invitation.forum_id)
+        .join(days, days.c.forum_id == Invitation.forum_id)
+        .where(*checked_in(Invitation, Forum), ~earlier.exists())
+        .cte("cohort")
+    )
+    member, forum_id = cohort.c.member, cohort.c.forum_id
+
+    def measure(name: str, *columns, kind=None):
+        return (cohort.c.forum_id, sa.literal(name, sa.String).label("measure"),
+                (kind if kind is not None else sa.literal("", sa.String)).label("kind"),
+                *(columns if len(columns) == 2 else (*columns, sa.literal(0))))
+
+    def within(day, held, end):
+        return sa.and_(day_number(day) > held, day_number(day) <= end)
+
+    # An action on a whole group counts for each cohort member in that group.
+    dated = (member.label("member"), forum_id.label("forum_id"), cohort.c.held, cohort.c.end_6m, cohort.c.end_12m)
+    actions = sa.union_all(
+        sa.select(*dated, EnforcementAction.occurred_on.label("day"))
+        .join(EnforcementAction, EnforcementAction.participant_id == member),
+        sa.select(*dated, EnforcementAction.occurred_on)
+        .join(Participant, Participant.id == member)
+        .join(EnforcementAction, sa.and_(EnforcementAction.group_id.is_not(None),
+                                         EnforcementAction.group_id == Participant.group_id)),
+    ).subquery("actions")
+    parts = [
+        sa.select(
+            days.c.forum_id, sa.literal("invited", sa.String), sa.literal("", sa.String),
+            _distinct(Invitation.participant_id), _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
+        ).join(days, days.c.forum_id == Invitation.forum_id).group_by(days.c.forum_id),
+        sa.select(*measure("cohort", _distinct(member))).group_by(forum_id),
+        sa.select(*measure("services_offered", _distinct(member)))
+        .join(StatusChange, sa.and_(
+            StatusChange.participant_id == member,
+            StatusChange.to_state == State.SERVICES_OFFERED.value,
+            StatusChange.at >= cohort.c.scheduled_at,
+        ))
+        .group_by(forum_id),
+        sa.select(*measure(
+            "referrals",
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
+        ))
+        .join(Referral, Referral.participant_id == member)
+        .join(ReferralEvent, sa.and_(
+            ReferralEvent.referral_id == Referral.id,
+            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]),
+        ))
+        .group_by(forum_id),
+        sa.select(
+            actions.c.forum_id, sa.literal("enforced", sa.String), sa.literal("", sa.String),
+            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_6m)),
+            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_12m)),
+        ).group_by(actions.c.forum_id),
+        sa.select(*measure(
+            "outcome",
+            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_6m)),
+            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_12m)),
+            kind=sa.cast(Outcome.type, sa.String),
+        ))
+        .join(Outcome, Outcome.participant_id == member)
+        .group_by(forum_id, Outcome.type),
+    ]
+    return {
+        (name, kind, fid): (n1, n2) for fid, name, kind, n1, n2 in db.session.execute(sa.union_all(*parts))
+    }
 
 
 def cohorts(user: User, window: Window) -> dict[str, Any]:
@@ -243,89 +357,20 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
     held_on = {f.id: local_date(f.scheduled_at) for f in forums}
     end_6m = {fid: add_months(day, 6) for fid, day in held_on.items()}
     end_12m = {fid: add_months(day, 12) for fid, day in held_on.items()}
+    counts = _cohort_counts(_forum_days([(fid, held_on[fid], end_6m[fid], end_12m[fid]) for fid in ids]))
 
-    invited = _rows(
-        sa.select(
-            Invitation.forum_id, _distinct(Invitation.participant_id),
-            _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
-        ).where(Invitation.forum_id.in_(ids)).group_by(Invitation.forum_id)
-    )
-    # Each person belongs to the cohort of the earliest-scheduled forum they were checked in at.
-    ranked = (
-        sa.select(
-            Invitation.participant_id.label("participant_id"),
-            Invitation.forum_id.label("forum_id"),
-            sa.func.row_number().over(
-                partition_by=Invitation.participant_id, order_by=(Forum.scheduled_at, Forum.id)
-            ).label("rank"),
-        )
-        .join(Forum, Forum.id == Invitation.forum_id)
-        .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED)
-        .subquery()
-    )
-    cohort = (
-        sa.select(ranked.c.participant_id, ranked.c.forum_id)
-        .where(ranked.c.rank == 1, ranked.c.forum_id.in_(ids))
-        .subquery()
-    )
-    member = cohort.c.participant_id
-    sizes = _rows(sa.select(cohort.c.forum_id, _distinct(member)).group_by(cohort.c.forum_id))
-    offered = _rows(
-        sa.select(cohort.c.forum_id, _distinct(member))
-        .join(Forum, Forum.id == cohort.c.forum_id)
-        .join(StatusChange, sa.and_(
-            StatusChange.participant_id == member,
-            StatusChange.to_state == State.SERVICES_OFFERED.value,
-            StatusChange.at >= Forum.scheduled_at,
-        ))
-        .group_by(cohort.c.forum_id)
-    )
-    referrals = _rows(
-        sa.select(
-            cohort.c.forum_id,
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
-        )
-        .join(Referral, Referral.participant_id == member)
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .group_by(cohort.c.forum_id)
-    )
-    held, six, twelve = (_per_forum(cohort.c.forum_id, d) for d in (held_on, end_6m, end_12m))
-    # An action on a whole group counts for each cohort member in that group.
-    enforced = _rows(
-        sa.select(
-            cohort.c.forum_id,
-            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= six)),
-            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= twelve)),
-        )
-        .join(Participant, Participant.id == member)
-        .join(EnforcementAction, sa.or_(
-            EnforcementAction.participant_id == member,
-            sa.and_(EnforcementAction.group_id.is_not(None), EnforcementAction.group_id == Participant.group_id),
-        ))
-        .group_by(cohort.c.forum_id)
-    )
-    outcomes: dict[int, dict[str, dict[str, int]]] = {
-        fid: {"6m": dict.fromkeys((t.value for t in OutcomeType), 0),
-              "12m": dict.fromkeys((t.value for t in OutcomeType), 0)}
+    def count(measure: str, fid: int, kind: str = "") -> tuple[int, int]:
+        return counts.get((measure, kind, fid), (0, 0))
+
+    outcomes = {
+        fid: {months: {t.value: count("outcome", fid, t.value)[i] for t in OutcomeType}
+              for i, months in enumerate(("6m", "12m"))}
         for fid in ids
     }
-    for fid, kind, n6, n12 in db.session.execute(
-        sa.select(
-            cohort.c.forum_id, Outcome.type,
-            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= six)),
-            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= twelve)),
-        )
-        .join(Outcome, Outcome.participant_id == member)
-        .group_by(cohort.c.forum_id, Outcome.type)
-    ):
-        outcomes[fid]["6m"][OutcomeType(kind).value] = n6
-        outcomes[fid]["12m"][OutcomeType(kind).value] = n12
-
     hide = _suppressed(user)
     items = []
     for f in forums:
-        n_invited, n_attended = invited.get(f.id, (0, 0))
+        n_invited, n_attended = count("invited", f.id)
         row: dict[str, Any] = {
             "forum_id": f.id,
             "title": f.title,
@@ -333,12 +378,12 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
             "invited": n_invited,
             "attended": n_attended,
             "attendance_rate": n_attended / n_invited if n_invited else None,
-            "cohort": sizes.get(f.id, (0,))[0],
-            "services_offered": offered.get(f.id, (0,))[0],
-            "referrals_accepted": referrals.get(f.id, (0, 0))[0],
-            "referrals_completed": referrals.get(f.id, (0, 0))[1],
-            "enforced_6m": enforced.get(f.id, (0, 0))[0],
-            "enforced_12m": enforced.get(f.id, (0, 0))[1],
+            "cohort": count("cohort", f.id)[0],
+            "services_offered": count("services_offered", f.id)[0],
+            "referrals_accepted": count("referrals", f.id)[0],
+            "referrals_completed": count("referrals", f.id)[1],
+            "enforced_6m": count("enforced", f.id)[0],
+            "enforced_12m": count("enforced", f.id)[1],
             "outcomes_6m": outcomes[f.id]["6m"],
             "outcomes_12m": outcomes[f.id]["12m"],
         }
