@@ -95,9 +95,6 @@ class Window:
             out.append(column <= self.end)
         return out
 
-    def holds(self, moment: datetime) -> bool:
-        return (self.start_at is None or moment >= self.start_at) and (self.end_at is None or moment < self.end_at)
-
 
 def add_months(day: date, months: int) -> date:
     """The same day of the month `months` later; the month's last day when it has no such day."""
