@@ -6,12 +6,17 @@ For each database and each size it empties the database (SQLite: a new file in a
 every table of the URL's database is dropped, so never point it at one you keep), seeds the demo program with
 `seed-demo --participants N`'s own code, and times each report service (its SQL and the Python around it, not
 the HTTP layer) as the supervisor, over the whole history and over the last year. It prints the median of the
-rounds in milliseconds and the number of SQL statements of one run. Nothing here is a test.
+rounds in milliseconds and the number of SQL statements of one run, beside a floor measured in the same run: one
+pass of the database over every status change (`SELECT to_state, count(*) ... GROUP BY to_state`), the least any
+pipeline report must do, so that figures taken on a busy machine can still be compared. The load average is
+printed before and after each size. PostgreSQL's tables are ANALYZEd after seeding (as autovacuum would soon do);
+SQLite's are not (nothing runs ANALYZE there). Nothing here is a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -46,19 +51,35 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
         with app.app_context():
             db.drop_all()
             db.create_all()
-            from ceasefire import demo
+            # a fresh connection to seed through: on SQLite, demo_bulk's PRAGMA temp_store fails on the one that
+            # built the schema
+            db.session.remove()
+            db.engine.dispose()
+            from ceasefire import demo_bulk
 
             started = time.perf_counter()
-            demo.seed(size)
+            demo_bulk.seed(size)
             db.session.commit()
             print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
                   flush=True)
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect() as conn:
+                    conn.execute(sa.text("ANALYZE"))
+                    conn.commit()
+            print(f"  load average {_load()}", flush=True)
             supervisor = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'supervisor' LIMIT 1"))
             from ceasefire.models import User
 
             user = db.session.get(User, supervisor)
             today = program_today()
             windows = {"all": reports.Window(), "last year": reports.Window(today - timedelta(days=365), today)}
+            floor = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                db.session.execute(sa.text("SELECT to_state, count(*) FROM status_changes GROUP BY to_state")).all()
+                floor.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+            results[("floor: scan status changes", size)] = (statistics.median(floor), 1)
             sa.event.listen(db.engine, "before_cursor_execute", count)
             for name, report in REPORTS.items():
                 for label, window in windows.items():
@@ -71,9 +92,14 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
                         db.session.rollback()
                     results[(f"{name} ({label})", size)] = (statistics.median(samples), statements["n"])
             sa.event.remove(db.engine, "before_cursor_execute", count)
+            print(f"  load average {_load()}", flush=True)
             db.session.remove()
             db.engine.dispose()
     return results
+
+
+def _load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def _print(title: str, sizes: list[int], results: dict[tuple[str, int], tuple[float, int]]) -> None:

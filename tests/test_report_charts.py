@@ -18,7 +18,8 @@ from ceasefire.models import Invitation, StatusChange
 from ceasefire.models.enums import ForumStatus, Role
 from ceasefire.services import catalog
 
-CHARTS = ["/reports/pipeline.svg", "/reports/cohorts.svg", "/reports/activity.svg?measure=invitations"]
+CHARTS = ["/reports/pipeline.svg", "/reports/pipeline-days.svg", "/reports/cohorts.svg",
+          "/reports/activity.svg?measure=invitations"]
 
 
 @pytest.fixture
@@ -121,6 +122,7 @@ def test_an_unknown_measure_or_a_malformed_date_is_422(client, auth, users):
 
 CHART_ROLES = {
     "/reports/pipeline.svg": {Role.CASEWORKER, Role.POLICE, Role.COMMUNITY, Role.SUPERVISOR},
+    "/reports/pipeline-days.svg": {Role.CASEWORKER, Role.POLICE, Role.COMMUNITY, Role.SUPERVISOR},
     "/reports/cohorts.svg": {Role.CASEWORKER, Role.POLICE, Role.COMMUNITY, Role.SUPERVISOR},
     "/reports/activity.svg?measure=invitations": {Role.CASEWORKER, Role.POLICE, Role.COMMUNITY, Role.SUPERVISOR},
 }

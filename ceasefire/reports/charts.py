@@ -87,6 +87,15 @@ def pipeline(report: dict[str, Any]) -> Chart:
     return _bars("Participants reaching each stage", [(_label(s["stage"]), s["reached"]) for s in report["funnel"]])
 
 
+def pipeline_days(report: dict[str, Any]) -> Chart:
+    """The median and the 90th percentile of the days of each step, two bars a step (one series: the label says
+    which is which); a step nobody made draws no bar but says so."""
+    bars: list[tuple[str, Any]] = []
+    for step, median in report["median_days"].items():
+        bars += [(f"{_label(step)}: median", median), (f"{_label(step)}: 90th percentile", report["p90_days"][step])]
+    return _bars("Days between stages: median and 90th percentile", bars)
+
+
 COHORT_BARS = (
     ("cohort", "cohort"), ("services_offered", "services offered"), ("referrals_completed", "referral completed"),
     ("enforced_12m", "enforced in 12 months"),

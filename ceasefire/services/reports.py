@@ -1,21 +1,21 @@
 """The reports of API.md (pipeline, cohorts, referral outcomes, who is identified), as SQL aggregates.
 
 Every count is of distinct people (or referrals), never of summed rows. Each report runs a fixed number of
-statements, however much data there is: medians are taken in Python over one aggregate row per person (or per
-referral), fetched by one query per measure. Dates are the program's (TIMEZONE): a window's `from` and `to`
+statements, however much data there is, and no row of a person is loaded here: medians (and the page's 90th
+percentiles) are taken by the database too (services.percentiles), over one aggregate row per person (or per
+referral) that never leaves it. Dates are the program's (TIMEZONE): a window's `from` and `to`
 are whole days there, both inclusive, either left open when not given.
 """
 
 from __future__ import annotations
 
 import calendar
-import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
@@ -36,7 +36,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
-from ceasefire.services import audit
+from ceasefire.services import audit, percentiles
 from ceasefire.services.clock import local_date, zone
 
 SUPPRESSED = "<5"
@@ -96,9 +96,6 @@ class Window:
             out.append(column <= self.end)
         return out
 
-    def holds(self, moment: datetime) -> bool:
-        return (self.start_at is None or moment >= self.start_at) and (self.end_at is None or moment < self.end_at)
-
 
 def add_months(day: date, months: int) -> date:
     """The same day of the month `months` later; the month's last day when it has no such day."""
@@ -107,11 +104,6 @@ def add_months(day: date, months: int) -> date:
     if year > date.max.year:
         return date.max
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def median_days(spans: Iterable[timedelta]) -> float | None:
-    values = [span.total_seconds() / 86400 for span in spans]
-    return round(statistics.median(values), 1) if values else None
 
 
 def ratio(part: int, whole: int) -> float:
@@ -136,7 +128,54 @@ def _distinct(column, condition=None):
 # Pipeline
 
 
-def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: int | None = None) -> dict[str, Any]:
+def _stages_and_days(
+    people: list, window: Window, points: tuple,
+) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]]:
+    """For the participants of `people`, in one statement over one aggregate row a person (inside the database):
+    how many entered each stage of FUNNEL in the window, and the percentiles (in days) of each step of STEPS, keyed
+    by its index there, over those whose first entry into the later stage falls in the window, from their first
+    entry into the earlier stage."""
+    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
+    in_window = window.moments(StatusChange.at)
+    per_person = sa.select(
+        *[sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages],
+        *[sa.func.max(sa.case((sa.and_(StatusChange.to_state == s.value, *in_window), 1))).label(f"reached_{s.value}")
+          for s in FUNNEL],
+    ).select_from(StatusChange)
+    if people:
+        per_person = per_person.join(Participant, Participant.id == StatusChange.participant_id)
+    firsts = (
+        per_person.where(*people, StatusChange.to_state.in_(list(dict.fromkeys(s.value for s in (*stages, *FUNNEL)))))
+        .group_by(StatusChange.participant_id)
+        .cte("firsts")
+    )
+    spans = sa.union_all(*[
+        sa.select(
+            sa.literal(i, sa.Integer).label("key"),
+            percentiles.span_microseconds(firsts.c[later.value], firsts.c[earlier.value]).label("span"),
+        ).where(
+            firsts.c[later.value].is_not(None), firsts.c[earlier.value].is_not(None),
+            *window.moments(firsts.c[later.value]),
+        )
+        for i, (_name, earlier, later) in enumerate(STEPS)
+    ]).subquery("spans")
+    # The funnel's counts come back beside the percentiles' rows, keyed -1, -2, ... (a key no step has).
+    funnel = [
+        sa.select(sa.literal(-1 - i, sa.Integer), sa.func.count(firsts.c[f"reached_{s.value}"]), sa.literal(0),
+                  sa.literal(0))
+        for i, s in enumerate(FUNNEL)
+    ]
+    rows = db.session.execute(sa.union_all(percentiles.percentile_rows(spans, points), *funnel)).all()
+    counted = {row[0]: row[1] for row in rows if row[0] < 0}
+    reached = {s.value: counted[-1 - i] for i, s in enumerate(FUNNEL)}
+    return reached, percentiles.percentile_days(spans, points, [row for row in rows if row[0] >= 0])
+
+
+def pipeline(
+    user: User, window: Window, group_id: int | None = None, forum_id: int | None = None, p90: bool = False,
+) -> dict[str, Any]:
+    """API.md's pipeline report; with `p90` (the page's, not the API's) also `p90_days`, the 90th percentile of the
+    days of each step beside its median (see services.percentiles)."""
     policy.require(user, "report.pipeline")
     if group_id is not None and not policy.sees(user.role, "group_id"):
         raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
@@ -153,33 +192,9 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
         sa.select(Participant.state, sa.func.count(Participant.id)).where(*people).group_by(Participant.state)
     ):
         counts[State(state).value] = n
-    reached = dict.fromkeys((s.value for s in FUNNEL), 0)
-    for state, n in db.session.execute(
-        sa.select(StatusChange.to_state, _distinct(StatusChange.participant_id))
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(*people, *window.moments(StatusChange.at), StatusChange.to_state.in_([s.value for s in FUNNEL]))
-        .group_by(StatusChange.to_state)
-    ):
-        reached[State(state).value] = n
-    # The first entry of each person into each stage: one row per person, one query for every median.
-    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
-    firsts = db.session.execute(
-        sa.select(*[
-            sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages
-        ])
-        .select_from(StatusChange)
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(*people, StatusChange.to_state.in_([s.value for s in stages]))
-        .group_by(StatusChange.participant_id)
-    ).all()
-    medians = {}
-    for name, earlier, later in STEPS:
-        medians[name] = median_days(
-            getattr(row, later.value) - getattr(row, earlier.value)
-            for row in firsts
-            if getattr(row, later.value) is not None and getattr(row, earlier.value) is not None
-            and window.holds(getattr(row, later.value))
-        )
+    reached, days = _stages_and_days(
+        people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
+    )
     report: dict[str, Any] = {
         "counts": counts,
         "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
@@ -187,8 +202,12 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
             "invited_to_attended": ratio(reached["attended"], reached["invited"]),
             "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
         },
-        "median_days": medians,
+        "median_days": {name: percentiles.rounded(days.get(i, {}).get(percentiles.MEDIAN))
+                        for i, (name, _e, _l) in enumerate(STEPS)},
     }
+    if p90:
+        report["p90_days"] = {name: percentiles.rounded(days.get(i, {}).get(percentiles.P90))
+                              for i, (name, _e, _l) in enumerate(STEPS)}
     if _suppressed(user):
         hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
         report["counts"] = {state: suppress(n) for state, n in counts.items()}
@@ -205,12 +224,116 @@ def pipeline(user: User, window: Window, group_id: int | None = None, forum_id: 
 # Cohorts
 
 
-def _rows(query) -> dict[int, tuple]:
-    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+EPOCH = date(1970, 1, 1).toordinal()
 
 
-def _per_forum(column, values: dict[int, date]):
-    return sa.case({fid: sa.literal(day, sa.Date) for fid, day in values.items()}, value=column)
+def day_number(column):
+    """A date column as a whole number of days since 1970-01-01, in SQL (as `day.toordinal() - EPOCH` here)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column - sa.literal_column("DATE '1970-01-01'")
+    return sa.cast(sa.func.julianday(column) - 2440587.5, sa.Integer)
+
+
+def _forum_days(rows: list[tuple[int, date, date, date]]):
+    """A table (a VALUES list) of each reported forum's id, day held and the last days of its 6 and 12 months, the
+    days as day_number()s: worked out here in the program's time zone, joined to by forum there. Whole numbers
+    written into the statement, not parameters, so that thousands of forums stay within any parameter limit."""
+    return sa.values(
+        *[sa.column(name, sa.Integer) for name in ("forum_id", "held", "end_6m", "end_12m")],
+        name="forum_days", literal_binds=True,
+    ).data([(fid, *(day.toordinal() - EPOCH for day in days)) for fid, *days in rows]).cte("forum_days")
+
+
+def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement: the
+    cohorts are worked out once (a CTE) and each measure is a GROUP BY over them, the results one UNION ALL.
+
+    Each person belongs to the cohort of the earliest-scheduled forum they were checked in at (the lowest id among
+    forums scheduled at the same moment): a check-in with no earlier one (an anti-join, which PostgreSQL expects
+    to keep many rows, so it joins the cohort to the other tables by hashing rather than by a lookup a person)."""
+    def checked_in(invitation, forum):
+        return [invitation.attended.is_(True), forum.status != ForumStatus.CANCELLED]
+
+    earlier_invitation, earlier_forum = aliased(Invitation), aliased(Forum)
+    earlier = (
+        sa.select(earlier_invitation.id)
+        .join(earlier_forum, earlier_forum.id == earlier_invitation.forum_id)
+        .where(
+            earlier_invitation.participant_id == Invitation.participant_id,
+            *checked_in(earlier_invitation, earlier_forum),
+            sa.or_(earlier_forum.scheduled_at < Forum.scheduled_at,
+                   sa.and_(earlier_forum.scheduled_at == Forum.scheduled_at, earlier_forum.id < Forum.id)),
+        )
+    )
+    cohort = (
+        sa.select(Invitation.participant_id.label("member"), Invitation.forum_id.label("forum_id"),
+                  Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
+        .join(Forum, Forum.id == Invitation.forum_id)
+        .join(days, days.c.forum_id == Invitation.forum_id)
+        .where(*checked_in(Invitation, Forum), ~earlier.exists())
+        .cte("cohort")
+    )
+    member, forum_id = cohort.c.member, cohort.c.forum_id
+
+    def measure(name: str, *columns, kind=None):
+        return (cohort.c.forum_id, sa.literal(name, sa.String).label("measure"),
+                (kind if kind is not None else sa.literal("", sa.String)).label("kind"),
+                *(columns if len(columns) == 2 else (*columns, sa.literal(0))))
+
+    def within(day, held, end):
+        return sa.and_(day_number(day) > held, day_number(day) <= end)
+
+    # An action on a whole group counts for each cohort member in that group.
+    dated = (member.label("member"), forum_id.label("forum_id"), cohort.c.held, cohort.c.end_6m, cohort.c.end_12m)
+    actions = sa.union_all(
+        sa.select(*dated, EnforcementAction.occurred_on.label("day"))
+        .join(EnforcementAction, EnforcementAction.participant_id == member),
+        sa.select(*dated, EnforcementAction.occurred_on)
+        .join(Participant, Participant.id == member)
+        .join(EnforcementAction, sa.and_(EnforcementAction.group_id.is_not(None),
+                                         EnforcementAction.group_id == Participant.group_id)),
+    ).subquery("actions")
+    parts = [
+        sa.select(
+            days.c.forum_id, sa.literal("invited", sa.String), sa.literal("", sa.String),
+            _distinct(Invitation.participant_id), _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
+        ).join(days, days.c.forum_id == Invitation.forum_id).group_by(days.c.forum_id),
+        sa.select(*measure("cohort", _distinct(member))).group_by(forum_id),
+        sa.select(*measure("services_offered", _distinct(member)))
+        .join(StatusChange, sa.and_(
+            StatusChange.participant_id == member,
+            StatusChange.to_state == State.SERVICES_OFFERED.value,
+            StatusChange.at >= cohort.c.scheduled_at,
+        ))
+        .group_by(forum_id),
+        sa.select(*measure(
+            "referrals",
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
+            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
+        ))
+        .join(Referral, Referral.participant_id == member)
+        .join(ReferralEvent, sa.and_(
+            ReferralEvent.referral_id == Referral.id,
+            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]),
+        ))
+        .group_by(forum_id),
+        sa.select(
+            actions.c.forum_id, sa.literal("enforced", sa.String), sa.literal("", sa.String),
+            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_6m)),
+            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_12m)),
+        ).group_by(actions.c.forum_id),
+        sa.select(*measure(
+            "outcome",
+            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_6m)),
+            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_12m)),
+            kind=sa.cast(Outcome.type, sa.String),
+        ))
+        .join(Outcome, Outcome.participant_id == member)
+        .group_by(forum_id, Outcome.type),
+    ]
+    return {
+        (name, kind, fid): (n1, n2) for fid, name, kind, n1, n2 in db.session.execute(sa.union_all(*parts))
+    }
 
 
 def cohorts(user: User, window: Window) -> dict[str, Any]:
@@ -232,89 +355,20 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
     held_on = {f.id: local_date(f.scheduled_at) for f in forums}
     end_6m = {fid: add_months(day, 6) for fid, day in held_on.items()}
     end_12m = {fid: add_months(day, 12) for fid, day in held_on.items()}
+    counts = _cohort_counts(_forum_days([(fid, held_on[fid], end_6m[fid], end_12m[fid]) for fid in ids]))
 
-    invited = _rows(
-        sa.select(
-            Invitation.forum_id, _distinct(Invitation.participant_id),
-            _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
-        ).where(Invitation.forum_id.in_(ids)).group_by(Invitation.forum_id)
-    )
-    # Each person belongs to the cohort of the earliest-scheduled forum they were checked in at.
-    ranked = (
-        sa.select(
-            Invitation.participant_id.label("participant_id"),
-            Invitation.forum_id.label("forum_id"),
-            sa.func.row_number().over(
-                partition_by=Invitation.participant_id, order_by=(Forum.scheduled_at, Forum.id)
-            ).label("rank"),
-        )
-        .join(Forum, Forum.id == Invitation.forum_id)
-        .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED)
-        .subquery()
-    )
-    cohort = (
-        sa.select(ranked.c.participant_id, ranked.c.forum_id)
-        .where(ranked.c.rank == 1, ranked.c.forum_id.in_(ids))
-        .subquery()
-    )
-    member = cohort.c.participant_id
-    sizes = _rows(sa.select(cohort.c.forum_id, _distinct(member)).group_by(cohort.c.forum_id))
-    offered = _rows(
-        sa.select(cohort.c.forum_id, _distinct(member))
-        .join(Forum, Forum.id == cohort.c.forum_id)
-        .join(StatusChange, sa.and_(
-            StatusChange.participant_id == member,
-            StatusChange.to_state == State.SERVICES_OFFERED.value,
-            StatusChange.at >= Forum.scheduled_at,
-        ))
-        .group_by(cohort.c.forum_id)
-    )
-    referrals = _rows(
-        sa.select(
-            cohort.c.forum_id,
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
-        )
-        .join(Referral, Referral.participant_id == member)
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .group_by(cohort.c.forum_id)
-    )
-    held, six, twelve = (_per_forum(cohort.c.forum_id, d) for d in (held_on, end_6m, end_12m))
-    # An action on a whole group counts for each cohort member in that group.
-    enforced = _rows(
-        sa.select(
-            cohort.c.forum_id,
-            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= six)),
-            _distinct(member, sa.and_(EnforcementAction.occurred_on > held, EnforcementAction.occurred_on <= twelve)),
-        )
-        .join(Participant, Participant.id == member)
-        .join(EnforcementAction, sa.or_(
-            EnforcementAction.participant_id == member,
-            sa.and_(EnforcementAction.group_id.is_not(None), EnforcementAction.group_id == Participant.group_id),
-        ))
-        .group_by(cohort.c.forum_id)
-    )
-    outcomes: dict[int, dict[str, dict[str, int]]] = {
-        fid: {"6m": dict.fromkeys((t.value for t in OutcomeType), 0),
-              "12m": dict.fromkeys((t.value for t in OutcomeType), 0)}
+    def count(measure: str, fid: int, kind: str = "") -> tuple[int, int]:
+        return counts.get((measure, kind, fid), (0, 0))
+
+    outcomes = {
+        fid: {months: {t.value: count("outcome", fid, t.value)[i] for t in OutcomeType}
+              for i, months in enumerate(("6m", "12m"))}
         for fid in ids
     }
-    for fid, kind, n6, n12 in db.session.execute(
-        sa.select(
-            cohort.c.forum_id, Outcome.type,
-            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= six)),
-            _distinct(member, sa.and_(Outcome.occurred_on > held, Outcome.occurred_on <= twelve)),
-        )
-        .join(Outcome, Outcome.participant_id == member)
-        .group_by(cohort.c.forum_id, Outcome.type)
-    ):
-        outcomes[fid]["6m"][OutcomeType(kind).value] = n6
-        outcomes[fid]["12m"][OutcomeType(kind).value] = n12
-
     hide = _suppressed(user)
     items = []
     for f in forums:
-        n_invited, n_attended = invited.get(f.id, (0, 0))
+        n_invited, n_attended = count("invited", f.id)
         row: dict[str, Any] = {
             "forum_id": f.id,
             "title": f.title,
@@ -322,12 +376,12 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
             "invited": n_invited,
             "attended": n_attended,
             "attendance_rate": n_attended / n_invited if n_invited else None,
-            "cohort": sizes.get(f.id, (0,))[0],
-            "services_offered": offered.get(f.id, (0,))[0],
-            "referrals_accepted": referrals.get(f.id, (0, 0))[0],
-            "referrals_completed": referrals.get(f.id, (0, 0))[1],
-            "enforced_6m": enforced.get(f.id, (0, 0))[0],
-            "enforced_12m": enforced.get(f.id, (0, 0))[1],
+            "cohort": count("cohort", f.id)[0],
+            "services_offered": count("services_offered", f.id)[0],
+            "referrals_accepted": count("referrals", f.id)[0],
+            "referrals_completed": count("referrals", f.id)[1],
+            "enforced_6m": count("enforced", f.id)[0],
+            "enforced_12m": count("enforced", f.id)[1],
             "outcomes_6m": outcomes[f.id]["6m"],
             "outcomes_12m": outcomes[f.id]["12m"],
         }
@@ -371,10 +425,11 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
         .group_by(Organization.id, Organization.name, Service.id, Service.name)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
     ).all()
-    # The first answer (accept or decline) of each referral: one row per answered referral, one query.
-    answers: dict[int, list[timedelta]] = {}
-    for service_id, sent_at, answered_at in db.session.execute(
-        sa.select(Referral.service_id, Referral.sent_at, sa.func.min(ReferralEvent.at))
+    # Each answered referral's first answer (accept or decline), one aggregate row each inside the database; the
+    # median per service is taken there too (one statement).
+    answered_at = (
+        sa.select(Referral.service_id.label("key"), Referral.sent_at.label("sent_at"),
+                  sa.func.min(ReferralEvent.at).label("answered_at"))
         .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
         .join(Service, Service.id == Referral.service_id)
         .where(
@@ -382,8 +437,15 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
             ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.DECLINED.value]),
         )
         .group_by(Referral.id, Referral.service_id, Referral.sent_at)
-    ):
-        answers.setdefault(service_id, []).append(answered_at - sent_at)
+        .subquery("answered")
+    )
+    answers = percentiles.percentile_days(
+        sa.select(
+            answered_at.c.key,
+            percentiles.span_microseconds(answered_at.c.answered_at, answered_at.c.sent_at).label("span"),
+        ).subquery("spans"),
+        (percentiles.MEDIAN,),
+    )
     items = []
     for org_id, org_name, service_id, service_name, sent, *rest in rows:
         statuses = dict(zip((s.value for s in REFERRAL_COUNTED), rest[: len(REFERRAL_COUNTED)], strict=True))
@@ -397,7 +459,7 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
             "sent": sent,
             **statuses,
             "acceptance_rate": statuses["accepted"] / answered if answered else None,
-            "median_days_to_answer": median_days(answers.get(service_id, [])),
+            "median_days_to_answer": percentiles.rounded(answers.get(service_id, {}).get(percentiles.MEDIAN)),
             "waiting_over_7_days": over_7,
             "waiting_over_14_days": over_14,
         })

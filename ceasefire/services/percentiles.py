@@ -1,0 +1,95 @@
+"""Medians and other percentiles of spans of time, worked out by the database: the reports never load a row per
+person to take them.
+
+A percentile p of n values sorted ascending is the value at (0-based) position h = p * (n - 1), interpolated
+linearly between the two values beside it when h falls between them: v[lo] * (1 - f) + v[hi] * f, where lo is h
+rounded down, hi rounded up and f = h - lo. This is PostgreSQL's percentile_cont (and Excel's PERCENTILE.INC); the
+median (p = 1/2) is then Python's statistics.median: the middle value, or the mean of the two middle ones.
+
+The database numbers the spans of each key in order (row_number and count as window functions, the same SQL on
+SQLite and PostgreSQL) and answers only the one or two rows each percentile needs; each span comes back as a
+whole number of microseconds, so the interpolation and the rounding to days here give exactly what Python's
+timedelta arithmetic gives over the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire.extensions import db
+
+MEDIAN = (1, 2)
+P90 = (9, 10)
+MICROSECONDS_A_DAY = 86_400 * 10**6
+
+
+def span_microseconds(later, earlier):
+    """`later - earlier`, two timestamp columns (or expressions), as a whole number of microseconds."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # date_part is double precision (extract is numeric, and slower): a span of up to a few centuries in
+        # microseconds is within 2**53, and its error far below half a microsecond, so round() gives it exactly
+        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier) * 1_000_000), sa.BigInteger)
+    # SQLite keeps a timestamp as text, 'YYYY-MM-DD HH:MM:SS' then a fraction of six digits (SQLAlchemy) or three
+    # (a date function's %f): whole seconds from the first 19 characters (strftime would round the fraction), and
+    # the fraction, padded to six digits, as microseconds.
+    def seconds(moment):
+        return sa.cast(sa.func.strftime("%s", sa.func.substr(moment, 1, 19)), sa.BigInteger)
+
+    def fraction(moment):
+        return sa.cast(sa.func.substr(sa.type_coerce(moment, sa.String) + "000000", 21, 6), sa.BigInteger)
+
+    return (seconds(later) - seconds(earlier)) * 1_000_000 + fraction(later) - fraction(earlier)
+
+
+def _positions(n, point: tuple[int, int]) -> tuple[Any, Any]:
+    """The 0-based positions (SQL, from the count n) of the values beside percentile numerator/denominator."""
+    numerator, denominator = point
+    return ((n - 1) * numerator) // denominator, ((n - 1) * numerator + denominator - 1) // denominator
+
+
+def percentile_rows(spans: sa.Subquery, points: Iterable[tuple[int, int]]) -> sa.Select:
+    """The rows (key, span, position, n) of `spans` (a subquery of columns `key` and `span`, in microseconds, no
+    null span) that the percentiles in `points` (numerator, denominator) need, for percentile_days()."""
+    rank = sa.func.row_number().over(partition_by=spans.c.key, order_by=spans.c.span) - 1
+    total = sa.func.count().over(partition_by=spans.c.key)
+    ranked = sa.select(spans.c.key, spans.c.span, rank.label("position"), total.label("n")).subquery("ranked")
+    wanted = [ranked.c.position == side for point in points for side in _positions(ranked.c.n, point)]
+    return sa.select(ranked.c.key, ranked.c.span, ranked.c.position, ranked.c.n).where(sa.or_(*wanted))
+
+
+def percentile_days(
+    spans: sa.Subquery, points: Iterable[tuple[int, int]], rows: Iterable[Any] | None = None,
+) -> dict[Any, dict[tuple[int, int], float]]:
+    """For each `key` of `spans`, each percentile in `points` in days, not rounded; keys without a span are absent.
+    One statement, or none when the caller ran percentile_rows() inside one of its own and gives its `rows`."""
+    points = tuple(points)
+    if rows is None:
+        rows = db.session.execute(percentile_rows(spans, points))
+    found: dict[Any, dict[int, int]] = {}
+    counts: dict[Any, int] = {}
+    for key, span, position, n in rows:
+        found.setdefault(key, {})[position] = span
+        counts[key] = n
+    return {key: {point: _interpolate(found[key], n, point) for point in points} for key, n in counts.items()}
+
+
+def _days(microseconds: int) -> float:
+    # as timedelta.total_seconds() / 86400: the microseconds over 10**6, then over 86400
+    return microseconds / 10**6 / 86400
+
+
+def _interpolate(values: dict[int, int], n: int, point: tuple[int, int]) -> float:
+    numerator, denominator = point
+    lo, rest = divmod((n - 1) * numerator, denominator)
+    if rest == 0:
+        return _days(values[lo])
+    f = rest / denominator
+    return _days(values[lo]) * (1 - f) + _days(values[lo + 1]) * f
+
+
+def rounded(value: float | None) -> float | None:
+    """Days with one decimal, as the reports give them."""
+    return None if value is None else round(value, 1)
