@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import requests
 import sqlalchemy as sa
-from bench_throughput import ROOT, VENV, _database, _flask, _free_port
+from bench_throughput import FOLDER, ROOT, VENV, _database, _flask, _free_port
 
 ROLES = ("caseworker", "police", "provider", "community", "supervisor", "admin")
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - the demo's printed password (ceasefire/demo.py)
@@ -376,7 +376,7 @@ def main() -> None:
     args = parser.parse_args()
     given = {int(k): v for k, v in (d.split("=", 1) for d in args.database)}
     sizes = sorted(given) if given else sorted(args.sizes)
-    servers = [Server(size, _database(size, given)) for size in sizes]
+    servers = [Server(size, _database(size, given, FOLDER)) for size in sizes]
     plan = [r for r in routes() if re.search(args.only, f"{r.role} {r.label} {r.path}") or r.label.startswith("floor")]
     plan.sort(key=lambda r: "report" in r.label)  # the reports (the slowest) last
     kind = servers[0].url.split(":")[0].split("+")[0]
