@@ -498,3 +498,25 @@ def test_days_to_closure_count_the_closures_day_in_the_programs_zone(users, worl
     auth.login(users["supervisor"], client=client)
     measures = _measures(client.get("/reports/funder?date_from=2025-03-01&date_to=2025-05-31&format=csv"))
     assert (measures["cases_closed"], measures["average_days_to_closure"]) == ("2", "101.5")
+
+
+def test_groups_report_binds_no_parameter_a_group(client, auth, users, world):
+    """A statewide program has tens of thousands of street groups: the outcome counts take each group's first call-in
+    from a table written into the statement, not two parameters a group (PostgreSQL refuses a statement of more than
+    65,535 parameters, which 50,000 groups passed: a 500 where the report should be)."""
+    bound: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        bound.append((statement, parameters))
+
+    auth.login(users["supervisor"])
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/reports/groups?format=csv").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    outcome_counts = [params for statement, params in bound if "group_firsts" in statement]
+    assert len(outcome_counts) == 1
+    # the two called-in groups' days are in the statement's own text; what is bound (SQLite's julianday offset,
+    # twice) is the same for any number of groups
+    assert len(outcome_counts[0]) <= 2

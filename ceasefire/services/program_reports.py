@@ -33,7 +33,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
-from ceasefire.services.reports import SUPPRESSED, Window, suppress
+from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
 OUTCOME_NAMES = tuple(t.value for t in OutcomeType)
@@ -121,15 +121,21 @@ def groups(user: User, window: Window) -> dict[str, Any]:
     before: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
     after: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
     if first_day:
-        day = sa.case({gid: sa.literal(d, sa.Date) for gid, d in first_day.items()}, value=Participant.group_id)
+        # Each group's first call-in as a table of whole numbers written into the statement (not a CASE of
+        # parameters, which tens of thousands of groups take past PostgreSQL's limit of 65,535).
+        firsts = sa.values(
+            sa.column("group_id", sa.Integer), sa.column("first_day", sa.Integer), name="group_firsts",
+            literal_binds=True,
+        ).data([(gid, d.toordinal() - EPOCH) for gid, d in first_day.items()]).cte("group_firsts")
+        occurred = day_number(Outcome.occurred_on)
         for gid, kind, n_before, n_after in db.session.execute(
             sa.select(
                 Participant.group_id, Outcome.type,
-                _distinct(Outcome.participant_id, Outcome.occurred_on < day),
-                _distinct(Outcome.participant_id, Outcome.occurred_on > day),
+                _distinct(Outcome.participant_id, occurred < firsts.c.first_day),
+                _distinct(Outcome.participant_id, occurred > firsts.c.first_day),
             )
             .join(Participant, Participant.id == Outcome.participant_id)
-            .where(Participant.group_id.in_(list(first_day)))
+            .join(firsts, firsts.c.group_id == Participant.group_id)
             .group_by(Participant.group_id, Outcome.type)
         ):
             before[gid][OutcomeType(kind).value] = n_before
