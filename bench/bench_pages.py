@@ -141,7 +141,8 @@ def routes() -> list[Route]:
     # Reports (timed here, sped up elsewhere).
     for path in ("/reports/", "/reports/cohorts", "/reports/referrals", "/reports/identification", "/reports/groups",
                  "/reports/activity", "/reports/funder?date_from=2025-01-01&date_to=2025-12-31",
-                 "/reports/pipeline.svg", "/reports/cohorts.svg", "/reports/activity.svg?measure=forums_held"):
+                 "/reports/pipeline.svg", "/reports/pipeline-days.svg", "/reports/cohorts.svg",
+                 "/reports/activity.svg?measure=forums_held"):
         page("supervisor", "report " + path.removeprefix("/reports/").split("&")[0], path)
     page("community", "report pipeline", "/reports/")
     page("caseworker", "report pipeline", "/reports/")
