@@ -295,10 +295,6 @@ def group_activity(user: User) -> tuple[GroupActivity, ...]:
     policy.require(user, "group.list")
     since_day = program_today() - timedelta(days=RECENT_DAYS)
     since_at = utcnow() - timedelta(days=RECENT_DAYS)
-    members = dict(db.session.execute(
-        sa.select(Participant.group_id, sa.func.count(Participant.id))
-        .where(Participant.group_id.is_not(None)).group_by(Participant.group_id)
-    ).all())
     member_group = sa.select(Participant.group_id).where(Participant.id == EnforcementAction.participant_id)
     target = sa.func.coalesce(EnforcementAction.group_id, member_group.scalar_subquery())
     enforced = {g: (n, last) for g, n, last in db.session.execute(
@@ -311,14 +307,20 @@ def group_activity(user: User) -> tuple[GroupActivity, ...]:
         .where(StatusChange.at >= since_at, Participant.group_id.is_not(None)).group_by(Participant.group_id)
     ).all()}
     names = read._names(Group, set(enforced) | set(changed))
+    ranked = sorted(names, key=lambda gid: (-(enforced.get(gid, (0,))[0] + changed.get(gid, (0,))[0]), names[gid]))
+    shown = ranked[:LIST_LIMIT]
+    # Members are counted for the groups shown alone, not for every group of the program.
+    members = dict(db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(Participant.id))
+        .where(Participant.group_id.in_(shown)).group_by(Participant.group_id)
+    ).all()) if shown else {}
     out = []
-    for gid, name in names.items():
+    for gid in shown:
         n_enforced, last_enforced = enforced.get(gid, (0, None))
         n_changed, last_changed = changed.get(gid, (0, None))
         last = max((d for d in (last_enforced, last_changed.date() if last_changed else None) if d), default=None)
-        out.append(GroupActivity(gid, name, members.get(gid, 0), n_enforced, n_changed, last))
-    out.sort(key=lambda g: (-(g.enforcement + g.changes), g.name))
-    return tuple(out[:LIST_LIMIT])
+        out.append(GroupActivity(gid, names[gid], members.get(gid, 0), n_enforced, n_changed, last))
+    return tuple(out)
 
 
 # Community groups
