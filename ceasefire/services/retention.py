@@ -29,6 +29,7 @@ from ceasefire.models import (
     Review,
     StatusChange,
     User,
+    counts,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import RemovalStatus, RequestedBy, ReviewDecision, Role
@@ -53,23 +54,9 @@ def refuse_review_date(data: Iterable[str]) -> None:
         )
 
 
-def age_band(born: date | None, on: date) -> str:
-    """Whole years completed at `on`, as the identification report bands them."""
-    if born is None:
-        return "unknown"
-    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-    if age < 18:
-        return "under_18"
-    if age <= 24:
-        return "18_24"
-    if age <= 34:
-        return "25_34"
-    return "35_plus"
-
-
 def keep_age_band(participant: Participant) -> None:
     """The age band at identification, kept beside the date of birth (a purge erases the date, not the band)."""
-    participant.age_band = age_band(participant.date_of_birth, participant.identified_on)
+    participant.age_band = counts.age_band(participant.date_of_birth, participant.identified_on)
 
 
 # Identification criteria
