@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
@@ -16,8 +18,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def program_zone() -> ZoneInfo:
+    """The program's time zone (the TIMEZONE setting; UTC outside an application or when unset)."""
+    return ZoneInfo((has_app_context() and current_app.config.get("TIMEZONE")) or "UTC")
+
+
 def today() -> date:
-    return utcnow().date()
+    """API.md's *today*: the day in the program's time zone, not in UTC (at 5 pm in Los Angeles UTC is already
+    tomorrow). Identification dates, consents and every "not in the future" rule read this day."""
+    return datetime.now(program_zone()).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from ceasefire.models.base import program_zone, today
 
 
 def zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "UTC")
+    return program_zone()
 
 
 def program_today() -> date:
-    return datetime.now(zone()).date()
+    return today()
 
 
 def local_date(moment: datetime) -> date:

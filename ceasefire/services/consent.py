@@ -10,7 +10,7 @@ from ceasefire import limits, policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, Participant, User
-from ceasefire.models.base import today, utcnow
+from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ConsentMethod
 from ceasefire.services import audit
 from ceasefire.services.clock import program_today
@@ -19,11 +19,6 @@ from ceasefire.services.participants import check_version
 
 def _require(actor: User) -> None:
     policy.require(actor, "consent.change")
-
-
-def _day() -> date:
-    # Consent.in_force reads the UTC day: a consent given "today" in the program's zone is in force at once.
-    return min(program_today(), today())
 
 
 def record_consent(
@@ -56,7 +51,7 @@ def record_consent(
     if participant.consent_in_force() is not None:
         raise ValidationFailed("A consent is already in force; revoke it before recording another.")
     consent = Consent(
-        given_on=_day(), expires_on=expires_on, scope=text, method=chosen,
+        given_on=program_today(), expires_on=expires_on, scope=text, method=chosen,
         witness_name=witness if chosen == ConsentMethod.VERBAL else None, recorded_by_id=actor.id,
     )
     participant.consents.append(consent)
@@ -73,7 +68,7 @@ def revoke_consent(actor: User, participant: Participant, version: int) -> Conse
     consent = participant.consent_in_force()
     if consent is None:
         raise ValidationFailed("There is no consent in force to revoke.")
-    consent.revoked_on = _day()
+    consent.revoked_on = program_today()
     consent.revoked_at = utcnow()
     consent.revoked_by_id = actor.id
     participant.updated_at = utcnow()
