@@ -15,7 +15,7 @@ from helpers import counting, text
 from ceasefire.extensions import db
 from ceasefire.models import User
 from ceasefire.models.enums import Role
-from ceasefire.services import audit, audit_read, staff
+from ceasefire.services import audit, audit_read, audit_trail, staff
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -69,6 +69,25 @@ def test_pick_a_user_and_search_a_participant_by_name(client, auth, users, make_
     assert len(rows_of(text(client.get("/audit/", query_string={"participant": "walker, andre"})))) == 1
     assert rows_of(text(client.get("/audit/", query_string={"participant": "nobody by that name"}))) == []
     assert marcus.id != andre.id
+
+
+def test_a_name_many_people_share_asks_for_more_of_it(client, auth, users, make_participant, monkeypatch):
+    """The trail is filtered by the ids of the people a name finds; a name too many share is a clear message."""
+    monkeypatch.setattr(audit_trail, "NAMED_MAX", 2)
+    cw = users["caseworker"]
+    for first in ("Marcus", "Maria", "Mark"):
+        make_participant(cw, first_name=first, last_name="Reed")
+    make_participant(cw, first_name="Ann", last_name="Other", aliases="Reedy")
+    auth.login(users["supervisor"])
+    response = client.get("/audit/", query_string={"participant": "reed"})
+    assert response.status_code == 422
+    assert "More than 2 people&#39;s names hold &#34;reed&#34;: type more of the name." in text(response)
+    assert rows_of(text(response)) == []
+    [found] = rows_of(text(client.get("/audit/", query_string={"participant": "REED, Mari"})))
+    assert "Maria Reed" in found
+    [found] = rows_of(text(client.get("/audit/", query_string={"participant": "ann oth"})))
+    assert "Ann Other" in found
+    assert rows_of(text(client.get("/audit/", query_string={"participant": "reedy"}))) == []  # names, not aliases
 
 
 def test_the_date_range_is_the_programs_days(client, auth, users, make_participant):
