@@ -83,6 +83,9 @@ def test_a_name_many_people_share_asks_for_more_of_it(client, auth, users, make_
     assert response.status_code == 422
     assert "More than 2 people&#39;s names hold &#34;reed&#34;: type more of the name." in text(response)
     assert rows_of(text(response)) == []
+    download = client.get("/audit/export.csv", query_string={"participant": "reed"})
+    assert download.status_code == 422
+    assert "type more of the name" in text(download)
     [found] = rows_of(text(client.get("/audit/", query_string={"participant": "REED, Mari"})))
     assert "Maria Reed" in found
     [found] = rows_of(text(client.get("/audit/", query_string={"participant": "ann oth"})))

@@ -136,7 +136,10 @@ def export():
     form = _form()
     if not form.validate():
         return index()
-    rows = read.audit_stream(current_user, **_filters(form))
+    try:
+        rows = read.audit_stream(current_user, **_filters(form))
+    except ServiceError:  # a name too many people share: the page says so
+        return index()
     zone = local_zone()
     audit_trail.note_read(current_user, _filters(form), export=True)
     keep()
