@@ -55,10 +55,12 @@ def render_item(type_, obj, autogen_context):
 
 def include_name(name, type_, parent_names):
     """Leave out what the database keeps of its own: the FTS5 tables of participant search and their shadow tables,
-    and the search indexes on expressions (ceasefire.models.people)."""
+    and the search indexes on expressions (ceasefire.models.people, ceasefire.models.users)."""
     from ceasefire.models.people import name_search_index, name_search_table
+    from ceasefire.models.users import admin_search_index
 
-    return not (type_ == "table" and name_search_table(name)) and not (type_ == "index" and name_search_index(name))
+    return not (type_ == "table" and name_search_table(name)) and not (
+        type_ == "index" and (name_search_index(name) or admin_search_index(name)))
 
 
 def run_migrations_offline():

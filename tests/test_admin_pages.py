@@ -188,6 +188,36 @@ def test_users_list_searches_and_filters(client, auth, users):
     assert client.get("/admin/users/", query_string={"role": "chief"}).status_code == 422
 
 
+def test_organizations_and_services_lists_search_part_of_a_name(client, auth, users, make_org, make_service):
+    hope = make_org(OrgKind.PROVIDER, "Hope Jobs Center")
+    make_org(OrgKind.COMMUNITY, "Watts Peacekeepers")
+    odd = make_org(OrgKind.PROVIDER, "50% Off_Housing")
+    make_service(hope, name="Resume clinic")
+    make_service(odd, name="Rent help")
+    make_service(make_org(OrgKind.PROVIDER, "Second Chance"), name="Job readiness")
+    auth.login(users["admin"])
+    page = text(client.get("/admin/organizations/", query_string={"q": "PEACE"}))
+    assert "1 organization found." in page
+    assert "Watts Peacekeepers" in page
+    assert "Hope Jobs Center" not in page
+    # % and _ are letters like any other, not wildcards
+    page = text(client.get("/admin/organizations/", query_string={"q": "0% off_"}))
+    assert "1 organization found." in page
+    assert "50% Off_Housing" in page
+    assert "No organizations match." in text(client.get("/admin/organizations/", query_string={"q": "o%o"}))
+    # a service by its own name or by its provider's
+    page = text(client.get("/admin/services/", query_string={"q": "job"}))
+    assert "2 services found." in page
+    assert "Resume clinic" in page  # its provider is Hope Jobs Center
+    assert "Job readiness" in page
+    assert "Rent help" not in page
+    assert 'href="/admin/services/">Clear</a>' in page
+    too_long = client.get("/admin/services/", query_string={"q": "x" * 500})
+    assert too_long.status_code == 422
+    assert "Field cannot be longer than" in text(too_long)
+    assert client.get("/admin/organizations/", query_string={"q": "x" * 500}).status_code == 422
+
+
 def test_organizations_with_their_hsds_fields(client, auth, users):
     admin = users["admin"]
     auth.login(admin)
@@ -273,7 +303,8 @@ def _statements(client, path: str) -> int:
 
 def test_the_admin_lists_cost_the_same_at_any_size(client, auth, users, make_org, make_user, make_service):
     auth.login(users["admin"])
-    paths = ("/admin/users/", "/admin/organizations/", "/admin/services/")
+    paths = ("/admin/users/", "/admin/organizations/", "/admin/services/", "/admin/users/?q=test",
+             "/admin/organizations/?q=org", "/admin/services/?q=job")
     client.get("/admin/")  # a session's last use is written at most once a minute: not what is counted
     counts: dict[str, list[int]] = {path: [] for path in paths}
     for size in (3, 12):

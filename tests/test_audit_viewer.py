@@ -1,6 +1,6 @@
 """Issue #10, the audit viewer: names instead of ids, actions in words, pickers for the user and the participant that
-need no numeric id, a date range in the program's time zone, paging; the CSV keeps ids beside the names, and the
-API's /audit keeps exactly its shape."""
+need no numeric id, a date range in the program's time zone, older and newer (issue #12: never a count of the whole
+trail); the CSV keeps ids beside the names, and the API's /audit keeps exactly its shape."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import text
+from helpers import counting, text
 
 from ceasefire.extensions import db
+from ceasefire.models import User
 from ceasefire.models.enums import Role
-from ceasefire.services import audit, staff
+from ceasefire.services import audit, audit_read, audit_trail, staff
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -70,6 +71,28 @@ def test_pick_a_user_and_search_a_participant_by_name(client, auth, users, make_
     assert marcus.id != andre.id
 
 
+def test_a_name_many_people_share_asks_for_more_of_it(client, auth, users, make_participant, monkeypatch):
+    """The trail is filtered by the ids of the people a name finds; a name too many share is a clear message."""
+    monkeypatch.setattr(audit_trail, "NAMED_MAX", 2)
+    cw = users["caseworker"]
+    for first in ("Marcus", "Maria", "Mark"):
+        make_participant(cw, first_name=first, last_name="Reed")
+    make_participant(cw, first_name="Ann", last_name="Other", aliases="Reedy")
+    auth.login(users["supervisor"])
+    response = client.get("/audit/", query_string={"participant": "reed"})
+    assert response.status_code == 422
+    assert "More than 2 people&#39;s names hold &#34;reed&#34;: type more of the name." in text(response)
+    assert rows_of(text(response)) == []
+    download = client.get("/audit/export.csv", query_string={"participant": "reed"})
+    assert download.status_code == 422
+    assert "type more of the name" in text(download)
+    [found] = rows_of(text(client.get("/audit/", query_string={"participant": "REED, Mari"})))
+    assert "Maria Reed" in found
+    [found] = rows_of(text(client.get("/audit/", query_string={"participant": "ann oth"})))
+    assert "Ann Other" in found
+    assert rows_of(text(client.get("/audit/", query_string={"participant": "reedy"}))) == []  # names, not aliases
+
+
 def test_the_date_range_is_the_programs_days(client, auth, users, make_participant):
     cw = users["caseworker"]
     marcus = make_participant(cw, first_name="Marcus", last_name="Reed")
@@ -93,20 +116,110 @@ def test_the_date_range_is_the_programs_days(client, auth, users, make_participa
     assert "The range ends before it starts." in text(backwards)
 
 
-def test_pages_of_fifty(client, auth, users):
+def older_newer(html: str) -> dict[str, str]:
+    """The pager's links by their words (Newest, Newer, Older)."""
+    marker = 'aria-label="Move through the trail"'
+    nav = html.split(marker, 1)[1].split("</nav>", 1)[0] if marker in html else ""
+    return {word: unescape(href) for href, word in re.findall(r'href="([^"]+)">(\w+)</a>', nav)}
+
+
+def test_fifty_at_a_time_older_and_newer(client, auth, users):
+    """The trail is moved through from a row's place (older, newer), not by page numbers; the filters stay on."""
     cw = users["caseworker"]
-    for i in range(60):
-        at(datetime(2026, 1, 1, 12, i, tzinfo=UTC), cw, "import", detail=f"batch {i}")
+    for i in range(120):
+        at(datetime(2026, 1, 1, 12, 0, tzinfo=UTC).replace(minute=i % 60, hour=12 + i // 60), cw, "import",
+           detail=f"batch {i}")
     db.session.commit()
     auth.login(users["supervisor"])
     first = text(client.get("/audit/", query_string={"action": "import"}))
-    assert "60 events, newest first." in first
-    assert "Page 1 of 2" in first
-    assert len(rows_of(first)) == 50
-    assert "batch 59" in rows_of(first)[0]
-    second = text(client.get("/audit/", query_string={"action": "import", "page": 2}))
-    assert [r.split()[-1] for r in rows_of(second)] == [str(i) for i in range(9, -1, -1)]
-    assert 'href="/audit/?page=1&amp;action=import"' in second
+    assert "120 events match, newest first." in first
+    assert [r.split()[-1] for r in rows_of(first)] == [str(i) for i in range(119, 69, -1)]
+    links = older_newer(first)
+    assert set(links) == {"Older"}  # the newest: nothing newer
+    second = text(client.get(links["Older"]))
+    assert "these are older ones" in second
+    assert [r.split()[-1] for r in rows_of(second)] == [str(i) for i in range(69, 19, -1)]
+    links = older_newer(second)
+    assert set(links) == {"Newest", "Newer", "Older"}
+    assert "action=import" in links["Older"]
+    last = text(client.get(links["Older"]))
+    assert [r.split()[-1] for r in rows_of(last)] == [str(i) for i in range(19, -1, -1)]
+    assert "Older" not in older_newer(last)  # the oldest: nothing older
+    back = text(client.get(older_newer(last)["Newer"]))
+    assert [r.split()[-1] for r in rows_of(back)] == [str(i) for i in range(69, 19, -1)]
+    newest = text(client.get(older_newer(back)["Newer"]))
+    assert [r.split()[-1] for r in rows_of(newest)] == [str(i) for i in range(119, 69, -1)]
+    assert set(older_newer(newest)) == {"Older"}
+
+
+def test_rows_of_the_same_moment_are_neither_skipped_nor_repeated(client, auth, users):
+    cw = users["caseworker"]
+    for i in range(75):
+        at(datetime(2026, 2, 2, 9, 0, tzinfo=UTC), cw, "import", detail=f"same {i}")
+    db.session.commit()
+    auth.login(users["supervisor"])
+    first = text(client.get("/audit/", query_string={"action": "import"}))
+    second = text(client.get(older_newer(first)["Older"]))
+    seen = [r.split()[-1] for r in rows_of(first) + rows_of(second)]
+    assert sorted(seen, key=int) == [str(i) for i in range(75)]
+
+
+def test_a_trail_beyond_the_count_says_more_than(client, auth, users, monkeypatch):
+    """A trail of millions is counted up to a cap, and the page says so plainly."""
+    monkeypatch.setattr(audit_read, "COUNT_CAP", 30)
+    cw = users["caseworker"]
+    for i in range(40):
+        at(datetime(2026, 1, 1, 12, i, tzinfo=UTC), cw, "import", detail=f"batch {i}")
+    db.session.commit()
+    auth.login(users["supervisor"])
+    html = text(client.get("/audit/", query_string={"action": "import"}))
+    assert "More than 30 events match, newest first." in html
+    assert "counted up to 30: filter it" in html
+    assert len(rows_of(html)) == 40
+    exact = text(client.get("/audit/", query_string={"action": "import", "date_from": "2026-01-01",
+                                                     "user_id": cw.id, "participant_id": ""}))
+    assert "More than 30" in exact
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"older_than": "abc"}, "Not a valid integer value."),
+    ({"newer_than": "0"}, "There is no such id"),
+    ({"older_than": "99999999999"}, "There is no such id"),
+    ({"older_than": "999999"}, "There is no such row of the audit trail to move from."),
+    ({"newer_than": "999999", "action": "import"}, "There is no such row of the audit trail to move from."),
+])
+def test_a_bad_place_to_move_from_is_a_clear_message(client, auth, users, query, message):
+    auth.login(users["supervisor"])
+    response = client.get("/audit/", query_string=query)
+    assert response.status_code == 422
+    html = text(response)
+    assert message in html
+    assert 'href="/audit/' in html.split(message, 1)[1].split("</p>", 1)[0]  # a way back to the newest
+    assert rows_of(html) == []
+
+
+def test_the_trail_page_costs_the_same_whatever_it_holds(client, auth, users):
+    cw_id = users["caseworker"].id
+    auth.login(users["supervisor"])
+    counts = []
+    made = 0
+    for size in (60, 300):
+        cw = db.session.get(User, cw_id)
+        for i in range(made, size):
+            at(datetime(2026, 1, 1, 12, tzinfo=UTC).replace(minute=i % 60, second=i // 60), cw, "import",
+               detail=f"row {i}")
+        made = size
+        db.session.commit()
+        first = text(client.get("/audit/"))
+        older = older_newer(first)["Older"]
+        for path in ("/audit/", older, "/audit/?action=import"):
+            client.get(path)
+            db.session.expunge_all()
+            with counting() as statements:
+                assert client.get(path).status_code == 200
+            counts.append((path.split("?")[-1].split("=")[0], len(statements)))
+    small, large = counts[:3], counts[3:]
+    assert [n for _, n in small] == [n for _, n in large], counts
 
 
 def test_the_csv_keeps_ids_beside_names_and_local_times(client, auth, users, make_participant):

@@ -148,6 +148,30 @@ def test_caseworker_home(users, make_user, client, auth, make_forum, make_servic
     assert "Theirs" not in consents
 
 
+def test_caseworker_waiting_holds_what_they_sent_and_what_their_caseload_was_sent(users, make_user, client, auth,
+                                                                                   make_service):
+    """Theirs: referrals they sent (for anyone's caseload) and referrals for their caseload (sent by anyone)."""
+    cw, other = users["caseworker"], make_user(Role.CASEWORKER)
+    program = Program.build(users["supervisor"], users["provider"].organization)
+    with program.batch():
+        mine = program.create(first_name="Mia", last_name="Mine", caseworker_id=cw.id)
+        elsewhere = program.create(first_name="Eli", last_name="Elsewhere", caseworker_id=other.id)
+        for p in (mine, elsewhere):
+            program.consent(p)
+    service = make_service(users["provider"].organization, name="Hope Jobs")
+    sent_by_me = referral_service.send_referral(cw, elsewhere, service, None)
+    for_my_caseload = referral_service.send_referral(other, mine, service, None)
+    neither = referral_service.send_referral(other, elsewhere, service, None)
+    db.session.commit()
+    for r in (sent_by_me, for_my_caseload, neither):
+        _last_moved(r, 10)
+    auth.login(cw)
+    waiting = section(text(client.get("/")), "waiting-h")
+    assert f"/referrals/{sent_by_me.id}" in waiting
+    assert f"/referrals/{for_my_caseload.id}" in waiting
+    assert f"/referrals/{neither.id}" not in waiting
+
+
 def test_provider_home_and_other_providers_referrals_stay_out(users, client, auth, make_service, make_participant,
                                                            make_user, make_org):
     provider = users["provider"]
@@ -219,6 +243,30 @@ def test_police_home(users, client, auth, make_forum):
     assert "Quiet Crew" not in groups
 
 
+def test_police_home_lists_the_groups_active_most_recently_first(users, client, auth):
+    program = Program.build(users["supervisor"])
+    busy, lately, still = Group(name="Busy Crew"), Group(name="Lately Set"), Group(name="Still Boys")
+    db.session.add_all([busy, lately, still])
+    db.session.commit()
+    with program.batch():
+        b = [program.create(first_name=f"B{i}", last_name="Busy", group_id=busy.id) for i in range(3)]
+        late = program.create(first_name="Lee", last_name="Lately", group_id=lately.id)
+        quiet = program.create(first_name="Sam", last_name="Still", group_id=still.id)
+    for p in b:
+        _age(p, 5)  # three changes, five days ago
+    _age(late, 1)  # one change, yesterday
+    _age(quiet, 45)  # outside the 30 days
+    db.session.add(EnforcementAction(group_id=busy.id, agency_id=program.police_org.id,
+                                     action_type=ActionType.WARRANT, occurred_on=today() - timedelta(days=6)))
+    db.session.commit()
+    auth.login(users["police"])
+    groups = section(text(client.get("/")), "groups-h")
+    assert "latest first" in groups
+    assert groups.index("Lately Set") < groups.index("Busy Crew")
+    assert re.search(r"Busy Crew</a></th>\s*<td>3</td><td>1</td><td>3</td>", groups), groups
+    assert "Still Boys" not in groups
+
+
 def test_community_home_shows_assigned_people_and_forums(users, client, auth, make_participant, make_forum):
     community = users["community"]
     make_participant(users["caseworker"], first_name="Tia", last_name="Assigned",
@@ -278,6 +326,8 @@ def test_supervisor_home_counts_and_waiting_longest(users, client, auth, make_pa
     # four identified (two walked there, Vic and Wes) and one invited
     assert re.search(r"Identified</a></dt><dd>4</dd>", counts), counts
     assert re.search(r"Invited</a></dt><dd>1</dd>", counts), counts
+    assert "/reports/" in counts  # the funnel and its rates: the pipeline report, a link away
+    assert "How many reached each stage" in counts
     waiting = section(html, "waiting-h")
     assert waiting.index("Longest, Vic") < waiting.index("Shorter, Wes")
 

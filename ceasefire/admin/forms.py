@@ -27,6 +27,15 @@ class UserFilterForm(FlaskForm):
                                                     ("inactive", "Inactive")]), validators=[Optional()])
 
 
+class NameFilterForm(FlaskForm):
+    """The organizations' and services' search box: part of a name."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = SearchField("Name", validators=[Optional(), Length(max=limits.TITLE)])
+
+
 class UserForm(FlaskForm):
     """A user's role and organization: what an admin changes after the user exists."""
 

@@ -12,7 +12,14 @@ from typing import Any, cast
 from flask import flash, redirect, render_template, request, url_for
 
 from ceasefire import policy
-from ceasefire.admin.forms import NewUserForm, OrganizationForm, ServiceForm, UserFilterForm, UserForm
+from ceasefire.admin.forms import (
+    NameFilterForm,
+    NewUserForm,
+    OrganizationForm,
+    ServiceForm,
+    UserFilterForm,
+    UserForm,
+)
 from ceasefire.auth.forms import EmptyForm
 from ceasefire.errors import NotFound
 from ceasefire.extensions import db
@@ -166,10 +173,18 @@ def reset_password(user_id: int):
 # Organizations
 
 
+def _searched(page: Any, template: str):
+    """A list with its search box: part of a name (a bad one is a 422 with its message, and the whole list)."""
+    form = NameFilterForm(formdata=request.args)
+    valid = form.validate()
+    listing = page(actor(), page_number(), PER_PAGE, q=form.q.data if valid else None)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(template, form=form, listing=listing, args=args if valid else {}), 200 if valid else 422
+
+
 @bp.get("/organizations/")
 def organizations():
-    listing = directory.organization_page(actor(), page_number(), PER_PAGE)
-    return render_template("admin/organizations.html", listing=listing)
+    return _searched(directory.organization_page, "admin/organizations.html")
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
@@ -208,8 +223,7 @@ def _service_form(obj: Service | None = None) -> ServiceForm:
 
 @bp.get("/services/")
 def services():
-    listing = directory.service_page(actor(), page_number(), PER_PAGE)
-    return render_template("admin/services.html", listing=listing)
+    return _searched(directory.service_page, "admin/services.html")
 
 
 @bp.route("/services/new", methods=["GET", "POST"])

@@ -1,5 +1,6 @@
 """The supervisor's audit trail page and its CSV export: names beside the ids, actions in words, pickers for the user
-and the participant, a date range in the program's time zone, pages of fifty."""
+and the participant, a date range in the program's time zone, fifty rows at a time, moved through by "older" and
+"newer" (services/audit_read.py: a trail of millions is never counted whole)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
 from ceasefire import limits, policy
+from ceasefire.errors import ServiceError
 from ceasefire.exports import csv_lines
-from ceasefire.pages import keep, local_zone, page_number
+from ceasefire.pages import keep, local_zone
 from ceasefire.participants.forms import optional_int
-from ceasefire.services import audit, audit_trail, read
-from ceasefire.services.records import AuditRecord, Page
+from ceasefire.services import audit, audit_read, audit_trail, read
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
@@ -67,6 +68,9 @@ class AuditFilterForm(FlaskForm):
             audit.ACTIONS, key=action_words))],
         validators=[Optional()],
     )
+    # Where the window starts: just older, or just newer, than a row shown before (the pager's links, not inputs).
+    older_than = IntegerField("Older than", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
+    newer_than = IntegerField("Newer than", validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 
@@ -100,16 +104,25 @@ def _filters(form: AuditFilterForm) -> dict[str, Any]:
 def index():
     policy.require(current_user, "audit.view")
     form = _form()
-    listing: Page[AuditRecord] = Page.empty(PER_PAGE)
+    listing = audit_read.AuditWindow.empty()
     valid = form.validate()
+    error = None
     if valid:
-        listing = read.audit_page(current_user, page_number(), PER_PAGE, clamp=True, names=True, **_filters(form))
-        audit_trail.note_read(current_user, _filters(form))
-        keep()
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+        try:
+            listing = audit_read.window(current_user, PER_PAGE, form.older_than.data, form.newer_than.data,
+                                        names=True, **_filters(form))
+        except ServiceError as e:
+            valid, error = False, e
+        else:
+            audit_trail.note_read(current_user, _filters(form))
+            keep()
+    args = {k: v for k, v in request.args.items() if k not in PLACE and v}
     return render_template("audit/index.html", form=form, listing=listing, words=action_words, zone=local_zone().key,
-                           args=args, everyone={k: v for k, v in args.items() if k != "participant_id"}), \
-        200 if valid else 422
+                           args=args, everyone={k: v for k, v in args.items() if k != "participant_id"},
+                           error=error, cap=audit_read.COUNT_CAP), 200 if valid else 422
+
+
+PLACE = ("page", "older_than", "newer_than")  # where a window starts: the filters' links start at the newest
 
 
 CSV_HEADER = ["at", "user_id", "user_name", "action", "action_words", "object_type", "object_id", "object_name",
@@ -123,7 +136,10 @@ def export():
     form = _form()
     if not form.validate():
         return index()
-    rows = read.audit_stream(current_user, **_filters(form))
+    try:
+        rows = read.audit_stream(current_user, **_filters(form))
+    except ServiceError:  # a name too many people share: the page says so
+        return index()
     zone = local_zone()
     audit_trail.note_read(current_user, _filters(form), export=True)
     keep()

@@ -33,6 +33,9 @@ class Service(Model):
     organization: Mapped[Organization] = relationship(back_populates="services")
 
 
+WAITING = "status IN ('sent', 'accepted')"  # a referral waits on its provider (workspaces.WAITING_ON_PROVIDER)
+
+
 class Referral(Model):
     __tablename__ = "referrals"
     # The referral list is newest first, whole or by status or by the provider's services: read off an index.
@@ -40,6 +43,11 @@ class Referral(Model):
         sa.Index("ix_referrals_sent", "sent_at", "id"),
         sa.Index("ix_referrals_status_sent", "status", "sent_at", "id"),
         sa.Index("ix_referrals_service_sent", "service_id", "sent_at", "id"),
+        # The homes: a caseworker's referrals sent by them; the referrals waiting on a provider (sent or accepted)
+        # that waited longest, read in that order off a partial index whatever the number of referrals.
+        sa.Index("ix_referrals_sent_by", "sent_by_id"),
+        sa.Index("ix_referrals_waiting", "updated_at", "id", postgresql_where=sa.text(WAITING),
+                 sqlite_where=sa.text(WAITING)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

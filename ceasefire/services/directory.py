@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -65,13 +66,24 @@ def _user_rows(users: list[User]) -> list[UserRow]:
     ]
 
 
+def _part_of(q: str) -> str:
+    """A LIKE pattern for any part of the lowered text, the user's own % and _ taken as themselves."""
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches(column: Any, q: str) -> Any:
+    """Any part of the column, lowered: on PostgreSQL a trigram index on lower(column) serves it
+    (models.users.ADMIN_SEARCH_POSTGRESQL)."""
+    return sa.func.lower(column).like(_part_of(q), escape="\\")
+
+
 def user_page(actor: User, page: int, per_page: int, q: str | None = None, role: Role | None = None,
               active: bool | None = None) -> Page[UserRow]:
     policy.require(actor, "user.list")
     query = sa.select(User).order_by(sa.func.lower(User.name), User.id)
-    if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.name).like(pattern), sa.func.lower(User.email).like(pattern)))
+    if q and q.strip():
+        query = query.where(sa.or_(_matches(User.name, q), _matches(User.email, q)))
     if role:
         query = query.where(User.role == role)
     if active is not None:
@@ -101,11 +113,14 @@ def _organization_rows(orgs: list[Organization]) -> list[OrganizationRow]:
     ]
 
 
-def organization_page(actor: User, page: int, per_page: int, kind: OrgKind | None = None) -> Page[OrganizationRow]:
+def organization_page(actor: User, page: int, per_page: int, kind: OrgKind | None = None,
+                      q: str | None = None) -> Page[OrganizationRow]:
     policy.require(actor, "organization.update")
     query = sa.select(Organization).order_by(sa.func.lower(Organization.name), Organization.id)
     if kind:
         query = query.where(Organization.kind == kind)
+    if q and q.strip():
+        query = query.where(_matches(Organization.name, q))
     return paginate(query, page, per_page, _organization_rows, clamp=True)
 
 
@@ -118,7 +133,9 @@ def _service_rows(services: list[Service]) -> list[ServiceRow]:
     ]
 
 
-def service_page(actor: User, page: int, per_page: int, organization_id: int | None = None) -> Page[ServiceRow]:
+def service_page(actor: User, page: int, per_page: int, organization_id: int | None = None,
+                 q: str | None = None) -> Page[ServiceRow]:
+    """The services by provider and name; `q`: part of the service's name or its provider's (each off its index)."""
     policy.require(actor, "service.update")
     query = (
         sa.select(Service).join(Organization, Service.organization_id == Organization.id)
@@ -126,6 +143,12 @@ def service_page(actor: User, page: int, per_page: int, organization_id: int | N
     )
     if organization_id:
         query = query.where(Service.organization_id == organization_id)
+    if q and q.strip():
+        query = query.where(Service.id.in_(sa.union(
+            sa.select(Service.id).where(_matches(Service.name, q)),
+            sa.select(Service.id).join(Organization, Service.organization_id == Organization.id)
+            .where(_matches(Organization.name, q)),
+        )))
     return paginate(query, page, per_page, _service_rows, clamp=True)
 
 

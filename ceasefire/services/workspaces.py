@@ -31,7 +31,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, ReferralStatus, Role, State
-from ceasefire.services import read, reports, retention_read
+from ceasefire.services import read, retention_read
 from ceasefire.services.clock import program_today, zone
 from ceasefire.services.records import (
     ForumRecord,
@@ -45,6 +45,7 @@ from ceasefire.services.records import (
 STALE_DAYS = 7  # a referral nobody has moved for this long is waiting too long
 CONSENT_NOTICE_DAYS = 30
 RECENT_DAYS = 30  # police: enforcement and group activity this recent
+RECENT_EVENTS = 200  # police: the latest pipeline changes and enforcement actions the active groups are found among
 PER_STATE = 10  # the oldest participants shown in each state of a caseload
 LIST_LIMIT = 20
 # The states a caseload lists, in the pipeline's order (closed cases are no longer anyone's load).
@@ -151,7 +152,7 @@ class CommunityHome:
 
 @dataclass(frozen=True)
 class SupervisorHome:
-    report: dict[str, Any]
+    counts: dict[State, int]  # participants in each state now (the list's tabs: kept, not counted)
     waiting: tuple[Waiting, ...]
     reviews: Page[ReviewItem] | None = None
     removals: Page[RemovalRequestRecord] | None = None
@@ -228,10 +229,16 @@ def next_forum(user: User) -> NextForum | None:
 def _my_waiting(user: User) -> tuple[Waiting, ...]:
     """The user's referrals (sent by them, or for their caseload) waiting on a provider for over STALE_DAYS."""
     cutoff = utcnow() - timedelta(days=STALE_DAYS)
+    # Theirs as two small sets, each off an index (an OR across the two tables would join every referral).
+    theirs = sa.union(
+        sa.select(Referral.id).where(Referral.sent_by_id == user.id),
+        sa.select(Referral.id).join(Participant, Referral.participant_id == Participant.id)
+        .where(Participant.caseworker_id == user.id),
+    )
     query = (
-        policy.referral_query(user)  # joins the participant already
-        .where(sa.or_(Referral.sent_by_id == user.id, Participant.caseworker_id == user.id),
-               Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]), Referral.updated_at < cutoff)
+        policy.referral_query(user)
+        .where(Referral.id.in_(theirs), Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]),
+               Referral.updated_at < cutoff)
     )
     return _waiting(user, query, "updated_at")
 
@@ -291,29 +298,61 @@ def police(user: User) -> PoliceHome:
 
 
 def group_activity(user: User) -> tuple[GroupActivity, ...]:
-    """Groups whose members' pipeline moved, or that met enforcement (on the group or a member), in RECENT_DAYS."""
+    """The groups active most recently (a member's pipeline moved, or enforcement met the group or a member) in
+    RECENT_DAYS, latest first, with each one's members and its activity over those days.
+
+    Bounded at any size: the groups are found among the latest RECENT_EVENTS pipeline changes and enforcement actions
+    (read newest first off their dates' indexes), and only the LIST_LIMIT groups shown are counted."""
     policy.require(user, "group.list")
     since_day = program_today() - timedelta(days=RECENT_DAYS)
     since_at = utcnow() - timedelta(days=RECENT_DAYS)
-    member_group = sa.select(Participant.group_id).where(Participant.id == EnforcementAction.participant_id)
-    target = sa.func.coalesce(EnforcementAction.group_id, member_group.scalar_subquery())
-    enforced = {g: (n, last) for g, n, last in db.session.execute(
-        sa.select(target, sa.func.count(EnforcementAction.id), sa.func.max(EnforcementAction.occurred_on))
-        .where(EnforcementAction.occurred_on >= since_day).group_by(target)
-    ).all() if g is not None}
-    changed = {g: (n, last) for g, n, last in db.session.execute(
-        sa.select(Participant.group_id, sa.func.count(StatusChange.id), sa.func.max(StatusChange.at))
-        .join(Participant, Participant.id == StatusChange.participant_id)
-        .where(StatusChange.at >= since_at, Participant.group_id.is_not(None)).group_by(Participant.group_id)
-    ).all()}
-    names = read._names(Group, set(enforced) | set(changed))
-    ranked = sorted(names, key=lambda gid: (-(enforced.get(gid, (0,))[0] + changed.get(gid, (0,))[0]), names[gid]))
-    shown = ranked[:LIST_LIMIT]
-    # Members are counted for the groups shown alone, not for every group of the program.
+    latest: dict[int, datetime] = {}
+
+    def seen(gid: int | None, at: datetime) -> None:
+        if gid is not None and (gid not in latest or at > latest[gid]):
+            latest[gid] = at
+
+    recent_changes = (
+        sa.select(StatusChange.participant_id, StatusChange.at).where(StatusChange.at >= since_at)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(RECENT_EVENTS).subquery()
+    )
+    for gid, at in db.session.execute(
+        sa.select(Participant.group_id, recent_changes.c.at)
+        .join(Participant, Participant.id == recent_changes.c.participant_id).where(Participant.group_id.is_not(None))
+    ):
+        seen(gid, at)
+    recent_actions = (
+        sa.select(EnforcementAction.group_id, EnforcementAction.participant_id, EnforcementAction.occurred_on)
+        .where(EnforcementAction.occurred_on >= since_day)
+        .order_by(EnforcementAction.occurred_on.desc(), EnforcementAction.id.desc()).limit(RECENT_EVENTS).subquery()
+    )
+    for gid, day in db.session.execute(
+        sa.select(sa.func.coalesce(recent_actions.c.group_id, Participant.group_id), recent_actions.c.occurred_on)
+        .outerjoin(Participant, Participant.id == recent_actions.c.participant_id)
+    ):
+        seen(gid, datetime.combine(day, time.max, tzinfo=zone()).astimezone(UTC))  # a day's action: its end
+    names = read._names(Group, sorted(latest, key=lambda g: (latest[g], g), reverse=True)[:LIST_LIMIT])
+    shown = sorted(names, key=lambda g: (-latest[g].timestamp(), names[g]))
+    if not shown:
+        return ()
     members = dict(db.session.execute(
         sa.select(Participant.group_id, sa.func.count(Participant.id))
         .where(Participant.group_id.in_(shown)).group_by(Participant.group_id)
-    ).all()) if shown else {}
+    ).all())
+    changed = {g: (n, last) for g, n, last in db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(StatusChange.id), sa.func.max(StatusChange.at))
+        .join(StatusChange, StatusChange.participant_id == Participant.id)
+        .where(Participant.group_id.in_(shown), StatusChange.at >= since_at).group_by(Participant.group_id)
+    ).all()}
+    member_group = sa.select(Participant.group_id).where(Participant.id == EnforcementAction.participant_id)
+    target = sa.func.coalesce(EnforcementAction.group_id, member_group.scalar_subquery())
+    members_shown = sa.select(Participant.id).where(Participant.group_id.in_(shown))
+    enforced = {g: (n, last) for g, n, last in db.session.execute(  # RECENT_DAYS of actions, off the date's index
+        sa.select(target, sa.func.count(EnforcementAction.id), sa.func.max(EnforcementAction.occurred_on))
+        .where(EnforcementAction.occurred_on >= since_day,
+               sa.or_(EnforcementAction.group_id.in_(shown), EnforcementAction.participant_id.in_(members_shown)))
+        .group_by(target)
+    ).all()}
     out = []
     for gid in shown:
         n_enforced, last_enforced = enforced.get(gid, (0, None))
@@ -362,10 +401,12 @@ def _outreach_due(user: User, limit: int = 10) -> tuple[OutreachDue, ...]:
 
 
 def supervisor(user: User) -> SupervisorHome:
-    report = reports.pipeline(user, reports.Window())
+    """The participants in each state now, as the list's tabs read them (kept counts, not a count of a million rows);
+    the funnel, its conversion rates and the days between steps are the pipeline report's, a link away."""
+    counts = read.state_counts(user)
     waiting = policy.referral_query(user).where(Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]))
     horizon = program_today() + timedelta(days=REVIEW_HORIZON_DAYS)
-    return SupervisorHome(report, _waiting(user, waiting, "updated_at", 10),
+    return SupervisorHome(counts, _waiting(user, waiting, "updated_at", 10),
                           retention_read.review_page(user, 1, 10, due_before=horizon, detail=True),
                           retention_read.removal_queue(user, 1, 10))
 
