@@ -1,0 +1,29 @@
+"""look-ups by typed name: an index on each chosen table's lowered name (then id), for the forms that ask for a
+group, caseworker, organization or service by name in a large program (ceasefire.services.lookup)
+
+Revision ID: f2a7c9d1e4b8
+Revises: e5f1a2b3c4d6
+Create Date: 2026-11-30 06:30:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'f2a7c9d1e4b8'
+down_revision = 'e5f1a2b3c4d6'
+branch_labels = None
+depends_on = None
+
+TABLES = ("groups", "organizations", "users", "services")
+
+
+def upgrade():
+    for table in TABLES:
+        op.create_index(f"ix_{table}_name_lower", table, [sa.text("lower(name)"), "id"], unique=False)
+
+
+def downgrade():
+    for table in TABLES:
+        op.drop_index(f"ix_{table}_name_lower", table_name=table)
