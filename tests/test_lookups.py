@@ -6,56 +6,27 @@ with the tables."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
 import pytest
 import sqlalchemy as sa
-from helpers import counting, text
+from helpers import counting, grow_staff, text
 
 from ceasefire.extensions import db
 from ceasefire.models import (
     CustomNotification,
     Group,
-    Organization,
     Participant,
     Referral,
-    Service,
-    User,
 )
 from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import lookup
-
-_serial = itertools.count(1)
-
-
-def grow(extra: int) -> None:
-    """`extra` more groups, caseworkers, police officers, community groups, providers and services, written in bulk
-    (a look-up never reads them one by one, so their history does not matter here)."""
-    n = next(_serial) * 100_000
-    hashed = db.session.scalar(sa.select(User.password_hash).limit(1))
-    db.session.execute(sa.insert(Group), [{"name": f"Filler Group {n + i}", "area": "Somewhere"} for i in range(extra)])
-    orgs = [{"name": f"Filler Community {n + i}", "kind": OrgKind.COMMUNITY} for i in range(extra)]
-    orgs += [{"name": f"Filler Provider {n + i}", "kind": OrgKind.PROVIDER} for i in range(extra)]
-    db.session.execute(sa.insert(Organization), orgs)
-    db.session.execute(sa.insert(User), [
-        {"name": f"Filler Staff {n + i}", "email": f"filler-{role}{n + i}@example.org", "role": role,
-         "password_hash": hashed}
-        for i in range(extra) for role in (Role.CASEWORKER, Role.POLICE)
-    ])
-    providers = db.session.scalars(sa.select(Organization.id).where(
-        Organization.name.in_([o["name"] for o in orgs if o["kind"] == OrgKind.PROVIDER])))
-    db.session.execute(sa.insert(Service), [
-        {"organization_id": org, "name": f"Filler Service {n + i}", "category": "employment"}
-        for i, org in enumerate(providers)
-    ])
-    db.session.commit()
 
 
 @pytest.fixture
 def large(app, users):
     """A program beyond a select's size: more than THRESHOLD of every table a form chooses from."""
-    grow(lookup.THRESHOLD + 5)
+    grow_staff(lookup.THRESHOLD + 5)
     return users
 
 
@@ -237,7 +208,7 @@ def test_the_forms_statements_do_not_grow_with_the_tables(client, auth, large, n
         with counting() as statements:
             assert client.get(url).status_code == 200
         counts.append(len(statements))
-        grow(300)
+        grow_staff(300)
     assert counts[0] == counts[1], counts
 
 
