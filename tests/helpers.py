@@ -255,7 +255,8 @@ _serial = itertools.count(1)
 
 
 def grow_staff(extra: int) -> None:
-    """`extra` more groups, caseworkers, police officers, community groups, providers and services, written in bulk
+    """`extra` more groups, caseworkers, police officers, community groups, providers, services and planned forums,
+    written in bulk
     (a look-up never reads them one by one, so their history does not matter here)."""
     n = next(_serial) * 100_000
     hashed = db.session.scalar(sa.select(User.password_hash).limit(1))
@@ -267,6 +268,11 @@ def grow_staff(extra: int) -> None:
         {"name": f"Filler Staff {n + i}", "email": f"filler-{role}{n + i}@example.org", "role": role,
          "password_hash": hashed}
         for i in range(extra) for role in (Role.CASEWORKER, Role.POLICE)
+    ])
+    soon = datetime.now(UTC) + timedelta(days=7)
+    db.session.execute(sa.insert(Forum), [
+        {"title": f"Filler Forum {n + i}", "location": f"Filler Hall {n + i}", "scheduled_at": soon,
+         "status": ForumStatus.PLANNED} for i in range(extra)
     ])
     providers = db.session.scalars(sa.select(Organization.id).where(
         Organization.name.in_([o["name"] for o in orgs if o["kind"] == OrgKind.PROVIDER])))

@@ -194,7 +194,26 @@ def test_a_referral_names_its_service(client, auth, large, named, make_participa
     assert db.session.scalar(sa.select(Referral.service_id)) == named["service"]
 
 
-@pytest.mark.parametrize("path", ["/participants/new", "/participants/{p}/edit",
+def test_an_invitation_names_its_forum(client, auth, large, make_participant, make_forum):
+    p = make_participant(large["supervisor"])
+    forum = make_forum()
+    forum.location, forum.title = "Westside Community Center", "Call-in forum, December 1"
+    db.session.commit()
+    auth.login(large["caseworker"])
+    html = text(client.get(f"/participants/{p.id}/events/invite"))
+    assert re.search(r'<input type="text" [^>]*id="forum_id" name="forum_id"', html)
+    assert "Filler Forum" not in html
+    data = {"version": str(p.version), "method": "letter"}
+    response = client.post(f"/participants/{p.id}/events/invite", data=data | {"forum_id": "westside"})
+    assert response.status_code == 422
+    assert f'name="forum_id-pick" value="{forum.id}"' in text(response)
+    response = client.post(f"/participants/{p.id}/events/invite", data=data | {"forum_id": "Westside Community Center"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert p.state == "invited"
+
+
+@pytest.mark.parametrize("path", ["/participants/new", "/participants/{p}/edit", "/participants/{p}/events/invite",
                                   "/participants/{p}/custom-notifications/new", "/participants/{p}"])
 def test_the_forms_statements_do_not_grow_with_the_tables(client, auth, large, named, make_participant, path):
     p = make_participant(large["supervisor"], group_id=named["group"], caseworker_id=named["omar"],

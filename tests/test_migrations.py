@@ -23,7 +23,7 @@ from ceasefire.models.people import name_search_index, name_search_table
 # SQLite cannot reflect the look-ups' indexes on lower(name) (ceasefire.models.LOOKUP_INDEXES); Alembic leaves them
 # out of the comparison on every database (migrations/env.py), and the test below compares the rest.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:Skipped unsupported reflection of expression-based index ix_.*_name_lower:sqlalchemy.exc.SAWarning"
+    "ignore:Skipped unsupported reflection of expression-based index ix_.*_lower:sqlalchemy.exc.SAWarning"
 )
 
 

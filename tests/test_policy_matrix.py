@@ -860,6 +860,7 @@ LOOKUPS: dict[str, set[Role]] = {
     "caseworker": _SETTERS,
     "community": _SETTERS,
     "service": {Role.CASEWORKER, Role.SUPERVISOR},
+    "planned_forum": {Role.CASEWORKER, Role.SUPERVISOR},  # who invites
     "team_member": _SETTERS,
     "team_organization": _SETTERS,
 }
@@ -872,9 +873,10 @@ def test_every_lookup_is_in_the_table():
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_lookups_by_role(client, auth, users, make_service, make_org, role):
+def test_lookups_by_role(client, auth, users, make_service, make_org, make_forum, role):
     make_service(name="Test service")  # every kind has a row whose name starts with "test" (users' are "Test <role>")
     make_org(OrgKind.COMMUNITY, "Test community")
+    make_forum().location = "Test hall"
     db.session.add(Group(name="Test group"))
     db.session.commit()
     auth.login(users[role])

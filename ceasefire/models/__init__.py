@@ -46,12 +46,11 @@ __all__ = [
     "participant_criteria",
 ]
 
-# Looking a row up by its typed name (ceasefire.services.lookup): each chosen table's lowered name, then its id. An
-# index on an expression, which Alembic does not compare (people.name_search_index): its revision makes it, and this
-# makes it for create_all.
-LOOKUP_INDEXES = {model.__tablename__: f"ix_{model.__tablename__}_name_lower"
-                  for model in (Group, Organization, User, Service)}
-for _model in (Group, Organization, User, Service):
-    sa.event.listen(_model.__table__, "after_create", sa.DDL(
-        f"CREATE INDEX {LOOKUP_INDEXES[_model.__tablename__]} ON {_model.__tablename__} (lower(name), id)"
-    ))
+# Looking a row up by its typed name (ceasefire.services.lookup): each chosen table's lowered name (a forum's place
+# and title), then its id. Indexes on an expression, which Alembic does not compare (people.name_search_index): their
+# revision makes them, and this makes them for create_all.
+LOOKUP_INDEXES = {f"ix_{model.__tablename__}_{column}_lower": (model.__table__, column) for model, column in (
+    (Group, "name"), (Organization, "name"), (User, "name"), (Service, "name"), (Forum, "title"), (Forum, "location"),
+)}
+for _index, (_table, _column) in LOOKUP_INDEXES.items():
+    sa.event.listen(_table, "after_create", sa.DDL(f"CREATE INDEX {_index} ON %(table)s (lower({_column}), id)"))

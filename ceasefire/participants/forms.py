@@ -174,7 +174,8 @@ class ReferralForm(FlaskForm):
 
 
 class InviteForm(VersionForm):
-    forum_id = SelectField("Forum", coerce=optional_int, validators=[InputRequired()])
+    forum_id = LookupField("Forum", kind="planned_forum", blank="Choose a forum",
+                           validators=[InputRequired("Choose a forum.")])
     method = SelectField("How the invitation is delivered", choices=_choices(DeliveryMethod))
 
 

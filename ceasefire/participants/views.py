@@ -20,7 +20,6 @@ from ceasefire.extensions import db
 from ceasefire.lookup import fields as lookups
 from ceasefire.models import Forum, Group, Participant, Service, User
 from ceasefire.models.enums import (
-    ForumStatus,
     NoteVisibility,
     OutcomeType,
     ReferralStatus,
@@ -41,7 +40,6 @@ from ceasefire.participants.forms import (
     ConsentForm,
     EnforceForm,
     FilterForm,
-    InviteForm,
     NewParticipantForm,
     NoteForm,
     OutcomeForm,
@@ -149,13 +147,7 @@ def _event_form(name: str, user: User, participant: Participant) -> VersionForm:
     if form_cls is EnforceForm and request.method == "GET":
         defaults["agency_id"] = user.organization_id
     form = form_cls(**defaults)
-    if isinstance(form, InviteForm):
-        forums = db.session.scalars(
-            sa.select(Forum).where(Forum.status == ForumStatus.PLANNED).order_by(Forum.scheduled_at)
-        )
-        form.forum_id.choices = options([
-            ("", "Choose a forum"), *((f.id, f"{f.title} — {f.location or 'place to be set'}") for f in forums)
-        ])
+    lookups.prepare(form, user)
     if isinstance(form, EnforceForm):
         agencies = catalog.law_enforcement_agencies()
         form.agency_id.choices = options([("", "Choose an agency"), *((o.id, o.name) for o in agencies)])

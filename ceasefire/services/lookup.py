@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ceasefire import policy
+from ceasefire import pipeline, policy
 from ceasefire.extensions import db
-from ceasefire.models import Group, Organization, Service, User
-from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models import Forum, Group, Organization, Service, User
+from ceasefire.models.enums import ForumStatus, OrgKind, Role
 from ceasefire.services.fieldwork import TEAM_ORG_KINDS, TEAM_ROLES
 
 THRESHOLD = 100  # beyond this many rows a form asks for a typed name instead of a select
@@ -55,6 +55,7 @@ class Kind:
     rows: Callable[[], sa.Select]
     allowed: Callable[[User], bool]
     also: Any = None  # a second indexed name (a service's provider's)
+    order: Any = None  # what comes first in a list of them, when not the name (a forum's day)
 
 
 def _users(roles: frozenset[Role]) -> sa.Select:
@@ -92,6 +93,15 @@ KINDS: dict[str, Kind] = {
         .join(Organization, Service.organization_id == Organization.id).where(Service.active.is_(True)),
         lambda user: policy.can(user, "referral.create"), also=Organization.name,
     ),
+    # Inviting from a participant's page: a forum still planned, found by its place or its title (a statewide
+    # program holds hundreds a week, and a place several).
+    "planned_forum": Kind(
+        "planned forum", Forum.location,
+        lambda: sa.select(Forum.id, Forum.location, Forum.title, Forum.scheduled_at)
+        .where(Forum.status == ForumStatus.PLANNED),
+        lambda user: policy.can(user, "forum.list") and user.role in pipeline.EVENTS_BY_NAME["invite"].roles,
+        also=Forum.title, order=Forum.scheduled_at,
+    ),
     "team_member": Kind("team member", User.name, lambda: _users(TEAM_ROLES),
                         lambda user: policy.can(user, "custom_notification.create")),
     "team_organization": Kind("organization", Organization.name, lambda: _organizations(TEAM_ORG_KINDS),
@@ -104,6 +114,8 @@ def _choice(kind: str, row: sa.Row) -> Choice:
     if kind in ("caseworker", "team_member"):
         role = getattr(extra, "value", extra)
         return Choice(id_, f"{name} ({detail})", name if kind == "caseworker" else f"{name} ({role})")
+    if kind == "planned_forum":
+        return Choice(id_, f"{name} ({detail})" if name else detail, f"{detail} — {name or 'place to be set'}")
     if kind == "service":
         return Choice(id_, f"{name} ({detail})", f"{name} ({detail})")
     return Choice(id_, f"{name} ({detail})" if detail else name, name)
@@ -114,7 +126,8 @@ def may_look_up(user: User, kind: str) -> bool:
 
 
 def _ordered(kind: Kind, query: sa.Select) -> sa.Select:
-    return query.order_by(sa.func.lower(kind.name), query.selected_columns[0])
+    first = [kind.order] if kind.order is not None else []
+    return query.order_by(*first, sa.func.lower(kind.name), query.selected_columns[0])
 
 
 def options(kind: str) -> list[Choice] | None:

@@ -1,5 +1,5 @@
 """look-ups by typed name: an index on each chosen table's lowered name (then id), for the forms that ask for a
-group, caseworker, organization or service by name in a large program (ceasefire.services.lookup)
+group, caseworker, organization, service or planned forum by name in a large program (ceasefire.services.lookup)
 
 Revision ID: f2a7c9d1e4b8
 Revises: e5f1a2b3c4d6
@@ -16,14 +16,15 @@ down_revision = 'e5f1a2b3c4d6'
 branch_labels = None
 depends_on = None
 
-TABLES = ("groups", "organizations", "users", "services")
+COLUMNS = (("groups", "name"), ("organizations", "name"), ("users", "name"), ("services", "name"),
+           ("forums", "title"), ("forums", "location"))
 
 
 def upgrade():
-    for table in TABLES:
-        op.create_index(f"ix_{table}_name_lower", table, [sa.text("lower(name)"), "id"], unique=False)
+    for table, column in COLUMNS:
+        op.create_index(f"ix_{table}_{column}_lower", table, [sa.text(f"lower({column})"), "id"], unique=False)
 
 
 def downgrade():
-    for table in TABLES:
-        op.drop_index(f"ix_{table}_name_lower", table_name=table)
+    for table, column in COLUMNS:
+        op.drop_index(f"ix_{table}_{column}_lower", table_name=table)
