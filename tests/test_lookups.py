@@ -13,12 +13,7 @@ import sqlalchemy as sa
 from helpers import counting, grow_staff, text
 
 from ceasefire.extensions import db
-from ceasefire.models import (
-    CustomNotification,
-    Group,
-    Participant,
-    Referral,
-)
+from ceasefire.models import CustomNotification, Group, Participant, Referral, Service, User
 from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import lookup
 
@@ -242,3 +237,24 @@ def test_suggestions_start_with_what_is_typed(client, auth, large, named):
     assert client.get("/lookup/group?q=").get_json() == []
     assert client.get("/lookup/group?q=100%25").get_json() == []  # a wildcard is a character
     assert client.get("/lookup/nothing?q=a").status_code == 404
+
+
+def test_the_admin_names_a_users_organization_and_a_services_provider(client, auth, large, named):
+    auth.login(large["admin"])
+    html = text(client.get("/admin/users/new"))
+    assert re.search(r'<input type="text" [^>]*id="organization_id" name="organization_id"', html)
+    assert "Filler Community" not in html
+    user = {"name": "Ana Ruiz", "email": "ana@example.org", "role": "community"}
+    response = client.post("/admin/users/new", data=user | {"organization_id": "Watts Peacekeeper"})
+    assert response.status_code == 422
+    assert f'name="organization_id-pick" value="{named["peace"]}"' in text(response)
+    assert db.session.scalar(sa.select(User).where(User.email == "ana@example.org")) is None
+    response = client.post("/admin/users/new", data=user | {"organization_id": "watts peacekeepers"})
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(User.organization_id).where(User.email == "ana@example.org")) == named["peace"]
+    service = {"name": "Resume clinic", "category": "employment", "active": "y"}
+    response = client.post("/admin/services/new", data=service | {"organization_id": "Watts Peacekeepers"})
+    assert response.status_code == 422  # a community group is no provider
+    assert _count(Service) == lookup.THRESHOLD + 6
+    response = client.post("/admin/services/new", data=service | {"organization_id": "Westmont Workforce Center"})
+    assert response.status_code == 302

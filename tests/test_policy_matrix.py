@@ -863,6 +863,8 @@ LOOKUPS: dict[str, set[Role]] = {
     "planned_forum": {Role.CASEWORKER, Role.SUPERVISOR},  # who invites
     "team_member": _SETTERS,
     "team_organization": _SETTERS,
+    "organization": {Role.ADMIN},  # a user's, on the admin pages
+    "provider": {Role.ADMIN},  # a service's
 }
 
 
@@ -876,6 +878,7 @@ def test_every_lookup_is_in_the_table():
 def test_lookups_by_role(client, auth, users, make_service, make_org, make_forum, role):
     make_service(name="Test service")  # every kind has a row whose name starts with "test" (users' are "Test <role>")
     make_org(OrgKind.COMMUNITY, "Test community")
+    make_org(OrgKind.PROVIDER, "Test provider")
     make_forum().location = "Test hall"
     db.session.add(Group(name="Test group"))
     db.session.commit()

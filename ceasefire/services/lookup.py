@@ -102,6 +102,11 @@ KINDS: dict[str, Kind] = {
         lambda user: policy.can(user, "forum.list") and user.role in pipeline.EVENTS_BY_NAME["invite"].roles,
         also=Forum.title, order=Forum.scheduled_at,
     ),
+    # The admin pages: a user's organization (any), a service's provider.
+    "organization": Kind("organization", Organization.name, lambda: _organizations(frozenset(OrgKind)),
+                         lambda user: policy.can(user, "user.update")),
+    "provider": Kind("provider", Organization.name, lambda: _organizations(frozenset({OrgKind.PROVIDER})),
+                     lambda user: policy.can(user, "service.update")),
     "team_member": Kind("team member", User.name, lambda: _users(TEAM_ROLES),
                         lambda user: policy.can(user, "custom_notification.create")),
     "team_organization": Kind("organization", Organization.name, lambda: _organizations(TEAM_ORG_KINDS),
@@ -116,6 +121,8 @@ def _choice(kind: str, row: sa.Row) -> Choice:
         return Choice(id_, f"{name} ({detail})", name if kind == "caseworker" else f"{name} ({role})")
     if kind == "planned_forum":
         return Choice(id_, f"{name} ({detail})" if name else detail, f"{detail} — {name or 'place to be set'}")
+    if kind in ("organization", "provider"):
+        return Choice(id_, name, f"{name} ({getattr(extra, 'value', extra)})")
     if kind == "service":
         return Choice(id_, f"{name} ({detail})", f"{name} ({detail})")
     return Choice(id_, f"{name} ({detail})" if detail else name, name)
