@@ -137,11 +137,18 @@ def _ordered(kind: Kind, query: sa.Select) -> sa.Select:
     return query.order_by(*first, sa.func.lower(kind.name), query.selected_columns[0])
 
 
+def _key(k: Kind) -> Callable[[sa.Row], tuple]:
+    """The order of _ordered, in Python: a list read without ORDER BY, or two lists merged."""
+    return lambda r: (r[3] if k.order is not None else 0, (r[1] or "").lower(), r[0])
+
+
 def options(kind: str) -> list[Choice] | None:
-    """Every row of a small table, for a select; None when there are more than THRESHOLD (a typed name then)."""
+    """Every row of a small table, for a select; None when there are more than THRESHOLD (a typed name then). Read
+    unordered, so that a large table stops at THRESHOLD + 1 rows whatever its order's index (ordering 4,000 planned
+    forums among 40,000 by day read every past one first)."""
     k = KINDS[kind]
-    rows = db.session.execute(_ordered(k, k.rows()).limit(THRESHOLD + 1)).all()
-    return None if len(rows) > THRESHOLD else [_choice(kind, r) for r in rows]
+    rows = db.session.execute(k.rows().limit(THRESHOLD + 1)).all()
+    return None if len(rows) > THRESHOLD else [_choice(kind, r) for r in sorted(rows, key=_key(k))]
 
 
 def choices(kind: str, ids: list[int]) -> list[Choice]:
@@ -177,8 +184,7 @@ def _matching(kind: str, k: Kind, by_name: sa.ColumnElement[bool], by_also: sa.C
     rows = list(db.session.execute(_ordered(k, k.rows().where(by_name)).limit(limit)).all())
     if by_also is not None:
         rows += db.session.execute(_ordered(k, k.rows().where(by_also)).limit(limit)).all()
-        rows = sorted({r[0]: r for r in rows}.values(),
-                      key=lambda r: (r[3] if k.order is not None else 0, (r[1] or "").lower(), r[0]))
+        rows = sorted({r[0]: r for r in rows}.values(), key=_key(k))
     return [_choice(kind, r) for r in rows[:limit]]
 
 
