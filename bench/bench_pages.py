@@ -102,6 +102,10 @@ def routes() -> list[Route]:
     page("caseworker", "participant visit new", "/participants/{participant}/custom-notifications/new")
     page("caseworker", "participant removal request new", "/participants/{participant}/removal-requests/new")
     page("police", "participant enforcement", "/participants/{participant}/enforcement")
+    # The forms' look-ups: the names suggested as a user types (static/js/lookup.js).
+    for kind, typed in (("group", "west"), ("caseworker", "dana"), ("community", "watts"), ("service", "job"),
+                        ("team_member", "sam"), ("team_organization", "watts")):
+        page("caseworker", f"look-up {kind} q={typed}", f"/lookup/{kind}?q={typed}")
     page("supervisor", "participant notice", "/participants/{participant}/notice")
     # Forums.
     for role in ("caseworker", "police", "community", "provider", "supervisor"):

@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from ceasefire.auth.views import bp as auth_bp
     from ceasefire.forums.views import bp as forums_bp
     from ceasefire.groups.views import bp as groups_bp
+    from ceasefire.lookup.views import bp as lookup_bp
     from ceasefire.participants import fieldwork  # noqa: F401 - its routes, on the participants blueprint
     from ceasefire.participants.views import bp as participants_bp
     from ceasefire.referrals.views import bp as referrals_bp
@@ -119,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(participants_bp)
     app.register_blueprint(forums_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(lookup_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(reports_bp)

@@ -4,6 +4,7 @@ a state column), and reading back what the database holds on a connection of its
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from ceasefire.extensions import db
 from ceasefire.models import (
     EnforcementAction,
     Forum,
+    Group,
     Invitation,
     Organization,
     Participant,
@@ -247,3 +249,35 @@ def set_history(participant: Participant, *moments: datetime) -> None:
     for row, moment in zip(rows, moments, strict=True):
         row.at = moment
     participant.identified_on = moments[0].date()
+
+
+_serial = itertools.count(1)
+
+
+def grow_staff(extra: int) -> None:
+    """`extra` more groups, caseworkers, police officers, community groups, providers, services and planned forums,
+    written in bulk
+    (a look-up never reads them one by one, so their history does not matter here)."""
+    n = next(_serial) * 100_000
+    hashed = db.session.scalar(sa.select(User.password_hash).limit(1))
+    db.session.execute(sa.insert(Group), [{"name": f"Filler Group {n + i}", "area": "Somewhere"} for i in range(extra)])
+    orgs = [{"name": f"Filler Community {n + i}", "kind": OrgKind.COMMUNITY} for i in range(extra)]
+    orgs += [{"name": f"Filler Provider {n + i}", "kind": OrgKind.PROVIDER} for i in range(extra)]
+    db.session.execute(sa.insert(Organization), orgs)
+    db.session.execute(sa.insert(User), [
+        {"name": f"Filler Staff {n + i}", "email": f"filler-{role}{n + i}@example.org", "role": role,
+         "password_hash": hashed}
+        for i in range(extra) for role in (Role.CASEWORKER, Role.POLICE)
+    ])
+    soon = datetime.now(UTC) + timedelta(days=7)
+    db.session.execute(sa.insert(Forum), [
+        {"title": f"Filler Forum {n + i}", "location": f"Filler Hall {n + i}", "scheduled_at": soon,
+         "status": ForumStatus.PLANNED} for i in range(extra)
+    ])
+    providers = db.session.scalars(sa.select(Organization.id).where(
+        Organization.name.in_([o["name"] for o in orgs if o["kind"] == OrgKind.PROVIDER])))
+    db.session.execute(sa.insert(Service), [
+        {"organization_id": org, "name": f"Filler Service {n + i}", "category": "employment"}
+        for i, org in enumerate(providers)
+    ])
+    db.session.commit()

@@ -28,7 +28,7 @@ KINDS = {"participant_id": "participant", "referral_id": "referral", "forum_id":
          "user_id": "user", "organization_id": "organization", "service_id": "service",
          "removal_request_id": "removal_request", "group_id": "group"}
 # The other arguments of routes, filled with a value the route takes.
-OTHER_ARGS = {"name": "invite"}
+OTHER_ARGS = {"name": "invite", "kind": "group"}
 # API.md: the roles that never see a kind of record, so get 403 whatever the id.
 NEVER_SEES = {
     "participant": {"admin"},

@@ -849,3 +849,49 @@ def test_admin_pages_by_role(client, auth, users, make_service, role):
             assert status == 403, (role, path, status)
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(User.id, User.role, User.active, User.password_hash)).all() == before
+
+
+# The look-ups' suggestions (issue #12: /lookup/<kind>, a page's JSON helper): each kind answers the roles whose forms
+# choose it (the participant form's fields to those who set them, services to those who refer, the visit team to
+# those who record visits), and 403 to every other role, with no name in the answer.
+_SETTERS = {Role.CASEWORKER, Role.POLICE, Role.SUPERVISOR}
+LOOKUPS: dict[str, set[Role]] = {
+    "group": _SETTERS,
+    "caseworker": _SETTERS,
+    "community": _SETTERS,
+    "service": {Role.CASEWORKER, Role.SUPERVISOR},
+    "planned_forum": {Role.CASEWORKER, Role.SUPERVISOR},  # who invites
+    "team_member": _SETTERS,
+    "team_organization": _SETTERS,
+    "organization": {Role.ADMIN},  # a user's, on the admin pages
+    "provider": {Role.ADMIN},  # a service's
+}
+
+
+def test_every_lookup_is_in_the_table():
+    from ceasefire.services import lookup
+
+    assert set(lookup.KINDS) == set(LOOKUPS)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_lookups_by_role(client, auth, users, make_service, make_org, make_forum, role):
+    make_service(name="Test service")  # every kind has a row whose name starts with "test" (users' are "Test <role>")
+    make_org(OrgKind.COMMUNITY, "Test community")
+    make_org(OrgKind.PROVIDER, "Test provider")
+    make_forum().location = "Test hall"
+    db.session.add(Group(name="Test group"))
+    db.session.commit()
+    auth.login(users[role])
+    for kind, roles in LOOKUPS.items():
+        response = client.get(f"/lookup/{kind}?q=test")
+        if role in roles:
+            assert response.status_code == 200, (kind, role)
+            assert response.get_json(), (kind, role)
+        else:
+            assert response.status_code == 403, (kind, role)
+            assert "test" not in response.get_data(as_text=True).lower(), (kind, role)
+
+
+def test_lookups_need_a_signed_in_user(client):
+    assert client.get("/lookup/group?q=a").status_code == 302

@@ -1,5 +1,5 @@
-"""The admin pages' forms. Field names are the services' keys; the choices that come from the database (the
-organizations) are filled in by the view."""
+"""The admin pages' forms. Field names are the services' keys; a user's organization and a service's provider are
+look-ups (ceasefire.lookup.fields): a select in a small program, a typed name in a large one."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from wtforms import BooleanField, EmailField, IntegerField, SearchField, SelectF
 from wtforms.validators import URL, InputRequired, Length, NumberRange, Optional
 
 from ceasefire import limits
+from ceasefire.lookup.fields import LookupField
 from ceasefire.models.enums import OrgKind, Role, ServiceCategory
-from ceasefire.participants.forms import optional_int, options
+from ceasefire.participants.forms import options
 
 
 def _choices(enum_cls, blank: str | None = None):
@@ -40,9 +41,7 @@ class UserForm(FlaskForm):
     """A user's role and organization: what an admin changes after the user exists."""
 
     role = SelectField("Role", choices=_choices(Role), validators=[InputRequired()])
-    organization_id = SelectField(
-        "Organization", coerce=optional_int, validators=[Optional()],
-    )
+    organization_id = LookupField("Organization", kind="organization", blank="No organization")
 
 
 class NewUserForm(UserForm):
@@ -65,7 +64,8 @@ class OrganizationForm(FlaskForm):
 class ServiceForm(FlaskForm):
     """A provider's service, after Open Referral HSDS."""
 
-    organization_id = SelectField("Provider", coerce=optional_int, validators=[InputRequired()])
+    organization_id = LookupField("Provider", kind="provider", blank="Choose a provider",
+                                  validators=[InputRequired("Choose a provider.")])
     name = StringField("Name", validators=[InputRequired(), Length(max=limits.NAME)])
     category = SelectField("Category", choices=_choices(ServiceCategory), validators=[InputRequired()])
     description = TextAreaField("Description", validators=[Optional(), Length(max=limits.TEXT)])

@@ -23,10 +23,10 @@ from ceasefire.admin.forms import (
 from ceasefire.auth.forms import EmptyForm
 from ceasefire.errors import NotFound
 from ceasefire.extensions import db
+from ceasefire.lookup import fields as lookups
 from ceasefire.models import Organization, Service, User
-from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models.enums import Role
 from ceasefire.pages import actor, attempt, form_values, page_number, signed_in_blueprint
-from ceasefire.participants.forms import options
 from ceasefire.services import catalog, directory, staff
 
 bp = signed_in_blueprint("admin", __name__, "/admin")
@@ -45,10 +45,9 @@ def _load(model: Any, ident: int, what: str) -> Any:
     return record
 
 
-def _organization_choices(form: UserForm | ServiceForm, kinds: frozenset[OrgKind] | None = None,
-                          blank: str | None = "No organization") -> None:
-    pairs = [(i, f"{name} ({kind.value})") for i, name, kind in directory.organizations(kinds)]
-    form.organization_id.choices = options([("", blank), *pairs] if blank is not None else pairs)
+def _organization_choices(form: UserForm | ServiceForm) -> None:
+    """The organization field: a select of a small program's organizations, a typed name in a large one's."""
+    lookups.prepare(form, actor())
 
 
 def _status(form: Any, error: Any) -> int:
@@ -217,7 +216,7 @@ def organization(organization_id: int):
 
 def _service_form(obj: Service | None = None) -> ServiceForm:
     form = ServiceForm(obj=obj) if request.method == "GET" and obj is not None else ServiceForm()
-    _organization_choices(form, frozenset({OrgKind.PROVIDER}), blank="Choose a provider")
+    _organization_choices(form)
     return form
 
 

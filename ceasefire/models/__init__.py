@@ -1,5 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
+import sqlalchemy as sa
+
 from ceasefire.models.audit import AuditEvent
 from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
@@ -43,3 +45,12 @@ __all__ = [
     "UserSession",
     "participant_criteria",
 ]
+
+# Looking a row up by its typed name (ceasefire.services.lookup): each chosen table's lowered name (a forum's place
+# and title), then its id. Indexes on an expression, which Alembic does not compare (people.name_search_index): their
+# revision makes them, and this makes them for create_all.
+LOOKUP_INDEXES = {f"ix_{model.__tablename__}_{column}_lower": (model.__table__, column) for model, column in (
+    (Group, "name"), (Organization, "name"), (User, "name"), (Service, "name"), (Forum, "title"), (Forum, "location"),
+)}
+for _index, (_table, _column) in LOOKUP_INDEXES.items():
+    sa.event.listen(_table, "after_create", sa.DDL(f"CREATE INDEX {_index} ON %(table)s (lower({_column}), id)"))

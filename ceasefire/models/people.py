@@ -238,8 +238,10 @@ def name_search_table(name: str | None) -> bool:
 
 
 def name_search_index(name: str | None) -> bool:
-    """PostgreSQL's search indexes, on expressions Alembic does not compare."""
-    return name in NAME_SEARCH_INDEXES_POSTGRESQL
+    """PostgreSQL's search indexes, and the look-ups' lowered names (ceasefire.models.LOOKUP_INDEXES), on expressions
+    Alembic does not compare."""
+    return name in NAME_SEARCH_INDEXES_POSTGRESQL or str(name).endswith(("_name_lower", "_title_lower",
+                                                                           "_location_lower"))
 
 
 for _statement in (NAME_SEARCH_POSTGRESQL[0], NAME_GRAMS_POSTGRESQL, *NAME_SEARCH_POSTGRESQL[1:]):

@@ -7,16 +7,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
 from ceasefire import pipeline, policy
 from ceasefire.errors import ValidationFailed
-from ceasefire.extensions import db
-from ceasefire.models import Organization, User
+from ceasefire.lookup import fields as lookups
+from ceasefire.models import User
 from ceasefire.models.enums import OutcomeType
 from ceasefire.pages import actor, attempt, form_values, to_utc
-from ceasefire.participants.forms import CustomNotificationForm, OutreachForm, options
+from ceasefire.participants.forms import CustomNotificationForm, OutreachForm
 from ceasefire.participants.views import _event_form, _note_form, _outcome_form, _page, _version, bp
 from ceasefire.services import events, fieldwork, outcomes
 
@@ -57,18 +56,9 @@ def log_outreach(participant_id: int):
     return _page(user, participant, error.status, error, outreach_form=form)
 
 
-def _custom_notification_form() -> CustomNotificationForm:
+def _custom_notification_form(user: User) -> CustomNotificationForm:
     form = CustomNotificationForm()
-    members = db.session.scalars(
-        sa.select(User).where(User.active.is_(True), User.role.in_([r.value for r in fieldwork.TEAM_ROLES]))
-        .order_by(User.name)
-    )
-    form.team_user_ids.choices = options((u.id, f"{u.name} ({u.role.value})") for u in members)
-    orgs = db.session.scalars(
-        sa.select(Organization).where(Organization.kind.in_([k.value for k in fieldwork.TEAM_ORG_KINDS]))
-        .order_by(Organization.name)
-    )
-    form.team_organization_ids.choices = options((o.id, o.name) for o in orgs)
+    lookups.prepare(form, user)
     return form
 
 
@@ -76,7 +66,7 @@ def _custom_notification_form() -> CustomNotificationForm:
 def record_custom_notification(participant_id: int):
     user = actor()
     participant = policy.get_participant(user, participant_id, "custom_notification.create")
-    form = _custom_notification_form()
+    form = _custom_notification_form(user)
     error = None
     if form.validate_on_submit():
         _, error = attempt(lambda: fieldwork.record_custom_notification(

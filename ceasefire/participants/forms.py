@@ -1,6 +1,8 @@
 """Participant forms. Their field names are the API's keys, so form data goes to the services unchanged.
 
-Choices that come from the database (groups, forums, agencies, services) are filled in by the view.
+Choices that come from the database are filled in by the view: forums and agencies as selects; groups, caseworkers,
+community groups, services and visit teams as look-ups (ceasefire.lookup.fields), which become typed names in a
+large program.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ceasefire import limits
+from ceasefire.lookup.fields import LookupField
 from ceasefire.models.enums import (
     ActionType,
     CloseReason,
@@ -99,9 +102,9 @@ class ParticipantForm(VersionForm):
     identification_basis = TextAreaField(
         "Basis of identification", validators=[Optional(), Length(max=limits.TEXT)]
     )
-    group_id = SelectField("Group", coerce=optional_int, validators=[Optional()])
-    caseworker_id = SelectField("Caseworker", coerce=optional_int, validators=[Optional()])
-    community_org_id = SelectField("Community group (outreach)", coerce=optional_int, validators=[Optional()])
+    group_id = LookupField("Group", kind="group", blank="No group")
+    caseworker_id = LookupField("Caseworker", kind="caseworker")
+    community_org_id = LookupField("Community group (outreach)", kind="community")
 
 
 class NewParticipantForm(ParticipantForm):
@@ -152,8 +155,8 @@ class OutreachForm(FlaskForm):
 class CustomNotificationForm(FlaskForm):
     delivered_at = DateTimeLocalField("When", format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
     place = StringField("Where", validators=[InputRequired(), Length(max=limits.TITLE)])
-    team_user_ids = MultiCheckboxField("Who went", coerce=int, validators=[Optional()])
-    team_organization_ids = MultiCheckboxField("Organizations that took part", coerce=int, validators=[Optional()])
+    team_user_ids = LookupField("Who went", kind="team_member", multiple=True)
+    team_organization_ids = LookupField("Organizations that took part", kind="team_organization", multiple=True)
     message = TextAreaField("The message delivered", validators=[InputRequired(), Length(max=limits.TEXT)])
     response = TextAreaField("The person's response", validators=[Optional(), Length(max=limits.TEXT)])
 
@@ -165,12 +168,14 @@ class OutcomeForm(FlaskForm):
 
 
 class ReferralForm(FlaskForm):
-    service_id = SelectField("Service", coerce=optional_int, validators=[InputRequired()])
+    service_id = LookupField("Service", kind="service", blank="Choose a service",
+                             validators=[InputRequired("Choose a service.")])
     note = TextAreaField("Note for the provider", validators=[Optional(), Length(max=limits.TEXT)])
 
 
 class InviteForm(VersionForm):
-    forum_id = SelectField("Forum", coerce=optional_int, validators=[InputRequired()])
+    forum_id = LookupField("Forum", kind="planned_forum", blank="Choose a forum",
+                           validators=[InputRequired("Choose a forum.")])
     method = SelectField("How the invitation is delivered", choices=_choices(DeliveryMethod))
 
 

@@ -17,11 +17,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from ceasefire import flashes, limits, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
-from ceasefire.models import Forum, Group, Organization, Participant, Service, User
+from ceasefire.lookup import fields as lookups
+from ceasefire.models import Forum, Group, Participant, Service, User
 from ceasefire.models.enums import (
-    ForumStatus,
     NoteVisibility,
-    OrgKind,
     OutcomeType,
     ReferralStatus,
     Role,
@@ -41,7 +40,6 @@ from ceasefire.participants.forms import (
     ConsentForm,
     EnforceForm,
     FilterForm,
-    InviteForm,
     NewParticipantForm,
     NoteForm,
     OutcomeForm,
@@ -124,25 +122,13 @@ def _caseworker_choices(blank: str = "Not assigned", arg: str | None = None) -> 
     return options([("", blank), *((u.id, u.name) for u in staff)])
 
 
-def _community_choices() -> list[tuple[Any, str]]:
-    orgs = db.session.scalars(
-        sa.select(Organization).where(Organization.kind == OrgKind.COMMUNITY).order_by(Organization.name)
-    )
-    return options([("", "Not assigned"), *((o.id, o.name) for o in orgs)])
-
-
 def _participant_form(form_cls: type[ParticipantForm], user: User, **kwargs: Any) -> ParticipantForm:
     """The participant form with only the fields the user's role may see, and so may set."""
     form = form_cls(**kwargs)
     for name in list(form._fields):
         if name in participant_service.EDITABLE and not policy.sees(user.role, name):
             del form[name]
-    if "group_id" in form:
-        form.group_id.choices = _group_choices("No group")
-    if "caseworker_id" in form:
-        form.caseworker_id.choices = _caseworker_choices()
-    if "community_org_id" in form:
-        form.community_org_id.choices = _community_choices()
+    lookups.prepare(form, user)
     if "criteria" in form:
         active = retention.active_criteria()
         if active:
@@ -161,29 +147,17 @@ def _event_form(name: str, user: User, participant: Participant) -> VersionForm:
     if form_cls is EnforceForm and request.method == "GET":
         defaults["agency_id"] = user.organization_id
     form = form_cls(**defaults)
-    if isinstance(form, InviteForm):
-        forums = db.session.scalars(
-            sa.select(Forum).where(Forum.status == ForumStatus.PLANNED).order_by(Forum.scheduled_at)
-        )
-        form.forum_id.choices = options([
-            ("", "Choose a forum"), *((f.id, f"{f.title} — {f.location or 'place to be set'}") for f in forums)
-        ])
+    lookups.prepare(form, user)
     if isinstance(form, EnforceForm):
         agencies = catalog.law_enforcement_agencies()
         form.agency_id.choices = options([("", "Choose an agency"), *((o.id, o.name) for o in agencies)])
     return form
 
 
-def _referral_form(posted: bool = False) -> ReferralForm:
+def _referral_form(user: User, posted: bool = False) -> ReferralForm:
     """The referral form, read from the request only when it is the form that was posted."""
     form = ReferralForm() if posted else ReferralForm(formdata=None)
-    services = db.session.execute(
-        sa.select(Service, Organization.name)
-        .join(Organization, Service.organization_id == Organization.id)
-        .where(Service.active.is_(True))
-        .order_by(Organization.name, Service.name)
-    )
-    form.service_id.choices = options([("", "Choose a service"), *((s.id, f"{s.name} ({org})") for s, org in services)])
+    lookups.prepare(form, user)
     return form
 
 
@@ -233,7 +207,7 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
         "error": error,
     }
     if record.has("referrals") and policy.can(user, "referral.create"):
-        context["referral_form"] = referral_form or _referral_form()
+        context["referral_form"] = referral_form or _referral_form(user)
     if policy.can(user, "note.create"):
         context["note_form"] = forms.get("note_form") or _note_form(user)
     if policy.can(user, "outreach.create"):
@@ -339,6 +313,8 @@ def _editable(form: ParticipantForm) -> list[str]:
 def _shown(form: ParticipantForm, name: str, value: str) -> str:
     """A value as the form offers it: a choice's label, or the text itself."""
     field = form[name]
+    if isinstance(field, lookups.LookupField):
+        return field.shown(value)
     for choice in getattr(field, "choices", None) or ():
         if str(choice[0]) == value:
             return str(choice[1])
@@ -488,7 +464,7 @@ def revoke_consent(participant_id: int):
 def send_referral(participant_id: int):
     user = actor()
     participant = policy.get_participant(user, participant_id, "referral.create")
-    form = _referral_form(posted=True)
+    form = _referral_form(user, posted=True)
     error = None
     if form.validate_on_submit():
         service = db.session.get(Service, form.service_id.data)

@@ -1,0 +1,38 @@
+"""Issue #12 in Chromium: in a program too large for a select, the group field of a new participant suggests names as
+the user types (static/js/lookup.js, from /lookup/group), and the name chosen saves that group. Without the script
+the same form resolves typed names on the server (tests/test_lookups.py)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from helpers import grow_staff
+
+from ceasefire.extensions import db
+from ceasefire.models import Group, Participant
+from ceasefire.services import lookup
+
+
+def test_a_typed_group_name_is_suggested_and_saved(users, live_server, page, sign_in, settle, assert_accessible):
+    grow_staff(lookup.THRESHOLD + 5)
+    twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
+    db.session.add_all(twins)
+    db.session.commit()
+    wanted = twins[1].id
+    sign_in(page, users["caseworker"])
+    page.goto(f"{live_server}/participants/new")
+    page.get_by_label("First name").fill("Marcus")
+    page.get_by_label("Last name").fill("Bell")
+    group = page.get_by_label("Group", exact=True)
+    group.press_sequentially("westsi", delay=30)
+    options = page.locator("#group_id-suggestions option")
+    options.nth(1).wait_for(state="attached")
+    assert options.evaluate_all("os => os.map(o => o.value)") == [
+        "Westside Crew (West)", "Westside Crew Juniors (West)"]
+    group.fill("Westside Crew Juniors (West)")  # as choosing the suggestion puts it in the field
+    assert page.locator("input[name=group_id-pick]").input_value() == str(wanted)
+    assert_accessible(page)
+    page.get_by_role("button", name="Add participant").click()
+    page.wait_for_load_state()
+    settle()
+    assert "Marcus Bell added." in page.content()
+    assert db.session.scalar(sa.select(Participant.group_id).where(Participant.last_name == "Bell")) == wanted
