@@ -53,7 +53,7 @@ def named(text: str) -> list[int]:
     the ids of a few people, never walked for every row of a common name."""
     needle = search.needle(text)
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    space, comma = sa.literal_column("' '"), sa.literal_column("', '")
+    space, comma = sa.literal_column("' '", sa.String), sa.literal_column("', '", sa.String)
     exact = sa.or_(
         sa.func.lower(Participant.first_name.concat(space).concat(Participant.last_name)).like(pattern, escape="\\"),
         sa.func.lower(Participant.last_name.concat(comma).concat(Participant.first_name)).like(pattern, escape="\\"),
