@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -124,7 +125,10 @@ def test_upgrade_from_empty_builds_exactly_the_models(scratch):
                     (type_ == "table" and name_search_table(name)) or (type_ == "index" and name_search_index(name))
                 ),
             })
-            differences = compare_metadata(context, db.metadata)
+            with warnings.catch_warnings():  # SQLite's reflection skips the state order's index (on an expression)
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index",
+                                        sa.exc.SAWarning)
+                differences = compare_metadata(context, db.metadata)
     assert differences == []
     with _app(created):
         db.create_all()

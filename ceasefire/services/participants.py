@@ -13,7 +13,8 @@ from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OrgKind, Role, State
+from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models.people import STATE_RANK
 from ceasefire.services import audit, columns, retention, search
 
 EDITABLE = (
@@ -148,10 +149,10 @@ FILTERS = {
     "supervision_status": ("supervision_status", lambda v: Participant.supervision_status == v),
 }
 # The list's orders: (the field the role must see, the ORDER BY). "changed" is the last change, newest first.
-_STATE_ORDER = sa.case({s.value: i for i, s in enumerate(State)}, value=Participant.state)
+# "state" is the pipeline's order, read off its index (models.people.STATE_RANK).
 SORTS = {
     "name": (None, (Participant.last_name, Participant.first_name, Participant.id)),
-    "state": ("state", (_STATE_ORDER, Participant.last_name, Participant.first_name, Participant.id)),
+    "state": ("state", (STATE_RANK, Participant.last_name, Participant.first_name, Participant.id)),
     "changed": ("state", (Participant.updated_at.desc(), Participant.id.desc())),
 }
 
@@ -165,6 +166,8 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
         raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
+    if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
+        field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
         condition, by_name = search.for_page(q, decide=not counted)
         query, order = query.where(condition), tuple(by_name)

@@ -353,13 +353,18 @@ def state_counts(user: User, **filters: Any) -> dict[State, int]:
 
 def _kept_counts(user: User, filters: dict[str, Any]) -> dict[State, int] | None:
     """The counts kept per state (ceasefire.models.counts), for a viewer who sees every participant and a list
-    filtered by state alone; None otherwise, or when they are not kept, and the list is counted."""
-    if any(value not in (None, "") for name, value in filters.items() if name not in ("state", "sort")):
+    filtered by state or supervision status alone; None otherwise, or when they are not kept, and the list is
+    counted."""
+    if any(value not in (None, "") for name, value in filters.items()
+           if name not in ("state", "sort", "supervision_status")):
         return None
     policy.require(user, "participant.list")
     if policy.SCOPES[user.role] != "all" or not policy.sees(user.role, "state"):
         return None
-    return counts.counted(db.session)
+    supervision = filters.get("supervision_status") or None
+    if supervision is not None and not policy.sees(user.role, "supervision_status"):
+        return None  # counted, which refuses the filter
+    return counts.counted(db.session, supervision)
 
 
 # Forums and invitations
