@@ -152,3 +152,20 @@ def test_the_counts_by_supervision_status_follow_create_update_events_and_purge(
     assert status == 200, body
     assert _kept_by_status() == _rows_by_status() == {("invited", "parole"): 1}
     assert api.get("/participants?per_page=1")[1]["total"] == 1
+
+
+@pytest.mark.parametrize("q", ["able", "b", "ann a", "nobody"])
+def test_a_search_within_a_state_counts_its_matches_once(people, users, api_as, q):
+    """The total of a search among a state, and whether to walk or sort its page, come from one count."""
+    api = api_as(users["caseworker"])
+    api.get("/participants?per_page=1")
+    expected = [p["id"] for p in sorted(
+        (p for p in people if p["state"] == "identified" and q in f"{p['first_name']} {p['last_name']}".lower()),
+        key=lambda p: (p["last_name"], p["first_name"], p["id"]),
+    )]
+    db.session.expunge_all()
+    with counting() as statements:
+        status, body = api.get(f"/participants?per_page=50&state=identified&q={q}")
+    assert status == 200, body
+    assert (body["total"], [p["id"] for p in body["items"]]) == (len(expected), expected)
+    assert len([s for s in statements if "count(" in s.lower() and "participants" in s]) == 1, statements

@@ -186,6 +186,22 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
     return search.count(q)
 
 
+_BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
+
+
+def search_total_within(actor: User, q: str | None = None, sort: str | None = None, **filters: Any) -> int | None:
+    """The list's total when it is a name search within a broad filter (a state, a supervision status), for a role
+    that sees everyone: counted with every match of `q` in one statement (services/search.py), which the page's
+    choice of walking or sorting needs anyway. None otherwise: a narrow filter or scope is counted off its own index.
+    """
+    if not q or not search.needle(q) or policy.SCOPES.get(actor.role) != "all":
+        return None
+    if any(value not in (None, "") for name, value in filters.items() if name not in _BROAD):
+        return None
+    condition = filtered_query(actor, sa.select(Participant.id), **filters).whereclause
+    return search.count_within(q, condition if condition is not None else sa.true())
+
+
 def filtered_query(actor: User, query: sa.Select, state: str | None = None, group_id: int | None = None,
                    q: str | None = None, forum_id: int | None = None, **more: Any) -> sa.Select:
     """`query` (over Participant) narrowed to the actor's scope and the filters given."""

@@ -322,12 +322,15 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     """A page of the list; given the tabs' counts for the same filters (state_counts), its total is taken from them
     instead of counted again."""
     # Tabs given: the page has counted the matches of `q` already, so the search sorts them without counting again.
-    query = participant_service.list_query(user, counted=bool(tabs), **filters)
+    counted = bool(tabs)
     total = None
     if tabs is None:
         tabs = _kept_counts(user, filters)
     if not tabs:
         total = participant_service.search_total(user, **filters)
+        if total is None:  # a search among other filters: counted with every match, in one statement
+            total = participant_service.search_total_within(user, **filters)
+    query = participant_service.list_query(user, counted=counted, **filters)
     if tabs:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
