@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from helpers import Program, counting, text
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, counts
+from ceasefire.models import Group, Participant, TableCount, counts
 from ceasefire.models.enums import State, SupervisionStatus
 from ceasefire.participants import views as participant_views
 from ceasefire.services import participants as participant_service
@@ -169,3 +169,43 @@ def test_a_search_within_a_state_counts_its_matches_once(people, users, api_as, 
     assert status == 200, body
     assert (body["total"], [p["id"] for p in body["items"]]) == (len(expected), expected)
     assert len([s for s in statements if "count(" in s.lower() and "participants" in s]) == 1, statements
+
+
+def test_the_forum_and_group_lists_read_their_kept_totals(users, api_as, client, auth, make_forum):
+    """Forums and groups are counted as they are added, so their lists (API and pages) read the total; removed
+    rows leave the count; rows written around the ORM are counted again by refresh; without the counts, the lists
+    count, and stay right."""
+    supervisor, police = api_as(users["supervisor"]), api_as(users["police"])
+    for n in range(3):
+        status, body = supervisor.post("/forums", json={"title": f"Call-in {n}",
+                                                        "scheduled_at": "2027-03-01T17:00:00Z"})
+        assert status == 201, body
+    for n in range(2):
+        status, body = police.post("/groups", json={"name": f"Crew {n}"})
+        assert status == 201, body
+    make_forum()
+    auth.login(users["supervisor"])
+
+    def totals() -> tuple[int, int]:
+        return supervisor.get("/forums?per_page=1")[1]["total"], supervisor.get("/groups?per_page=1")[1]["total"]
+
+    db.session.expunge_all()
+    with counting() as statements:
+        assert totals() == (4, 2)
+    assert [s for s in statements if "count(" in s.lower()] == [], statements
+    with counting() as statements:
+        assert client.get("/forums/").status_code == 200
+        assert client.get("/groups/").status_code == 200
+    assert [s for s in statements if "count(*)" in s.lower() and ("FROM forums" in s or "FROM groups" in s)] == []
+    db.session.delete(db.session.scalars(sa.select(Group).where(Group.name == "Crew 0")).one())
+    db.session.commit()
+    assert totals() == (4, 1)
+    db.session.execute(sa.insert(Group), [{"name": "Bulk 1"}, {"name": "Bulk 2"}])
+    db.session.commit()
+    assert totals() == (4, 1)  # a load around the ORM is not seen ...
+    counts.refresh(db.session)
+    db.session.commit()
+    assert totals() == (4, 3)  # ... until refresh counts again
+    db.session.execute(sa.delete(TableCount).where(TableCount.table_name == "groups"))
+    db.session.commit()
+    assert totals() == (4, 3)  # not kept: counted

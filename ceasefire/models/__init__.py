@@ -1,7 +1,7 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
 from ceasefire.models.audit import AuditEvent
-from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
+from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
@@ -39,6 +39,7 @@ __all__ = [
     "Service",
     "StatusChange",
     "StoredSession",
+    "TableCount",
     "User",
     "UserSession",
     "participant_criteria",

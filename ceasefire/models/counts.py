@@ -3,7 +3,8 @@ total and its tabs for a viewer who sees everyone (filtered by state, supervisio
 24 rows instead of counted off a million. And how many were ever identified,
 by supervision status and age band at identification (purged ones kept, as the identification report counts
 them): the summary beside the list. And how many referrals are in each status, those of purged participants left
-out: the referral list's total for caseworkers and supervisors, who see every referral.
+out: the referral list's total for caseworkers and supervisors, who see every referral. And how many forums and
+groups there are: the total of their lists, which everyone who sees them sees whole.
 
 The rows are kept in the transaction of every change: before each flush, the participants the flush inserts,
 moves to another state, purges or deletes shift the rows (in one order, so two transactions never wait on each
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceasefire.extensions import Model
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
-from ceasefire.models.people import Participant
+from ceasefire.models.forums import Forum
+from ceasefire.models.people import Group, Participant
 from ceasefire.models.referrals import Referral
 
 
@@ -40,6 +42,19 @@ class ReferralCount(Model):
 
     status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "status"), primary_key=True)
     referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class TableCount(Model):
+    """The rows of a table whose list is never filtered: forums and groups."""
+
+    __tablename__ = "table_counts"
+
+    table_name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    rows: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+# The models whose rows are kept in table_counts, by table name.
+KEPT_TABLES: dict[str, Any] = {"forums": Forum, "groups": Group}
 
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
@@ -72,6 +87,11 @@ def _identification_at_zero(table: sa.Table, connection: sa.Connection, **_kw: A
     connection.execute(table.insert(), _zero_identification())
 
 
+@sa.event.listens_for(TableCount.__table__, "after_create")
+def _tables_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [{"table_name": name, "rows": 0} for name in KEPT_TABLES])
+
+
 @sa.event.listens_for(ReferralCount.__table__, "after_create")
 def _referrals_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     connection.execute(table.insert(), [{"status": s.value, "referrals": 0} for s in ReferralStatus])
@@ -81,6 +101,11 @@ def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
     """The kept counts, one a status (purged participants' referrals left out); None when not kept."""
     rows = dict(session.execute(sa.select(ReferralCount.status, ReferralCount.referrals)).all())
     return {s: rows[s] for s in ReferralStatus} if len(rows) == len(ReferralStatus) else None
+
+
+def table_rows(session: Session | Any, model: Any) -> int | None:
+    """The kept number of rows of a table of KEPT_TABLES; None when not kept (its row is missing)."""
+    return session.scalar(sa.select(TableCount.rows).where(TableCount.table_name == model.__tablename__))
 
 
 def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
@@ -144,6 +169,11 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.delete(ReferralCount))
     session.execute(sa.insert(ReferralCount),
                     [{"status": s.value, "referrals": found.get(s, 0)} for s in ReferralStatus])
+    session.execute(sa.delete(TableCount))
+    session.execute(sa.insert(TableCount), [
+        {"table_name": name, "rows": session.scalar(sa.select(sa.func.count()).select_from(model))}
+        for name, model in KEPT_TABLES.items()
+    ])
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:
@@ -229,10 +259,21 @@ def _values_of(r: Referral, name: str) -> Any:
     return history.deleted[0] if history.deleted else getattr(r, name)
 
 
+def _table_shifts(session: Session) -> dict[str, int]:
+    """Forums and groups added or deleted."""
+    shifts: dict[str, int] = {}
+    for rows, n in ((session.new, 1), (session.deleted, -1)):
+        for r in rows:
+            if isinstance(r, (Forum, Group)):
+                shifts[r.__tablename__] = shifts.get(r.__tablename__, 0) + n
+    return {k: n for k, n in shifts.items() if n}
+
+
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
     states, identification = _shifts(session)
-    if not states and not identification and not any(
+    tables = _table_shifts(session)
+    if not states and not identification and not tables and not any(
         isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
     ):
         return
@@ -253,3 +294,7 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)
                            .values(referrals=table.c.referrals + referrals[status]))
+    table = sa.table("table_counts", sa.column("table_name"), sa.column("rows"))
+    for name in sorted(tables):
+        connection.execute(sa.update(table).where(table.c.table_name == name)
+                           .values(rows=table.c.rows + tables[name]))

@@ -68,6 +68,8 @@ def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[A
     rows), then only the page's rows by id. A `total` the caller already counted (the list's tabs) is not counted
     again."""
     if total is None:
+        total = _kept_total(query)
+    if total is None:
         total = _count(query)
     if clamp:
         page = min(max(page, 1), max(1, -(-total // per_page)))
@@ -98,6 +100,17 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
     page_ids = list(db.session.scalars(ids))
     rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}
     return [rows[i] for i in page_ids]
+
+
+def _kept_total(query: sa.Select) -> int | None:
+    """The rows of a whole table whose rows are kept counted (forums, groups: ceasefire.models.counts), read rather
+    than counted; None for any other list, or a filtered one."""
+    entity = _entity(query)
+    if entity is None or entity.__tablename__ not in counts.KEPT_TABLES or query.whereclause is not None:
+        return None
+    if query.get_final_froms() != [entity.__table__] or query._distinct or query._group_by_clauses:
+        return None  # a join, DISTINCT or GROUP BY: not the table's rows
+    return counts.table_rows(db.session, entity)
 
 
 def _count(query: sa.Select) -> int:

@@ -1,5 +1,6 @@
 """the participant list sorted by state reads an index on the pipeline's order, the supervision filter's tabs read
-participants counted per state and supervision status, and the pickers of staff read users by name
+participants counted per state and supervision status, the pickers of staff read users by name, and the forum and
+group lists read their kept number of rows
 
 Revision ID: f3c8a1d5e7b2
 Revises: e5f1a2b3c4d6
@@ -46,9 +47,20 @@ def upgrade():
     )).all()}
     op.bulk_insert(counts, [{"state": s, "supervision_status": v, "participants": found.get((s, v), 0)}
                             for s in STATES for v in SUPERVISION])
+    tables = op.create_table(
+        'table_counts',
+        sa.Column('table_name', sa.String(length=32), nullable=False),
+        sa.Column('rows', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('table_name', name=op.f('pk_table_counts')),
+    )
+    op.bulk_insert(tables, [
+        {"table_name": name, "rows": op.get_bind().scalar(sa.text(f"SELECT count(*) FROM {name}"))}  # noqa: S608
+        for name in ("forums", "groups")
+    ])
 
 
 def downgrade():
+    op.drop_table('table_counts')
     op.drop_table('participant_counts')
     counts = op.create_table(
         'participant_counts',
