@@ -209,3 +209,33 @@ def test_the_forum_and_group_lists_read_their_kept_totals(users, api_as, client,
     db.session.execute(sa.delete(TableCount).where(TableCount.table_name == "groups"))
     db.session.commit()
     assert totals() == (4, 3)  # not kept: counted
+
+
+@pytest.mark.parametrize("state", [None, "identified", "closed"])
+def test_a_searched_page_and_its_tabs_are_a_plain_scan_read_once(people, users, client, auth, state):
+    """The list page of a name search reads its matches once for the tabs and the page (services/listing.py): every
+    page, past the end included (the last one), and every tab equal a plain scan of the rows."""
+    from ceasefire.services import listing
+
+    user = users["caseworker"]
+    for q in ("a", "An", "ann", "able", "b", "e ", "o", "co", "ann a", "zz", "%", "_"):
+        needle = q.strip().lower()
+        found = [p for p in people if needle in f"{p['first_name']} {p['last_name']}".lower()]
+        listed = _expected(found, None, **({"state": state} if state else {}))
+        pages = max(1, -(-len(listed) // PER_PAGE))
+        for page in range(1, pages + 2):
+            tabs, got = listing.participant_list(user, page, PER_PAGE, ("first_name", "last_name"),
+                                                 q=q, **({"state": state} if state else {}))
+            shown = min(page, pages)
+            assert (got.page, got.total) == (shown, len(listed)), q
+            assert [r.id for r in got.items] == listed[(shown - 1) * PER_PAGE:shown * PER_PAGE], (q, page)
+            assert tabs == {s: len([p for p in found if p["state"] == s.value]) for s in State}, q
+    auth.login(user)
+    client.get("/participants/")
+    db.session.expunge_all()
+    with counting() as statements:
+        html = text(client.get("/participants/", query_string={"q": "able", **({"state": state} if state else {})}))
+    assert [s for s in statements if "FROM participants" in s and "count(" in s.lower()
+            and "MATERIALIZED" not in s] == []  # the matches were read once, for the tabs and the page together
+    assert _ids(html) == _expected([p for p in people if "able" in p["last_name"].lower()], None,
+                                   **({"state": state} if state else {}))[:PER_PAGE]
