@@ -158,7 +158,8 @@ SORTS = {
 
 
 def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
-               sort: str | None = None, forum_id: int | None = None, counted: bool = False, **more: Any) -> sa.Select:
+               sort: str | None = None, forum_id: int | None = None, counted: bool = False,
+               found: tuple[int, int] | None = None, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
     actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
     of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose."""
@@ -169,7 +170,7 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
         field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        condition, by_name = search.for_page(q, decide=not counted)
+        condition, by_name = search.for_page(q, decide=not counted, found=found)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))
@@ -189,17 +190,16 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
 _BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
 
 
-def search_total_within(actor: User, q: str | None = None, sort: str | None = None, **filters: Any) -> int | None:
-    """The list's total when it is a name search within a broad filter (a state, a supervision status), for a role
-    that sees everyone: counted with every match of `q` in one statement (services/search.py), which the page's
-    choice of walking or sorting needs anyway. None otherwise: a narrow filter or scope is counted off its own index.
-    """
+def search_total_within(actor: User, q: str | None = None, sort: str | None = None,
+                        **filters: Any) -> tuple[int, int] | None:
+    """For a name search within a broad filter (a state, a supervision status), for a role that sees everyone: the
+    list's total and the highest id, in one statement (search.count_within), which the page's choice of walking or
+    sorting takes instead of counting every match. None otherwise: a narrow filter or scope is counted as it is."""
     if not q or not search.needle(q) or policy.SCOPES.get(actor.role) != "all":
         return None
     if any(value not in (None, "") for name, value in filters.items() if name not in _BROAD):
         return None
-    condition = filtered_query(actor, sa.select(Participant.id), **filters).whereclause
-    return search.count_within(q, condition if condition is not None else sa.true())
+    return search.count_within(q, filtered_query(actor, sa.select(Participant), **filters))
 
 
 def filtered_query(actor: User, query: sa.Select, state: str | None = None, group_id: int | None = None,

@@ -336,14 +336,15 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     instead of counted again."""
     # Tabs given: the page has counted the matches of `q` already, so the search sorts them without counting again.
     counted = bool(tabs)
-    total = None
+    total, found = None, None
     if tabs is None:
         tabs = _kept_counts(user, filters)
     if not tabs:
         total = participant_service.search_total(user, **filters)
-        if total is None:  # a search among other filters: counted with every match, in one statement
-            total = participant_service.search_total_within(user, **filters)
-    query = participant_service.list_query(user, counted=counted, **filters)
+        if total is None:  # a search within a state: its total decides walking or sorting too
+            found = participant_service.search_total_within(user, **filters)
+            total = found[0] if found is not None else None
+    query = participant_service.list_query(user, counted=counted, found=found, **filters)
     if tabs:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
