@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -133,7 +134,10 @@ def test_upgrade_from_empty_builds_exactly_the_models(scratch):
                     or (type_ == "index" and (name_search_index(name) or admin_search_index(name)))
                 ),
             })
-            differences = compare_metadata(context, db.metadata)
+            with warnings.catch_warnings():  # SQLite's reflection skips the state order's index (on an expression)
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index",
+                                        sa.exc.SAWarning)
+                differences = compare_metadata(context, db.metadata)
     assert differences == []
     with _app(created):
         db.create_all()

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from ceasefire.models.audit import AuditEvent
-from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
+from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
@@ -41,6 +41,7 @@ __all__ = [
     "Service",
     "StatusChange",
     "StoredSession",
+    "TableCount",
     "User",
     "UserSession",
     "participant_criteria",

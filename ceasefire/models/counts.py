@@ -1,8 +1,10 @@
-"""How many participants are in each state, purged ones left out: the participant list's total and its tabs for a
-viewer who sees everyone, read off six rows instead of counted off a million. And how many were ever identified,
+"""How many participants are in each state and supervision status, purged ones left out: the participant list's
+total and its tabs for a viewer who sees everyone (filtered by state, supervision status, both or neither), read off
+24 rows instead of counted off a million. And how many were ever identified,
 by supervision status and age band at identification (purged ones kept, as the identification report counts
 them): the summary beside the list. And how many referrals are in each status, those of purged participants left
-out: the referral list's total for caseworkers and supervisors, who see every referral.
+out: the referral list's total for caseworkers and supervisors, who see every referral. And how many forums and
+groups there are: the total of their lists, which everyone who sees them sees whole.
 
 The rows are kept in the transaction of every change: before each flush, the participants the flush inserts,
 moves to another state, purges or deletes shift the rows (in one order, so two transactions never wait on each
@@ -20,7 +22,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceasefire.extensions import Model
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
-from ceasefire.models.people import Participant
+from ceasefire.models.forums import Forum
+from ceasefire.models.people import Group, Participant
 from ceasefire.models.referrals import Referral
 
 
@@ -28,6 +31,9 @@ class ParticipantCount(Model):
     __tablename__ = "participant_counts"
 
     state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+    supervision_status: Mapped[SupervisionStatus] = mapped_column(
+        enum_type(SupervisionStatus, "supervision_status"), primary_key=True
+    )
     participants: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
@@ -36,6 +42,19 @@ class ReferralCount(Model):
 
     status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "status"), primary_key=True)
     referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class TableCount(Model):
+    """The rows of a table whose list is never filtered: forums and groups."""
+
+    __tablename__ = "table_counts"
+
+    table_name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    rows: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+# The models whose rows are kept in table_counts, by table name.
+KEPT_TABLES: dict[str, Any] = {"forums": Forum, "groups": Group}
 
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
@@ -59,12 +78,18 @@ def _zero_identification() -> list[dict[str, Any]]:
 @sa.event.listens_for(ParticipantCount.__table__, "after_create")
 def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     """A new database (create_all) keeps its counts from the first participant on."""
-    connection.execute(table.insert(), [{"state": s.value, "participants": 0} for s in State])
+    connection.execute(table.insert(), [{"state": s.value, "supervision_status": v.value, "participants": 0}
+                                        for s in State for v in SupervisionStatus])
 
 
 @sa.event.listens_for(IdentificationCount.__table__, "after_create")
 def _identification_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     connection.execute(table.insert(), _zero_identification())
+
+
+@sa.event.listens_for(TableCount.__table__, "after_create")
+def _tables_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [{"table_name": name, "rows": 0} for name in KEPT_TABLES])
 
 
 @sa.event.listens_for(ReferralCount.__table__, "after_create")
@@ -76,6 +101,11 @@ def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
     """The kept counts, one a status (purged participants' referrals left out); None when not kept."""
     rows = dict(session.execute(sa.select(ReferralCount.status, ReferralCount.referrals)).all())
     return {s: rows[s] for s in ReferralStatus} if len(rows) == len(ReferralStatus) else None
+
+
+def table_rows(session: Session | Any, model: Any) -> int | None:
+    """The kept number of rows of a table of KEPT_TABLES; None when not kept (its row is missing)."""
+    return session.scalar(sa.select(TableCount.rows).where(TableCount.table_name == model.__tablename__))
 
 
 def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
@@ -97,21 +127,31 @@ def age_band(born: Any, on: Any, kept: str | None = None) -> str:
     return "under_18" if age < 18 else "18_24" if age <= 24 else "25_34" if age <= 34 else "35_plus"
 
 
-def counted(session: Session | Any) -> dict[State, int] | None:
-    """The kept counts, one a state; None when they are not kept (a row is missing)."""
-    rows = dict(session.execute(sa.select(ParticipantCount.state, ParticipantCount.participants)).all())
-    return {s: rows[s] for s in State} if len(rows) == len(State) else None
+def counted(session: Session | Any, supervision_status: str | None = None) -> dict[State, int] | None:
+    """The kept counts, one a state (of those in one supervision status, if given); None when they are not kept (a
+    row is missing)."""
+    rows = session.execute(
+        sa.select(ParticipantCount.state, ParticipantCount.supervision_status, ParticipantCount.participants)
+    ).all()
+    if len(rows) != len(State) * len(SupervisionStatus):
+        return None
+    found = dict.fromkeys(State, 0)
+    for state, status, n in rows:
+        if supervision_status is None or status == supervision_status:
+            found[State(state)] += n
+    return found
 
 
 def refresh(session: Session | Any) -> None:
     """Count every state anew (after a bulk load that went around the ORM)."""
-    found = dict(session.execute(
-        sa.select(Participant.state, sa.func.count(Participant.id))
-        .where(Participant.purged_at.is_(None)).group_by(Participant.state)
-    ).all())
+    by_state = {(State(s), SupervisionStatus(v)): n for s, v, n in session.execute(
+        sa.select(Participant.state, Participant.supervision_status, sa.func.count(Participant.id))
+        .where(Participant.purged_at.is_(None)).group_by(Participant.state, Participant.supervision_status)
+    ).all()}
     session.execute(sa.delete(ParticipantCount))
     session.execute(sa.insert(ParticipantCount), [
-        {"state": s.value, "participants": found.get(s, 0)} for s in State
+        {"state": s.value, "supervision_status": v.value, "participants": by_state.get((s, v), 0)}
+        for s in State for v in SupervisionStatus
     ])
     rows = {(r["supervision_status"], r["age_band"]): r for r in _zero_identification()}
     result = session.execute(sa.select(
@@ -129,13 +169,18 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.delete(ReferralCount))
     session.execute(sa.insert(ReferralCount),
                     [{"status": s.value, "referrals": found.get(s, 0)} for s in ReferralStatus])
+    session.execute(sa.delete(TableCount))
+    session.execute(sa.insert(TableCount), [
+        {"table_name": name, "rows": session.scalar(sa.select(sa.func.count()).select_from(model))}
+        for name, model in KEPT_TABLES.items()
+    ])
 
 
-def _place(state: Any, purged_at: Any) -> State | None:
-    """Where a participant counts: its state, or nowhere once purged."""
+def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:
+    """Where a participant counts: its state and supervision status, or nowhere once purged."""
     if purged_at is not None or state is None:
         return None
-    return State(state)
+    return State(state).value, status
 
 
 _WATCHED = ("state", "purged_at", "supervision_status", "date_of_birth", "identified_on", "age_band")
@@ -151,13 +196,13 @@ def _values(p: Participant, before: bool) -> dict[str, Any]:
     return values
 
 
-def _keys(v: dict[str, Any] | None) -> tuple[State | None, tuple[str, str] | None]:
+def _keys(v: dict[str, Any] | None) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
     """The row of each table a participant counts in (None: none)."""
     if v is None:
         return None, None
     status = SupervisionStatus(v["supervision_status"] or SupervisionStatus.NONE).value
     band = age_band(v["date_of_birth"], v["identified_on"] or today(), v["age_band"])
-    return _place(v["state"] or State.IDENTIFIED, v["purged_at"]), (status, band)
+    return _place(v["state"] or State.IDENTIFIED, status, v["purged_at"]), (status, band)
 
 
 def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int]]:
@@ -214,20 +259,32 @@ def _values_of(r: Referral, name: str) -> Any:
     return history.deleted[0] if history.deleted else getattr(r, name)
 
 
+def _table_shifts(session: Session) -> dict[str, int]:
+    """Forums and groups added or deleted."""
+    shifts: dict[str, int] = {}
+    for rows, n in ((session.new, 1), (session.deleted, -1)):
+        for r in rows:
+            if isinstance(r, (Forum, Group)):
+                shifts[r.__tablename__] = shifts.get(r.__tablename__, 0) + n
+    return {k: n for k, n in shifts.items() if n}
+
+
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
     states, identification = _shifts(session)
-    if not states and not identification and not any(
+    tables = _table_shifts(session)
+    if not states and not identification and not tables and not any(
         isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
     ):
         return
     connection = session.connection()
     referrals = _referral_shifts(session, connection)
     # Core statements (no autoflush), each table's rows in one order for every transaction: no deadlock.
-    table = sa.table("participant_counts", sa.column("state"), sa.column("participants"))
-    for state in sorted(states, key=lambda s: s.value):
-        connection.execute(sa.update(table).where(table.c.state == state.value)
-                           .values(participants=table.c.participants + states[state]))
+    table = sa.table("participant_counts", sa.column("state"), sa.column("supervision_status"),
+                     sa.column("participants"))
+    for state, status in sorted(states):
+        connection.execute(sa.update(table).where(table.c.state == state, table.c.supervision_status == status)
+                           .values(participants=table.c.participants + states[(state, status)]))
     table = sa.table("identification_counts", sa.column("supervision_status"), sa.column("age_band"),
                      sa.column("participants"))
     for status, band in sorted(identification):
@@ -237,3 +294,7 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)
                            .values(referrals=table.c.referrals + referrals[status]))
+    table = sa.table("table_counts", sa.column("table_name"), sa.column("rows"))
+    for name in sorted(tables):
+        connection.execute(sa.update(table).where(table.c.table_name == name)
+                           .values(rows=table.c.rows + tables[name]))

@@ -52,6 +52,7 @@ from ceasefire.participants.forms import (
 )
 from ceasefire.services import audit, catalog, conflicts, events, read, reports, retention, timeline
 from ceasefire.services import consent as consent_service
+from ceasefire.services import listing as listing_service
 from ceasefire.services import participants as participant_service
 from ceasefire.services import referrals as referral_service
 from ceasefire.services.clock import program_today
@@ -262,10 +263,8 @@ def index():
     if valid:
         filters = {name: f.data for name, f in form._fields.items() if f.data not in (None, "")}
     columns = [(f, label) for f, label in COLUMNS if policy.sees(user.role, f)]
-    tabs = read.state_counts(user, **filters)
-    listing = read.participant_page(
-        user, page_number(), PER_PAGE, clamp=True, only=("first_name", "last_name", *(f for f, _ in columns)),
-        tabs=tabs, **filters,
+    tabs, listing = listing_service.participant_list(
+        user, page_number(), PER_PAGE, ("first_name", "last_name", *(f for f, _ in columns)), **filters
     )
     args = {k: v for k, v in request.args.items() if k != "page" and v and k in form}
     return render_template(

@@ -13,7 +13,8 @@ from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OrgKind, Role, State
+from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models.people import STATE_RANK
 from ceasefire.services import audit, columns, retention, search
 
 EDITABLE = (
@@ -148,16 +149,17 @@ FILTERS = {
     "supervision_status": ("supervision_status", lambda v: Participant.supervision_status == v),
 }
 # The list's orders: (the field the role must see, the ORDER BY). "changed" is the last change, newest first.
-_STATE_ORDER = sa.case({s.value: i for i, s in enumerate(State)}, value=Participant.state)
+# "state" is the pipeline's order, read off its index (models.people.STATE_RANK).
 SORTS = {
     "name": (None, (Participant.last_name, Participant.first_name, Participant.id)),
-    "state": ("state", (_STATE_ORDER, Participant.last_name, Participant.first_name, Participant.id)),
+    "state": ("state", (STATE_RANK, Participant.last_name, Participant.first_name, Participant.id)),
     "changed": ("state", (Participant.updated_at.desc(), Participant.id.desc())),
 }
 
 
 def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
-               sort: str | None = None, forum_id: int | None = None, counted: bool = False, **more: Any) -> sa.Select:
+               sort: str | None = None, forum_id: int | None = None, counted: bool = False,
+               found: tuple[int, int] | None = None, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
     actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
     of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose."""
@@ -165,8 +167,10 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
         raise Forbidden("Your role may not sort by this.", {"sort": "Your role does not see this field."})
+    if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
+        field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        condition, by_name = search.for_page(q, decide=not counted)
+        condition, by_name = search.for_page(q, decide=not counted, found=found)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))
@@ -181,6 +185,21 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
     if any(value is not None and value != "" for name, value in filters.items() if name != "sort"):
         return None
     return search.count(q)
+
+
+_BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
+
+
+def search_total_within(actor: User, q: str | None = None, sort: str | None = None,
+                        **filters: Any) -> tuple[int, int] | None:
+    """For a name search within a broad filter (a state, a supervision status), for a role that sees everyone: the
+    list's total and the highest id, in one statement (search.count_within), which the page's choice of walking or
+    sorting takes instead of counting every match. None otherwise: a narrow filter or scope is counted as it is."""
+    if not q or not search.needle(q) or policy.SCOPES.get(actor.role) != "all":
+        return None
+    if any(value not in (None, "") for name, value in filters.items() if name not in _BROAD):
+        return None
+    return search.count_within(q, filtered_query(actor, sa.select(Participant), **filters))
 
 
 def filtered_query(actor: User, query: sa.Select, state: str | None = None, group_id: int | None = None,

@@ -68,6 +68,8 @@ def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[A
     rows), then only the page's rows by id. A `total` the caller already counted (the list's tabs) is not counted
     again."""
     if total is None:
+        total = _kept_total(query)
+    if total is None:
         total = _count(query)
     if clamp:
         page = min(max(page, 1), max(1, -(-total // per_page)))
@@ -98,6 +100,17 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
     page_ids = list(db.session.scalars(ids))
     rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}
     return [rows[i] for i in page_ids]
+
+
+def _kept_total(query: sa.Select) -> int | None:
+    """The rows of a whole table whose rows are kept counted (forums, groups: ceasefire.models.counts), read rather
+    than counted; None for any other list, or a filtered one."""
+    entity = _entity(query)
+    if entity is None or entity.__tablename__ not in counts.KEPT_TABLES or query.whereclause is not None:
+        return None
+    if query.get_final_froms() != [entity.__table__] or query._distinct or query._group_by_clauses:
+        return None  # a join, DISTINCT or GROUP BY: not the table's rows
+    return counts.table_rows(db.session, entity)
 
 
 def _count(query: sa.Select) -> int:
@@ -322,12 +335,16 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     """A page of the list; given the tabs' counts for the same filters (state_counts), its total is taken from them
     instead of counted again."""
     # Tabs given: the page has counted the matches of `q` already, so the search sorts them without counting again.
-    query = participant_service.list_query(user, counted=bool(tabs), **filters)
-    total = None
+    counted = bool(tabs)
+    total, found = None, None
     if tabs is None:
         tabs = _kept_counts(user, filters)
     if not tabs:
         total = participant_service.search_total(user, **filters)
+        if total is None:  # a search within a state: its total decides walking or sorting too
+            found = participant_service.search_total_within(user, **filters)
+            total = found[0] if found is not None else None
+    query = participant_service.list_query(user, counted=counted, found=found, **filters)
     if tabs:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
@@ -353,13 +370,18 @@ def state_counts(user: User, **filters: Any) -> dict[State, int]:
 
 def _kept_counts(user: User, filters: dict[str, Any]) -> dict[State, int] | None:
     """The counts kept per state (ceasefire.models.counts), for a viewer who sees every participant and a list
-    filtered by state alone; None otherwise, or when they are not kept, and the list is counted."""
-    if any(value not in (None, "") for name, value in filters.items() if name not in ("state", "sort")):
+    filtered by state or supervision status alone; None otherwise, or when they are not kept, and the list is
+    counted."""
+    if any(value not in (None, "") for name, value in filters.items()
+           if name not in ("state", "sort", "supervision_status")):
         return None
     policy.require(user, "participant.list")
     if policy.SCOPES[user.role] != "all" or not policy.sees(user.role, "state"):
         return None
-    return counts.counted(db.session)
+    supervision = filters.get("supervision_status") or None
+    if supervision is not None and not policy.sees(user.role, "supervision_status"):
+        return None  # counted, which refuses the filter
+    return counts.counted(db.session, supervision)
 
 
 # Forums and invitations

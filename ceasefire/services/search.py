@@ -102,6 +102,18 @@ def _counted(q: str) -> tuple[int, int]:
     return cache[key]
 
 
+def count_within(q: str, query: sa.Select) -> tuple[int, int]:
+    """How many participants that match are in `query` (a list's scope and other filters, over Participant), and
+    the highest id, in one statement: the list's total, and what the page's choice of walking or sorting needs
+    (for_page's `found`). The database meets the filter's index and the search's (a state and a name: the matches
+    in that state alone are read), where counting every match first read them all."""
+    matches = query.where(_indexed(q)).with_only_columns(Participant.id).order_by(None).subquery()
+    within = sa.select(sa.func.count()).select_from(matches).scalar_subquery()
+    everyone = sa.select(sa.func.max(Participant.id)).scalar_subquery()
+    row = db.session.execute(sa.select(within, everyone)).one()
+    return row[0] or 0, row[1] or 0
+
+
 def count(q: str) -> int:
     """How many participants match (see _counted)."""
     return _counted(q)[0]
@@ -113,12 +125,15 @@ def dense(q: str) -> bool:
     return found * DENSE >= everyone
 
 
-def for_page(q: str, decide: bool = True) -> tuple[sa.ColumnElement[bool], list[Any]]:
+def for_page(q: str, decide: bool = True,
+             found: tuple[int, int] | None = None) -> tuple[sa.ColumnElement[bool], list[Any]]:
     """The condition and the order of a page of the list searched by `q`: the order by name then id, either walked
     down the name index (many matches, compared row by row) or sorted from the index's matches (few). Without
     `decide` (the list page, whose tabs have counted the matches already) the matches are sorted, to spend no
-    statement on counting them again."""
-    if not needle(q) or (decide and dense(q)):
+    statement on counting them again. `found`: the matches within the list's filters and the highest id, counted
+    already (count_within), decide instead of every match (dense); a filtered list is walked only if dense so."""
+    walk = found[0] * DENSE >= found[1] if found is not None else decide and dense(q)
+    if not needle(q) or walk:
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
     # The same order, but no index's: the matches are sorted, the name index is not walked.
     last = Participant.last_name.concat(sa.literal_column("''"))
