@@ -40,7 +40,9 @@ def count(*_args) -> None:
     statements["n"] += 1
 
 
-def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int], tuple[float, int]]:
+def _measure(
+    sizes: list[int], url_for_size, rounds: int, seed: bool = True, only: list[str] | None = None,
+) -> dict[tuple[str, int], tuple[float, int]]:
     results: dict[tuple[str, int], tuple[float, int]] = {}
     for size in sizes:
         url = url_for_size(size)
@@ -49,23 +51,8 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
         })
         with app.app_context():
-            db.drop_all()
-            db.create_all()
-            # a fresh connection to seed through: on SQLite, demo_bulk's PRAGMA temp_store fails on the one that
-            # built the schema
-            db.session.remove()
-            db.engine.dispose()
-            from ceasefire import demo_bulk
-
-            started = time.perf_counter()
-            demo_bulk.seed(size)
-            db.session.commit()
-            print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
-                  flush=True)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect() as conn:
-                    conn.execute(sa.text("ANALYZE"))
-                    conn.commit()
+            if seed:
+                _seed(size)
             print(f"  load average {_load()}", flush=True)
             supervisor = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'supervisor' LIMIT 1"))
             from ceasefire.models import User
@@ -82,6 +69,8 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             results[("floor: scan status changes", size)] = (statistics.median(floor), 1)
             sa.event.listen(db.engine, "before_cursor_execute", count)
             for name, report in REPORTS.items():
+                if only and name not in only:
+                    continue
                 for label, window in windows.items():
                     samples = []
                     for _ in range(rounds):
@@ -96,6 +85,28 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             db.session.remove()
             db.engine.dispose()
     return results
+
+
+def _seed(size: int) -> None:
+    db.drop_all()
+    db.create_all()
+    # a fresh connection to seed through: on SQLite, demo_bulk's PRAGMA temp_store fails on the one that built the
+    # schema
+    db.session.remove()
+    db.engine.dispose()
+    from ceasefire import demo_bulk
+    from ceasefire.models import counts
+
+    started = time.perf_counter()
+    demo_bulk.seed(size)
+    counts.refresh(db.session)
+    db.session.commit()
+    print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+            conn.commit()
 
 
 def _load() -> str:
@@ -118,14 +129,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgresql", default=None, help="a scratch PostgreSQL database's URL (it is emptied)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL alone")
+    parser.add_argument("--existing", nargs=2, metavar=("SMALL_URL", "LARGER_URL"), default=None,
+                        help="time two databases already seeded (at --small and LARGER), seeding and emptying nothing")
+    parser.add_argument("--only", nargs="*", choices=sorted(REPORTS), help="these reports alone")
     args = parser.parse_args()
+    if args.existing:
+        sizes = [args.small, args.larger]
+        urls = dict(zip(sizes, args.existing, strict=True))
+        _print("Existing databases", sizes, _measure(sizes, urls.__getitem__, args.rounds, seed=False, only=args.only))
+        return
     sizes = [args.small, args.larger]
     if not args.no_sqlite:
         folder = tempfile.mkdtemp(prefix="ceasefire-bench-")
-        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds)
+        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds,
+                           only=args.only)
         _print("SQLite", sizes, results)
     if args.postgresql:
-        _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds))
+        _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds, only=args.only))
 
 
 if __name__ == "__main__":

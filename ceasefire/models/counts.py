@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
+from ceasefire.models import stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.people import Participant
@@ -104,7 +105,8 @@ def counted(session: Session | Any) -> dict[State, int] | None:
 
 
 def refresh(session: Session | Any) -> None:
-    """Count every state anew (after a bulk load that went around the ORM)."""
+    """Count every state anew, and every participant's stage entries and cohort (ceasefire.models.stages), after a
+    bulk load that went around the ORM."""
     found = dict(session.execute(
         sa.select(Participant.state, sa.func.count(Participant.id))
         .where(Participant.purged_at.is_(None)).group_by(Participant.state)
@@ -129,6 +131,7 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.delete(ReferralCount))
     session.execute(sa.insert(ReferralCount),
                     [{"status": s.value, "referrals": found.get(s, 0)} for s in ReferralStatus])
+    stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
 
 
 def _place(state: Any, purged_at: Any) -> State | None:

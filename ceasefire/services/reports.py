@@ -30,6 +30,7 @@ from ceasefire.models import (
     Referral,
     ReferralEvent,
     Service,
+    StageEntry,
     StatusChange,
     User,
     counts,
@@ -128,47 +129,74 @@ def _distinct(column, condition=None):
 # Pipeline
 
 
+def _reached(stage: State, people: list, window: Window) -> Any:
+    """How many participants of `people` entered `stage` in the window, any entry of theirs (not only the first),
+    counted off their kept first and last entries (models.stages) as three disjoint counts, each a range of an
+    index: a first entry in the window; else a first entry before it and a last one in it; else a first entry
+    before it and a last one after it, and then an entry in it is looked up in their status changes."""
+    start, end = window.start_at, window.end_at
+
+    def count(*conditions) -> Any:
+        entry = aliased(StageEntry)
+        select = sa.select(sa.func.count()).select_from(entry)
+        if people:
+            select = select.join(Participant, Participant.id == entry.participant_id)
+        where = [condition(entry) for condition in conditions]
+        return select.where(*people, entry.stage == stage.value, *where).scalar_subquery()
+
+    def first_in(entry):
+        return sa.and_(*window.moments(entry.first_at)) if start is not None or end is not None else sa.true()
+
+    if start is None:
+        return count(first_in)
+    parts = [count(first_in), count(lambda e: e.first_at < start, lambda e: e.last_at >= start,
+                                    *([lambda e: e.last_at < end] if end is not None else []))]
+    if end is not None:
+        parts.append(count(
+            lambda e: e.first_at < start, lambda e: e.last_at >= end,
+            lambda e: sa.select(StatusChange.id).where(
+                StatusChange.participant_id == e.participant_id, StatusChange.to_state == stage.value,
+                *window.moments(StatusChange.at),
+            ).exists(),
+        ))
+    return sum(parts[1:], parts[0])
+
+
 def _stages_and_days(
     people: list, window: Window, points: tuple,
 ) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]]:
-    """For the participants of `people`, in one statement over one aggregate row a person (inside the database):
-    how many entered each stage of FUNNEL in the window, and the percentiles (in days) of each step of STEPS, keyed
-    by its index there, over those whose first entry into the later stage falls in the window, from their first
-    entry into the earlier stage."""
-    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
-    in_window = window.moments(StatusChange.at)
-    per_person = sa.select(
-        *[sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages],
-        *[sa.func.max(sa.case((sa.and_(StatusChange.to_state == s.value, *in_window), 1))).label(f"reached_{s.value}")
-          for s in FUNNEL],
-    ).select_from(StatusChange)
-    if people:
-        per_person = per_person.join(Participant, Participant.id == StatusChange.participant_id)
-    firsts = (
-        per_person.where(*people, StatusChange.to_state.in_(list(dict.fromkeys(s.value for s in (*stages, *FUNNEL)))))
-        .group_by(StatusChange.participant_id)
-        .cte("firsts")
-    )
-    spans = sa.union_all(*[
-        sa.select(
-            sa.literal(i, sa.Integer).label("key"),
-            percentiles.span_microseconds(firsts.c[later.value], firsts.c[earlier.value]).label("span"),
-        ).where(
-            firsts.c[later.value].is_not(None), firsts.c[earlier.value].is_not(None),
-            *window.moments(firsts.c[later.value]),
-        )
-        for i, (_name, earlier, later) in enumerate(STEPS)
-    ]).subquery("spans")
-    # The funnel's counts come back beside the percentiles' rows, keyed -1, -2, ... (a key no step has).
-    funnel = [
-        sa.select(sa.literal(-1 - i, sa.Integer), sa.func.count(firsts.c[f"reached_{s.value}"]), sa.literal(0),
-                  sa.literal(0))
-        for i, s in enumerate(FUNNEL)
-    ]
-    rows = db.session.execute(sa.union_all(percentiles.percentile_rows(spans, points), *funnel)).all()
-    counted = {row[0]: row[1] for row in rows if row[0] < 0}
-    reached = {s.value: counted[-1 - i] for i, s in enumerate(FUNNEL)}
-    return reached, percentiles.percentile_days(spans, points, [row for row in rows if row[0] >= 0])
+    """For the participants of `people`, off their kept stage entries (models.stages): how many entered each stage
+    of FUNNEL in the window, and the percentiles (in days) of each step of STEPS, keyed by its index there, over
+    those whose first entry into the later stage falls in the window, from their first entry into the earlier
+    stage. Two statements: the counts (of the funnel, and of each step's spans), then the few spans the
+    percentiles need, each found by its place in the order of an index of spans (LIMIT 1 OFFSET k)."""
+    def spans(later: State, ordered: bool = False) -> sa.Select:
+        entry = aliased(StageEntry)
+        select = sa.select(entry.span)
+        if people:
+            select = select.join(Participant, Participant.id == entry.participant_id)
+        select = select.where(*people, entry.stage == later.value, entry.span.is_not(None),
+                              *window.moments(entry.first_at))
+        return select.order_by(entry.span) if ordered else select
+
+    def count(select: sa.Select) -> Any:
+        return sa.select(sa.func.count()).select_from(select.subquery()).scalar_subquery()
+
+    found = db.session.execute(sa.select(
+        *[_reached(s, people, window) for s in FUNNEL], *[count(spans(later)) for _name, _e, later in STEPS],
+    )).one()
+    reached = {s.value: found[i] for i, s in enumerate(FUNNEL)}
+    sizes = {i: found[len(FUNNEL) + i] for i in range(len(STEPS))}
+    wanted = [(i, position) for i, n in sizes.items() for position in percentiles.positions(n, points)]
+    values: dict[int, dict[int, int]] = {}
+    if wanted:
+        for i, position, span in db.session.execute(sa.union_all(*[
+            sa.select(sa.literal(i, sa.Integer), sa.literal(position, sa.Integer),
+                      spans(STEPS[i][2], ordered=True).limit(1).offset(position).scalar_subquery())
+            for i, position in wanted
+        ])):
+            values.setdefault(i, {})[position] = span
+    return reached, {i: percentiles.at_positions(values[i], n, points) for i, n in sizes.items() if n}
 
 
 def pipeline(
