@@ -13,8 +13,10 @@ or every invitation of a program (services.reports):
 Both are recomputed, for the participants a flush touches, from the rows the flush wrote: after each flush, a
 participant whose status changes, invitations, or forums attended were inserted, changed or deleted gets their rows
 anew (two statements a table, over that person's own rows). A participant deleted takes their rows with them
-(ON DELETE CASCADE). What the ORM does not see, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by
-refresh(), as for the kept counts.
+(ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
+the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
+ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
+counts.
 """
 
 from __future__ import annotations
@@ -187,3 +189,44 @@ def _keep(session: Session, _context: Any) -> None:
         invitations = Invitation.__table__.c
         _recompute(connection, sa.select(invitations.participant_id).where(invitations.forum_id.in_(sorted(forums))))
 
+
+
+# The columns whose change moves a participant's rows, by table.
+_WATCHED_COLUMNS = {
+    "status_changes": {"at", "to_state", "participant_id"},
+    "invitations": {"attended", "forum_id", "participant_id"},
+    "forums": {"status", "scheduled_at"},
+}
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _keep_bulk(state: Any) -> Any:
+    """An UPDATE or DELETE of watched columns, run through the session: the rows of the participants it picks anew,
+    after it (the participants found before it, as its WHERE may name the columns it changes)."""
+    if not (state.is_update or state.is_delete):
+        return None
+    statement = state.statement
+    table = statement.table
+    watched = _WATCHED_COLUMNS.get(getattr(table, "name", ""))
+    if watched is None:
+        return None
+    changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched
+    if not changed & watched:
+        return None
+    connection = state.session.connection()
+    where = statement.whereclause
+    people: list[int] | None = None
+    if where is not None and "participant_id" not in changed:
+        picked = sa.select(table.c.id).where(where)
+        if table.name == "forums":
+            invitations = Invitation.__table__.c
+            picked = sa.select(invitations.participant_id).where(invitations.forum_id.in_(picked))
+        else:
+            picked = sa.select(table.c.participant_id).where(where)
+        people = sorted(set(connection.execute(picked).scalars()))
+    result = state.invoke_statement()
+    if people is None:
+        _recompute(connection, None)
+    for start in range(0, len(people or []), CHUNK):
+        _recompute(connection, people[start:start + CHUNK])  # type: ignore[index]
+    return result

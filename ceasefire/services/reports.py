@@ -21,6 +21,7 @@ from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    CohortMember,
     EnforcementAction,
     Forum,
     Invitation,
@@ -265,103 +266,122 @@ def day_number(column):
 def _forum_days(rows: list[tuple[int, date, date, date]]):
     """A table (a VALUES list) of each reported forum's id, day held and the last days of its 6 and 12 months, the
     days as day_number()s: worked out here in the program's time zone, joined to by forum there. Whole numbers
-    written into the statement, not parameters, so that thousands of forums stay within any parameter limit."""
-    return sa.values(
-        *[sa.column(name, sa.Integer) for name in ("forum_id", "held", "end_6m", "end_12m")],
-        name="forum_days", literal_binds=True,
-    ).data([(fid, *(day.toordinal() - EPOCH for day in days)) for fid, *days in rows]).cte("forum_days")
+    written into the statement, not parameters, so that thousands of forums stay within any parameter limit; and
+    written here (int formats each), as SQLAlchemy's literal VALUES take a quarter of a second for 3,500 forums."""
+    names = ("forum_id", "held", "end_6m", "end_12m")
+    body = ", ".join(
+        "(" + ", ".join(str(int(n)) for n in (fid, *(day.toordinal() - EPOCH for day in days))) + ")"
+        for fid, *days in rows
+    )
+    # VALUES' columns are column1, column2, ... on PostgreSQL and SQLite alike
+    columns = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, start=1))
+    return (
+        sa.text(f"SELECT {columns} FROM (VALUES {body}) AS forum_days_values")  # noqa: S608 (whole numbers alone)
+        .columns(*[sa.column(name, sa.Integer) for name in names])
+        .cte("forum_days")
+    )
 
 
 def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
-    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement: the
-    cohorts are worked out once (a CTE) and each measure is a GROUP BY over them, the results one UNION ALL.
-
-    Each person belongs to the cohort of the earliest-scheduled forum they were checked in at (the lowest id among
-    forums scheduled at the same moment): a check-in with no earlier one (an anti-join, which PostgreSQL expects
-    to keep many rows, so it joins the cohort to the other tables by hashing rather than by a lookup a person)."""
-    def checked_in(invitation, forum):
-        return [invitation.attended.is_(True), forum.status != ForumStatus.CANCELLED]
-
-    earlier_invitation, earlier_forum = aliased(Invitation), aliased(Forum)
-    earlier = (
-        sa.select(earlier_invitation.id)
-        .join(earlier_forum, earlier_forum.id == earlier_invitation.forum_id)
-        .where(
-            earlier_invitation.participant_id == Invitation.participant_id,
-            *checked_in(earlier_invitation, earlier_forum),
-            sa.or_(earlier_forum.scheduled_at < Forum.scheduled_at,
-                   sa.and_(earlier_forum.scheduled_at == Forum.scheduled_at, earlier_forum.id < Forum.id)),
+    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement of
+    one row a forum (each measure a GROUP BY by forum, joined to the forum's row). The cohorts are read off the kept
+    cohort_members (models.stages: each person's earliest-scheduled forum checked in at), so a person is in one
+    cohort: the members' own counts come from one pass over them (whether they entered services_offered after the
+    forum, off their kept stage entries; whether they had a referral accepted or completed, looked up in a set of
+    those people built once), and the dated ones (enforcement, outcomes) first take one row a member, then sum those
+    a forum, without a count of distinct values, which PostgreSQL would sort for."""
+    def cohort() -> sa.Subquery:
+        return (
+            sa.select(CohortMember.participant_id.label("member"), CohortMember.forum_id.label("forum_id"),
+                      Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
+            .join(days, days.c.forum_id == CohortMember.forum_id)
+            .join(Forum, Forum.id == CohortMember.forum_id)
+            .subquery("cohort")
         )
-    )
-    cohort = (
-        sa.select(Invitation.participant_id.label("member"), Invitation.forum_id.label("forum_id"),
-                  Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
-        .join(Forum, Forum.id == Invitation.forum_id)
-        .join(days, days.c.forum_id == Invitation.forum_id)
-        .where(*checked_in(Invitation, Forum), ~earlier.exists())
-        .cte("cohort")
-    )
-    member, forum_id = cohort.c.member, cohort.c.forum_id
 
-    def measure(name: str, *columns, kind=None):
-        return (cohort.c.forum_id, sa.literal(name, sa.String).label("measure"),
-                (kind if kind is not None else sa.literal("", sa.String)).label("kind"),
-                *(columns if len(columns) == 2 else (*columns, sa.literal(0))))
+    def flag(condition):
+        return sa.case((condition, 1), else_=0)
 
     def within(day, held, end):
         return sa.and_(day_number(day) > held, day_number(day) <= end)
 
+    def referred(status: ReferralStatus) -> sa.Select:
+        return (sa.select(Referral.participant_id).join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+                .where(ReferralEvent.to_status == status.value))
+
+    invited = sa.select(
+        Invitation.forum_id.label("forum_id"), _distinct(Invitation.participant_id).label("invited"),
+        _distinct(Invitation.participant_id, Invitation.attended.is_(True)).label("attended"),
+    ).join(days, days.c.forum_id == Invitation.forum_id).group_by(Invitation.forum_id).subquery("invited")
+    members = cohort()
+    offered = aliased(StageEntry)
+    own = sa.select(
+        members.c.forum_id, sa.func.count().label("cohort"),
+        # whose history entered services_offered at or after the forum: their last entry into it did
+        sa.func.sum(flag(offered.participant_id.is_not(None))).label("services_offered"),
+        sa.func.sum(flag(members.c.member.in_(referred(ReferralStatus.ACCEPTED)))).label("accepted"),
+        sa.func.sum(flag(members.c.member.in_(referred(ReferralStatus.COMPLETED)))).label("completed"),
+    ).outerjoin(offered, sa.and_(
+        offered.participant_id == members.c.member, offered.stage == State.SERVICES_OFFERED.value,
+        offered.last_at >= members.c.scheduled_at,
+    )).group_by(members.c.forum_id).subquery("own")
     # An action on a whole group counts for each cohort member in that group.
-    dated = (member.label("member"), forum_id.label("forum_id"), cohort.c.held, cohort.c.end_6m, cohort.c.end_12m)
+    acted, grouped = cohort(), cohort()
     actions = sa.union_all(
-        sa.select(*dated, EnforcementAction.occurred_on.label("day"))
-        .join(EnforcementAction, EnforcementAction.participant_id == member),
-        sa.select(*dated, EnforcementAction.occurred_on)
-        .join(Participant, Participant.id == member)
+        sa.select(acted, EnforcementAction.occurred_on.label("day"))
+        .join(EnforcementAction, EnforcementAction.participant_id == acted.c.member),
+        sa.select(grouped, EnforcementAction.occurred_on)
+        .join(Participant, Participant.id == grouped.c.member)
         .join(EnforcementAction, sa.and_(EnforcementAction.group_id.is_not(None),
                                          EnforcementAction.group_id == Participant.group_id)),
     ).subquery("actions")
-    parts = [
-        sa.select(
-            days.c.forum_id, sa.literal("invited", sa.String), sa.literal("", sa.String),
-            _distinct(Invitation.participant_id), _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
-        ).join(days, days.c.forum_id == Invitation.forum_id).group_by(days.c.forum_id),
-        sa.select(*measure("cohort", _distinct(member))).group_by(forum_id),
-        sa.select(*measure("services_offered", _distinct(member)))
-        .join(StatusChange, sa.and_(
-            StatusChange.participant_id == member,
-            StatusChange.to_state == State.SERVICES_OFFERED.value,
-            StatusChange.at >= cohort.c.scheduled_at,
-        ))
-        .group_by(forum_id),
-        sa.select(*measure(
-            "referrals",
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
-        ))
-        .join(Referral, Referral.participant_id == member)
-        .join(ReferralEvent, sa.and_(
-            ReferralEvent.referral_id == Referral.id,
-            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]),
-        ))
-        .group_by(forum_id),
-        sa.select(
-            actions.c.forum_id, sa.literal("enforced", sa.String), sa.literal("", sa.String),
-            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_6m)),
-            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_12m)),
-        ).group_by(actions.c.forum_id),
-        sa.select(*measure(
-            "outcome",
-            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_6m)),
-            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_12m)),
-            kind=sa.cast(Outcome.type, sa.String),
-        ))
-        .join(Outcome, Outcome.participant_id == member)
-        .group_by(forum_id, Outcome.type),
-    ]
-    return {
-        (name, kind, fid): (n1, n2) for fid, name, kind, n1, n2 in db.session.execute(sa.union_all(*parts))
-    }
+    per_member = (
+        sa.select(actions.c.forum_id,
+                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_6m))).label("in_6m"),
+                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_12m))).label("in_12m"))
+        .group_by(actions.c.member, actions.c.forum_id)
+        .subquery("enforced_members")
+    )
+    enforced = sa.select(
+        per_member.c.forum_id, sa.func.sum(per_member.c.in_6m).label("in_6m"),
+        sa.func.sum(per_member.c.in_12m).label("in_12m"),
+    ).group_by(per_member.c.forum_id).subquery("enforced")
+    # Outcomes within the 12 months alone (those of 6 are among them): one row a member and type, then a forum's.
+    befell = cohort()
+    per_type = (
+        sa.select(befell.c.forum_id, Outcome.type.label("kind"),
+                  sa.func.max(flag(within(Outcome.occurred_on, befell.c.held, befell.c.end_6m))).label("in_6m"))
+        .join(Outcome, sa.and_(Outcome.participant_id == befell.c.member,
+                               within(Outcome.occurred_on, befell.c.held, befell.c.end_12m)))
+        .group_by(befell.c.member, befell.c.forum_id, Outcome.type)
+        .subquery("outcome_members")
+    )
+    kinds = list(OutcomeType)
+    outcomes = sa.select(
+        per_type.c.forum_id,
+        *[sa.func.sum(sa.case((per_type.c.kind == kind, per_type.c.in_6m), else_=0)).label(f"{kind.value}_6m")
+          for kind in kinds],
+        *[sa.func.sum(flag(per_type.c.kind == kind)).label(f"{kind.value}_12m") for kind in kinds],
+    ).group_by(per_type.c.forum_id).subquery("outcomes")
+    measures = (
+        ("invited", invited.c.invited, invited.c.attended), ("cohort", own.c.cohort, None),
+        ("services_offered", own.c.services_offered, None), ("referrals", own.c.accepted, own.c.completed),
+        ("enforced", enforced.c.in_6m, enforced.c.in_12m),
+        *[(f"outcome:{kind.value}", outcomes.c[f"{kind.value}_6m"], outcomes.c[f"{kind.value}_12m"])
+          for kind in kinds],
+    )
+    columns = [column for _name, *pair in measures for column in pair if column is not None]
+    statement = sa.select(days.c.forum_id, *columns).select_from(days)
+    for table in (invited, own, enforced, outcomes):
+        statement = statement.outerjoin(table, table.c.forum_id == days.c.forum_id)
+    found: dict[tuple[str, str, int], tuple[int, int]] = {}
+    for fid, *values in db.session.execute(statement):
+        numbers = iter(int(n or 0) for n in values)
+        for name, _first, second in measures:
+            pair = (next(numbers), next(numbers) if second is not None else 0)
+            measure, _, kind = name.partition(":")
+            found[(measure, kind, fid)] = pair
+    return found
 
 
 def cohorts(user: User, window: Window) -> dict[str, Any]:
@@ -388,8 +408,9 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
     def count(measure: str, fid: int, kind: str = "") -> tuple[int, int]:
         return counts.get((measure, kind, fid), (0, 0))
 
+    kinds = [t.value for t in OutcomeType]
     outcomes = {
-        fid: {months: {t.value: count("outcome", fid, t.value)[i] for t in OutcomeType}
+        fid: {months: {kind: counts.get(("outcome", kind, fid), (0, 0))[i] for kind in kinds}
               for i, months in enumerate(("6m", "12m"))}
         for fid in ids
     }
