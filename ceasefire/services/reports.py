@@ -287,8 +287,8 @@ def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
     one row a forum (each measure a GROUP BY by forum, joined to the forum's row). The cohorts are read off the kept
     cohort_members (models.stages: each person's earliest-scheduled forum checked in at), so a person is in one
     cohort: the members' own counts come from one pass over them (whether they entered services_offered after the
-    forum, off their kept stage entries; whether they had a referral accepted or completed, looked up in a set of
-    those people built once), and the dated ones (enforcement, outcomes) first take one row a member, then sum those
+    forum, off their kept stage entries; whether they had a referral accepted or completed, off one row a person
+    with such a referral), and the dated ones (enforcement, outcomes) first take one row a member, then sum those
     a forum, without a count of distinct values, which PostgreSQL would sort for."""
     def cohort() -> sa.Subquery:
         return (
@@ -305,26 +305,41 @@ def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
     def within(day, held, end):
         return sa.and_(day_number(day) > held, day_number(day) <= end)
 
-    def referred(status: ReferralStatus) -> sa.Select:
-        return (sa.select(Referral.participant_id).join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-                .where(ReferralEvent.to_status == status.value))
-
     invited = sa.select(
         Invitation.forum_id.label("forum_id"), _distinct(Invitation.participant_id).label("invited"),
         _distinct(Invitation.participant_id, Invitation.attended.is_(True)).label("attended"),
     ).join(days, days.c.forum_id == Invitation.forum_id).group_by(Invitation.forum_id).subquery("invited")
+    # Whether a person had a referral accepted, or completed: one row each person with either (a join, not an IN
+    # list, which PostgreSQL scans a member at a time once the list outgrows its memory for hashing).
+    answered = (
+        sa.select(
+            Referral.participant_id.label("pid"),
+            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.ACCEPTED.value)).label("accepted"),
+            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.COMPLETED.value)).label("completed"),
+        )
+        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+        .where(ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]))
+        .group_by(Referral.participant_id)
+        .subquery("answered")
+    )
     members = cohort()
     offered = aliased(StageEntry)
-    own = sa.select(
-        members.c.forum_id, sa.func.count().label("cohort"),
-        # whose history entered services_offered at or after the forum: their last entry into it did
-        sa.func.sum(flag(offered.participant_id.is_not(None))).label("services_offered"),
-        sa.func.sum(flag(members.c.member.in_(referred(ReferralStatus.ACCEPTED)))).label("accepted"),
-        sa.func.sum(flag(members.c.member.in_(referred(ReferralStatus.COMPLETED)))).label("completed"),
-    ).outerjoin(offered, sa.and_(
-        offered.participant_id == members.c.member, offered.stage == State.SERVICES_OFFERED.value,
-        offered.last_at >= members.c.scheduled_at,
-    )).group_by(members.c.forum_id).subquery("own")
+    own = (
+        sa.select(
+            members.c.forum_id, sa.func.count().label("cohort"),
+            # whose history entered services_offered at or after the forum: their last entry into it did
+            sa.func.sum(flag(offered.participant_id.is_not(None))).label("services_offered"),
+            sa.func.sum(sa.func.coalesce(answered.c.accepted, 0)).label("accepted"),
+            sa.func.sum(sa.func.coalesce(answered.c.completed, 0)).label("completed"),
+        )
+        .outerjoin(offered, sa.and_(
+            offered.participant_id == members.c.member, offered.stage == State.SERVICES_OFFERED.value,
+            offered.last_at >= members.c.scheduled_at,
+        ))
+        .outerjoin(answered, answered.c.pid == members.c.member)
+        .group_by(members.c.forum_id)
+        .subquery("own")
+    )
     # An action on a whole group counts for each cohort member in that group.
     acted, grouped = cohort(), cohort()
     actions = sa.union_all(
