@@ -38,7 +38,7 @@ class StageEntry(Model):
     __tablename__ = "stage_entries"
     __table_args__ = (
         sa.Index("ix_stage_entries_stage_first_at", "stage", "first_at", "span"),
-        sa.Index("ix_stage_entries_stage_last_at", "stage", "last_at"),
+        sa.Index("ix_stage_entries_stage_last_at", "stage", "last_at", "first_at"),
         sa.Index("ix_stage_entries_stage_span", "stage", "span", "first_at"),
     )
 

@@ -33,7 +33,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
-from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress
+from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
 OUTCOME_NAMES = tuple(t.value for t in OutcomeType)
@@ -288,6 +288,7 @@ def funder(user: User, window: Window) -> dict[str, Any]:
     """The period's figures a funder asks for: the federal CVIPI measures (at-risk people engaged; forums held and
     custom notifications delivered) and the caseload (carried over plus new; days from identification to closure)."""
     policy.require(user, "report.funder")
+    without_jit()
     ways = _engagements(window)
     union = sa.union_all(*[select for _name, select in ways]).subquery()
     engaged_by = [sa.select(_distinct(select.subquery().c.pid)).scalar_subquery() for _name, select in ways]

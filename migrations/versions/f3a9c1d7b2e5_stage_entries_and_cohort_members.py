@@ -58,7 +58,8 @@ def upgrade():
         "  END"
     )
     op.create_index('ix_stage_entries_stage_first_at', 'stage_entries', ['stage', 'first_at', 'span'], unique=False)
-    op.create_index('ix_stage_entries_stage_last_at', 'stage_entries', ['stage', 'last_at'], unique=False)
+    op.create_index('ix_stage_entries_stage_last_at', 'stage_entries', ['stage', 'last_at', 'first_at'],
+                    unique=False)
     op.create_index('ix_stage_entries_stage_span', 'stage_entries', ['stage', 'span', 'first_at'], unique=False)
     op.create_table(
         'cohort_members',
