@@ -22,7 +22,7 @@ counts.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -60,7 +60,7 @@ class CohortMember(Model):
     forum_id: Mapped[int] = mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), index=True)
 
 
-# Each step's later stage and the earlier stage its span runs from (services.reports.STEPS).
+# Each step's later stage and the earlier stage its span runs from (services.stage_report.STEPS).
 STEPS = {State.INVITED: State.IDENTIFIED, State.ATTENDED: State.INVITED, State.SERVICES_OFFERED: State.ATTENDED}
 
 
@@ -125,7 +125,7 @@ def _recompute(connection: sa.Connection, people: Any) -> None:
         (StageEntry, _stage_rows, ["participant_id", "stage", "first_at", "last_at", "span"]),
         (CohortMember, _cohort_rows, ["participant_id", "forum_id"]),
     ):
-        table = model.__table__
+        table = cast(sa.Table, model.__table__)
         delete = sa.delete(table)
         if people is not None:
             delete = delete.where(table.c.participant_id.in_(people))
@@ -170,7 +170,7 @@ def _touched(session: Session) -> tuple[set[int], set[int]]:
     for obj in session.deleted:
         if isinstance(obj, StatusChange | Invitation):
             people |= _old_and_new(obj, "participant_id")
-    return people - {None}, forums  # type: ignore[operator]
+    return people - {None}, forums
 
 
 CHUNK = 500
