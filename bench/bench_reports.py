@@ -1,16 +1,19 @@
 """How long each report takes at two program sizes, side by side, on SQLite and (when given) PostgreSQL. Run by hand:
 
     .venv/bin/python bench/bench_reports.py [LARGER] [--small 1000] [--rounds 5] [--postgresql URL [--no-sqlite]]
+    .venv/bin/python bench/bench_reports.py LARGER --existing SMALL_URL LARGER_URL [--only pipeline cohorts ...]
 
 For each database and each size it empties the database (SQLite: a new file in a temporary folder; PostgreSQL:
 every table of the URL's database is dropped, so never point it at one you keep), seeds the demo program with
-`seed-demo --participants N`'s own code, and times each report service (its SQL and the Python around it, not
+`seed-demo --participants N`'s own code (the bulk seed, then counts.refresh(), which also fills the kept stage
+entries and cohort members), and times each report service (its SQL and the Python around it, not
 the HTTP layer) as the supervisor, over the whole history and over the last year. It prints the median of the
 rounds in milliseconds and the number of SQL statements of one run, beside a floor measured in the same run: one
 pass of the database over every status change (`SELECT to_state, count(*) ... GROUP BY to_state`), the least any
 pipeline report must do, so that figures taken on a busy machine can still be compared. The load average is
 printed before and after each size. PostgreSQL's tables are ANALYZEd after seeding (as autovacuum would soon do);
-SQLite's are not (nothing runs ANALYZE there). Nothing here is a test.
+SQLite's are not (nothing runs ANALYZE there). With --existing it seeds nothing and empties nothing: it times two
+databases already seeded (say copies of the shared bench databases, migrated). Nothing here is a test.
 """
 
 from __future__ import annotations
