@@ -1,16 +1,19 @@
 """How long each report takes at two program sizes, side by side, on SQLite and (when given) PostgreSQL. Run by hand:
 
     .venv/bin/python bench/bench_reports.py [LARGER] [--small 1000] [--rounds 5] [--postgresql URL [--no-sqlite]]
+    .venv/bin/python bench/bench_reports.py LARGER --existing SMALL_URL LARGER_URL [--only pipeline cohorts ...]
 
 For each database and each size it empties the database (SQLite: a new file in a temporary folder; PostgreSQL:
 every table of the URL's database is dropped, so never point it at one you keep), seeds the demo program with
-`seed-demo --participants N`'s own code, and times each report service (its SQL and the Python around it, not
+`seed-demo --participants N`'s own code (the bulk seed, then counts.refresh(), which also fills the kept stage
+entries and cohort members), and times each report service (its SQL and the Python around it, not
 the HTTP layer) as the supervisor, over the whole history and over the last year. It prints the median of the
 rounds in milliseconds and the number of SQL statements of one run, beside a floor measured in the same run: one
 pass of the database over every status change (`SELECT to_state, count(*) ... GROUP BY to_state`), the least any
 pipeline report must do, so that figures taken on a busy machine can still be compared. The load average is
 printed before and after each size. PostgreSQL's tables are ANALYZEd after seeding (as autovacuum would soon do);
-SQLite's are not (nothing runs ANALYZE there). Nothing here is a test.
+SQLite's are not (nothing runs ANALYZE there). With --existing it seeds nothing and empties nothing: it times two
+databases already seeded (say copies of the shared bench databases, migrated). Nothing here is a test.
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ def count(*_args) -> None:
     statements["n"] += 1
 
 
-def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int], tuple[float, int]]:
+def _measure(
+    sizes: list[int], url_for_size, rounds: int, seed: bool = True, only: list[str] | None = None,
+) -> dict[tuple[str, int], tuple[float, int]]:
     results: dict[tuple[str, int], tuple[float, int]] = {}
     for size in sizes:
         url = url_for_size(size)
@@ -49,23 +54,8 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
         })
         with app.app_context():
-            db.drop_all()
-            db.create_all()
-            # a fresh connection to seed through: on SQLite, demo_bulk's PRAGMA temp_store fails on the one that
-            # built the schema
-            db.session.remove()
-            db.engine.dispose()
-            from ceasefire import demo_bulk
-
-            started = time.perf_counter()
-            demo_bulk.seed(size)
-            db.session.commit()
-            print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
-                  flush=True)
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect() as conn:
-                    conn.execute(sa.text("ANALYZE"))
-                    conn.commit()
+            if seed:
+                _seed(size)
             print(f"  load average {_load()}", flush=True)
             supervisor = db.session.scalar(sa.text("SELECT id FROM users WHERE role = 'supervisor' LIMIT 1"))
             from ceasefire.models import User
@@ -82,6 +72,8 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             results[("floor: scan status changes", size)] = (statistics.median(floor), 1)
             sa.event.listen(db.engine, "before_cursor_execute", count)
             for name, report in REPORTS.items():
+                if only and name not in only:
+                    continue
                 for label, window in windows.items():
                     samples = []
                     for _ in range(rounds):
@@ -96,6 +88,28 @@ def _measure(sizes: list[int], url_for_size, rounds: int) -> dict[tuple[str, int
             db.session.remove()
             db.engine.dispose()
     return results
+
+
+def _seed(size: int) -> None:
+    db.drop_all()
+    db.create_all()
+    # a fresh connection to seed through: on SQLite, demo_bulk's PRAGMA temp_store fails on the one that built the
+    # schema
+    db.session.remove()
+    db.engine.dispose()
+    from ceasefire import demo_bulk
+    from ceasefire.models import counts
+
+    started = time.perf_counter()
+    demo_bulk.seed(size)
+    counts.refresh(db.session)
+    db.session.commit()
+    print(f"  seeded {size} participants on {db.engine.dialect.name} in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(sa.text("ANALYZE"))
+            conn.commit()
 
 
 def _load() -> str:
@@ -118,14 +132,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--postgresql", default=None, help="a scratch PostgreSQL database's URL (it is emptied)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL alone")
+    parser.add_argument("--existing", nargs=2, metavar=("SMALL_URL", "LARGER_URL"), default=None,
+                        help="time two databases already seeded (at --small and LARGER), seeding and emptying nothing")
+    parser.add_argument("--only", nargs="*", choices=sorted(REPORTS), help="these reports alone")
     args = parser.parse_args()
+    if args.existing:
+        sizes = [args.small, args.larger]
+        urls = dict(zip(sizes, args.existing, strict=True))
+        _print("Existing databases", sizes, _measure(sizes, urls.__getitem__, args.rounds, seed=False, only=args.only))
+        return
     sizes = [args.small, args.larger]
     if not args.no_sqlite:
         folder = tempfile.mkdtemp(prefix="ceasefire-bench-")
-        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds)
+        results = _measure(sizes, lambda n: "sqlite:///" + str(Path(folder) / f"reports-{n}.sqlite"), args.rounds,
+                           only=args.only)
         _print("SQLite", sizes, results)
     if args.postgresql:
-        _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds))
+        _print("PostgreSQL", sizes, _measure(sizes, lambda _n: args.postgresql, args.rounds, only=args.only))
 
 
 if __name__ == "__main__":

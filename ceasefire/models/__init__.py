@@ -12,11 +12,13 @@ from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
 from ceasefire.models.sessions import StoredSession, UserSession
+from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "CohortMember",
     "Consent",
     "CustomNotification",
     "EnforcementAction",
@@ -39,6 +41,7 @@ __all__ = [
     "RemovalRequest",
     "Review",
     "Service",
+    "StageEntry",
     "StatusChange",
     "StoredSession",
     "TableCount",

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
+from ceasefire.models import stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
@@ -143,7 +144,8 @@ def counted(session: Session | Any, supervision_status: str | None = None) -> di
 
 
 def refresh(session: Session | Any) -> None:
-    """Count every state anew (after a bulk load that went around the ORM)."""
+    """Count every state anew, and every participant's stage entries and cohort (ceasefire.models.stages), after a
+    bulk load that went around the ORM."""
     by_state = {(State(s), SupervisionStatus(v)): n for s, v, n in session.execute(
         sa.select(Participant.state, Participant.supervision_status, sa.func.count(Participant.id))
         .where(Participant.purged_at.is_(None)).group_by(Participant.state, Participant.supervision_status)
@@ -174,6 +176,7 @@ def refresh(session: Session | Any) -> None:
         {"table_name": name, "rows": session.scalar(sa.select(sa.func.count()).select_from(model))}
         for name, model in KEPT_TABLES.items()
     ])
+    stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:

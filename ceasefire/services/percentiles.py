@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ceasefire.extensions import db
+from ceasefire.models import stages
 
 MEDIAN = (1, 2)
 P90 = (9, 10)
@@ -28,20 +29,7 @@ MICROSECONDS_A_DAY = 86_400 * 10**6
 
 def span_microseconds(later, earlier):
     """`later - earlier`, two timestamp columns (or expressions), as a whole number of microseconds."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        # date_part is double precision (extract is numeric, and slower): a span of up to a few centuries in
-        # microseconds is within 2**53, and its error far below half a microsecond, so round() gives it exactly
-        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier) * 1_000_000), sa.BigInteger)
-    # SQLite keeps a timestamp as text, 'YYYY-MM-DD HH:MM:SS' then a fraction of six digits (SQLAlchemy) or three
-    # (a date function's %f): whole seconds from the first 19 characters (strftime would round the fraction), and
-    # the fraction, padded to six digits, as microseconds.
-    def seconds(moment):
-        return sa.cast(sa.func.strftime("%s", sa.func.substr(moment, 1, 19)), sa.BigInteger)
-
-    def fraction(moment):
-        return sa.cast(sa.func.substr(sa.type_coerce(moment, sa.String) + "000000", 21, 6), sa.BigInteger)
-
-    return (seconds(later) - seconds(earlier)) * 1_000_000 + fraction(later) - fraction(earlier)
+    return stages.span_microseconds(later, earlier, db.session.get_bind().dialect.name)
 
 
 def _positions(n, point: tuple[int, int]) -> tuple[Any, Any]:
@@ -74,6 +62,17 @@ def percentile_days(
         found.setdefault(key, {})[position] = span
         counts[key] = n
     return {key: {point: _interpolate(found[key], n, point) for point in points} for key, n in counts.items()}
+
+
+def positions(n: int, points: Iterable[tuple[int, int]]) -> list[int]:
+    """The 0-based positions, among n values sorted ascending, of those the percentiles in `points` need: for a
+    caller that fetches each by its place in an index's order (OFFSET), having counted n, for at_positions()."""
+    return sorted({side for point in points for side in _positions(n, point)}) if n else []
+
+
+def at_positions(values: dict[int, int], n: int, points: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:
+    """Each percentile in `points` in days, not rounded, from the values at positions() (microseconds)."""
+    return {point: _interpolate(values, n, point) for point in points}
 
 
 def _days(microseconds: int) -> float:

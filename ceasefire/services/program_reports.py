@@ -33,7 +33,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
-from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress
+from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
 OUTCOME_NAMES = tuple(t.value for t in OutcomeType)
@@ -288,28 +288,36 @@ def funder(user: User, window: Window) -> dict[str, Any]:
     """The period's figures a funder asks for: the federal CVIPI measures (at-risk people engaged; forums held and
     custom notifications delivered) and the caseload (carried over plus new; days from identification to closure)."""
     policy.require(user, "report.funder")
+    without_jit()
     ways = _engagements(window)
     union = sa.union_all(*[select for _name, select in ways]).subquery()
     engaged_by = [sa.select(_distinct(select.subquery().c.pid)).scalar_subquery() for _name, select in ways]
     implementation = _implementation(window)
     # A person carried over was identified before the period and was not closed when it began: their last
-    # pipeline step before it did not close them.
+    # pipeline step before it (the latest, the highest id among those at the same moment) did not close them.
+    # Counted as those identified before it less those whose last step before it closed them: a close with no
+    # later step before the period, looked up a closed case at a time (few cases are closed), never a ranking of
+    # every status change.
     open_at_start: Any = sa.literal(0)
     if window.start_at is not None:
-        ranked = (
-            sa.select(
-                StatusChange.participant_id.label("pid"), StatusChange.to_state.label("state"),
-                sa.func.row_number().over(
-                    partition_by=StatusChange.participant_id, order_by=(StatusChange.at.desc(), StatusChange.id.desc())
-                ).label("rank"),
-            ).where(StatusChange.at < window.start_at).subquery()
-        )
-        last = sa.select(ranked.c.state).where(ranked.c.pid == Participant.id, ranked.c.rank == 1).scalar_subquery()
-        open_at_start = (
-            sa.select(sa.func.count(Participant.id))
-            .where(Participant.identified_on < window.start, sa.func.coalesce(last, State.IDENTIFIED.value)
-                   != State.CLOSED.value)
+        later = aliased(StatusChange)
+        closed_last = (
+            sa.select(sa.func.count(StatusChange.id))
+            .join(Participant, Participant.id == StatusChange.participant_id)
+            .where(
+                StatusChange.to_state == State.CLOSED.value, StatusChange.at < window.start_at,
+                Participant.identified_on < window.start,
+                ~sa.select(later.id).where(
+                    later.participant_id == StatusChange.participant_id, later.at < window.start_at,
+                    sa.or_(later.at > StatusChange.at,
+                           sa.and_(later.at == StatusChange.at, later.id > StatusChange.id)),
+                ).exists(),
+            )
             .scalar_subquery()
+        )
+        open_at_start = (
+            sa.select(sa.func.count(Participant.id)).where(Participant.identified_on < window.start).scalar_subquery()
+            - closed_last
         )
     new = sa.select(sa.func.count(Participant.id)).where(*window.days(Participant.identified_on)).scalar_subquery()
     closing = (

@@ -21,6 +21,7 @@ from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    CohortMember,
     EnforcementAction,
     Forum,
     Invitation,
@@ -30,7 +31,7 @@ from ceasefire.models import (
     Referral,
     ReferralEvent,
     Service,
-    StatusChange,
+    StageEntry,
     User,
     counts,
 )
@@ -38,14 +39,9 @@ from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
 from ceasefire.services import audit, percentiles
 from ceasefire.services.clock import local_date, zone
+from ceasefire.services.stage_report import STEPS, stages_and_days
 
 SUPPRESSED = "<5"
-FUNNEL = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED, State.ENFORCED)
-STEPS = (
-    ("identified_to_invited", State.IDENTIFIED, State.INVITED),
-    ("invited_to_attended", State.INVITED, State.ATTENDED),
-    ("attended_to_services_offered", State.ATTENDED, State.SERVICES_OFFERED),
-)
 REFERRAL_COUNTED = (
     ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.ENROLLED, ReferralStatus.COMPLETED,
     ReferralStatus.DROPPED, ReferralStatus.WITHDRAWN,
@@ -115,6 +111,14 @@ def suppress(value: int) -> int | str:
     return SUPPRESSED if 0 < value < 5 else value
 
 
+def without_jit() -> None:
+    """PostgreSQL compiles (JIT) a statement whose estimated cost passes jit_above_cost: a report's statements are
+    estimated dear at a million participants yet run in a tenth of a second, and compiling one took a second. Off
+    for the rest of the transaction (SET LOCAL); nothing to do on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+
+
 def _suppressed(user: User) -> bool:
     return user.role in policy.REPORT_SUPPRESSED
 
@@ -128,55 +132,13 @@ def _distinct(column, condition=None):
 # Pipeline
 
 
-def _stages_and_days(
-    people: list, window: Window, points: tuple,
-) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]]:
-    """For the participants of `people`, in one statement over one aggregate row a person (inside the database):
-    how many entered each stage of FUNNEL in the window, and the percentiles (in days) of each step of STEPS, keyed
-    by its index there, over those whose first entry into the later stage falls in the window, from their first
-    entry into the earlier stage."""
-    stages = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED)
-    in_window = window.moments(StatusChange.at)
-    per_person = sa.select(
-        *[sa.func.min(sa.case((StatusChange.to_state == s.value, StatusChange.at))).label(s.value) for s in stages],
-        *[sa.func.max(sa.case((sa.and_(StatusChange.to_state == s.value, *in_window), 1))).label(f"reached_{s.value}")
-          for s in FUNNEL],
-    ).select_from(StatusChange)
-    if people:
-        per_person = per_person.join(Participant, Participant.id == StatusChange.participant_id)
-    firsts = (
-        per_person.where(*people, StatusChange.to_state.in_(list(dict.fromkeys(s.value for s in (*stages, *FUNNEL)))))
-        .group_by(StatusChange.participant_id)
-        .cte("firsts")
-    )
-    spans = sa.union_all(*[
-        sa.select(
-            sa.literal(i, sa.Integer).label("key"),
-            percentiles.span_microseconds(firsts.c[later.value], firsts.c[earlier.value]).label("span"),
-        ).where(
-            firsts.c[later.value].is_not(None), firsts.c[earlier.value].is_not(None),
-            *window.moments(firsts.c[later.value]),
-        )
-        for i, (_name, earlier, later) in enumerate(STEPS)
-    ]).subquery("spans")
-    # The funnel's counts come back beside the percentiles' rows, keyed -1, -2, ... (a key no step has).
-    funnel = [
-        sa.select(sa.literal(-1 - i, sa.Integer), sa.func.count(firsts.c[f"reached_{s.value}"]), sa.literal(0),
-                  sa.literal(0))
-        for i, s in enumerate(FUNNEL)
-    ]
-    rows = db.session.execute(sa.union_all(percentiles.percentile_rows(spans, points), *funnel)).all()
-    counted = {row[0]: row[1] for row in rows if row[0] < 0}
-    reached = {s.value: counted[-1 - i] for i, s in enumerate(FUNNEL)}
-    return reached, percentiles.percentile_days(spans, points, [row for row in rows if row[0] >= 0])
-
-
 def pipeline(
     user: User, window: Window, group_id: int | None = None, forum_id: int | None = None, p90: bool = False,
 ) -> dict[str, Any]:
     """API.md's pipeline report; with `p90` (the page's, not the API's) also `p90_days`, the 90th percentile of the
     days of each step beside its median (see services.percentiles)."""
     policy.require(user, "report.pipeline")
+    without_jit()
     if group_id is not None and not policy.sees(user.role, "group_id"):
         raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
     people = []
@@ -187,16 +149,26 @@ def pipeline(
             sa.select(Invitation.id)
             .where(Invitation.participant_id == Participant.id, Invitation.forum_id == forum_id).exists()
         )
-    counts = dict.fromkeys((s.value for s in State), 0)
-    for state, n in db.session.execute(
-        sa.select(Participant.state, sa.func.count(Participant.id)).where(*people).group_by(Participant.state)
-    ):
-        counts[State(state).value] = n
-    reached, days = _stages_and_days(
+    by_state = dict.fromkeys((s.value for s in State), 0)
+    kept = counts.counted(db.session) if not people else None
+    if kept is not None:
+        # the counts kept with every change leave purged participants out; this report counts them in (a few,
+        # found through their index)
+        rows: Any = [*kept.items(), *db.session.execute(
+            sa.select(Participant.state, sa.func.count(Participant.id))
+            .where(Participant.purged_at.is_not(None)).group_by(Participant.state)
+        )]
+    else:
+        rows = db.session.execute(
+            sa.select(Participant.state, sa.func.count(Participant.id)).where(*people).group_by(Participant.state)
+        )
+    for state, n in rows:
+        by_state[State(state).value] += n
+    reached, days = stages_and_days(
         people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
     )
     report: dict[str, Any] = {
-        "counts": counts,
+        "counts": by_state,
         "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
         "conversion": {
             "invited_to_attended": ratio(reached["attended"], reached["invited"]),
@@ -210,7 +182,7 @@ def pipeline(
                               for i, (name, _e, _l) in enumerate(STEPS)}
     if _suppressed(user):
         hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
-        report["counts"] = {state: suppress(n) for state, n in counts.items()}
+        report["counts"] = {state: suppress(n) for state, n in by_state.items()}
         report["funnel"] = [{"stage": stage, "reached": suppress(n)} for stage, n in reached.items()]
         for key, (top, bottom) in {
             "invited_to_attended": ("attended", "invited"),
@@ -237,107 +209,142 @@ def day_number(column):
 def _forum_days(rows: list[tuple[int, date, date, date]]):
     """A table (a VALUES list) of each reported forum's id, day held and the last days of its 6 and 12 months, the
     days as day_number()s: worked out here in the program's time zone, joined to by forum there. Whole numbers
-    written into the statement, not parameters, so that thousands of forums stay within any parameter limit."""
-    return sa.values(
-        *[sa.column(name, sa.Integer) for name in ("forum_id", "held", "end_6m", "end_12m")],
-        name="forum_days", literal_binds=True,
-    ).data([(fid, *(day.toordinal() - EPOCH for day in days)) for fid, *days in rows]).cte("forum_days")
+    written into the statement, not parameters, so that thousands of forums stay within any parameter limit; and
+    written here (int formats each), as SQLAlchemy's literal VALUES take a quarter of a second for 3,500 forums."""
+    names = ("forum_id", "held", "end_6m", "end_12m")
+    body = ", ".join(
+        "(" + ", ".join(str(int(n)) for n in (fid, *(day.toordinal() - EPOCH for day in days))) + ")"
+        for fid, *days in rows
+    )
+    # VALUES' columns are column1, column2, ... on PostgreSQL and SQLite alike
+    columns = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, start=1))
+    return (
+        sa.text(f"SELECT {columns} FROM (VALUES {body}) AS forum_days_values")  # noqa: S608 (whole numbers alone)
+        .columns(*[sa.column(name, sa.Integer) for name in names])
+        .cte("forum_days")
+    )
 
 
 def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
-    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement: the
-    cohorts are worked out once (a CTE) and each measure is a GROUP BY over them, the results one UNION ALL.
-
-    Each person belongs to the cohort of the earliest-scheduled forum they were checked in at (the lowest id among
-    forums scheduled at the same moment): a check-in with no earlier one (an anti-join, which PostgreSQL expects
-    to keep many rows, so it joins the cohort to the other tables by hashing rather than by a lookup a person)."""
-    def checked_in(invitation, forum):
-        return [invitation.attended.is_(True), forum.status != ForumStatus.CANCELLED]
-
-    earlier_invitation, earlier_forum = aliased(Invitation), aliased(Forum)
-    earlier = (
-        sa.select(earlier_invitation.id)
-        .join(earlier_forum, earlier_forum.id == earlier_invitation.forum_id)
-        .where(
-            earlier_invitation.participant_id == Invitation.participant_id,
-            *checked_in(earlier_invitation, earlier_forum),
-            sa.or_(earlier_forum.scheduled_at < Forum.scheduled_at,
-                   sa.and_(earlier_forum.scheduled_at == Forum.scheduled_at, earlier_forum.id < Forum.id)),
+    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement of
+    one row a forum (each measure a GROUP BY by forum, joined to the forum's row). The cohorts are read off the kept
+    cohort_members (models.stages: each person's earliest-scheduled forum checked in at), so a person is in one
+    cohort: the members' own counts come from one pass over them (whether they entered services_offered after the
+    forum, off their kept stage entries; whether they had a referral accepted or completed, off one row a person
+    with such a referral), and the dated ones (enforcement, outcomes) first take one row a member, then sum those
+    a forum, without a count of distinct values, which PostgreSQL would sort for."""
+    def cohort() -> sa.Subquery:
+        return (
+            sa.select(CohortMember.participant_id.label("member"), CohortMember.forum_id.label("forum_id"),
+                      Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
+            .join(days, days.c.forum_id == CohortMember.forum_id)
+            .join(Forum, Forum.id == CohortMember.forum_id)
+            .subquery("cohort")
         )
-    )
-    cohort = (
-        sa.select(Invitation.participant_id.label("member"), Invitation.forum_id.label("forum_id"),
-                  Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
-        .join(Forum, Forum.id == Invitation.forum_id)
-        .join(days, days.c.forum_id == Invitation.forum_id)
-        .where(*checked_in(Invitation, Forum), ~earlier.exists())
-        .cte("cohort")
-    )
-    member, forum_id = cohort.c.member, cohort.c.forum_id
 
-    def measure(name: str, *columns, kind=None):
-        return (cohort.c.forum_id, sa.literal(name, sa.String).label("measure"),
-                (kind if kind is not None else sa.literal("", sa.String)).label("kind"),
-                *(columns if len(columns) == 2 else (*columns, sa.literal(0))))
+    def flag(condition):
+        return sa.case((condition, 1), else_=0)
 
     def within(day, held, end):
         return sa.and_(day_number(day) > held, day_number(day) <= end)
 
+    invited = sa.select(
+        Invitation.forum_id.label("forum_id"), _distinct(Invitation.participant_id).label("invited"),
+        _distinct(Invitation.participant_id, Invitation.attended.is_(True)).label("attended"),
+    ).join(days, days.c.forum_id == Invitation.forum_id).group_by(Invitation.forum_id).subquery("invited")
+    # Whether a person had a referral accepted, or completed: one row each person with either (a join, not an IN
+    # list, which PostgreSQL scans a member at a time once the list outgrows its memory for hashing).
+    answered = (
+        sa.select(
+            Referral.participant_id.label("pid"),
+            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.ACCEPTED.value)).label("accepted"),
+            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.COMPLETED.value)).label("completed"),
+        )
+        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
+        .where(ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]))
+        .group_by(Referral.participant_id)
+        .subquery("answered")
+    )
+    members = cohort()
+    offered = aliased(StageEntry)
+    own = (
+        sa.select(
+            members.c.forum_id, sa.func.count().label("cohort"),
+            # whose history entered services_offered at or after the forum: their last entry into it did
+            sa.func.sum(flag(offered.participant_id.is_not(None))).label("services_offered"),
+            sa.func.sum(sa.func.coalesce(answered.c.accepted, 0)).label("accepted"),
+            sa.func.sum(sa.func.coalesce(answered.c.completed, 0)).label("completed"),
+        )
+        .outerjoin(offered, sa.and_(
+            offered.participant_id == members.c.member, offered.stage == State.SERVICES_OFFERED.value,
+            offered.last_at >= members.c.scheduled_at,
+        ))
+        .outerjoin(answered, answered.c.pid == members.c.member)
+        .group_by(members.c.forum_id)
+        .subquery("own")
+    )
     # An action on a whole group counts for each cohort member in that group.
-    dated = (member.label("member"), forum_id.label("forum_id"), cohort.c.held, cohort.c.end_6m, cohort.c.end_12m)
+    acted, grouped = cohort(), cohort()
     actions = sa.union_all(
-        sa.select(*dated, EnforcementAction.occurred_on.label("day"))
-        .join(EnforcementAction, EnforcementAction.participant_id == member),
-        sa.select(*dated, EnforcementAction.occurred_on)
-        .join(Participant, Participant.id == member)
+        sa.select(acted, EnforcementAction.occurred_on.label("day"))
+        .join(EnforcementAction, EnforcementAction.participant_id == acted.c.member),
+        sa.select(grouped, EnforcementAction.occurred_on)
+        .join(Participant, Participant.id == grouped.c.member)
         .join(EnforcementAction, sa.and_(EnforcementAction.group_id.is_not(None),
                                          EnforcementAction.group_id == Participant.group_id)),
     ).subquery("actions")
-    parts = [
-        sa.select(
-            days.c.forum_id, sa.literal("invited", sa.String), sa.literal("", sa.String),
-            _distinct(Invitation.participant_id), _distinct(Invitation.participant_id, Invitation.attended.is_(True)),
-        ).join(days, days.c.forum_id == Invitation.forum_id).group_by(days.c.forum_id),
-        sa.select(*measure("cohort", _distinct(member))).group_by(forum_id),
-        sa.select(*measure("services_offered", _distinct(member)))
-        .join(StatusChange, sa.and_(
-            StatusChange.participant_id == member,
-            StatusChange.to_state == State.SERVICES_OFFERED.value,
-            StatusChange.at >= cohort.c.scheduled_at,
-        ))
-        .group_by(forum_id),
-        sa.select(*measure(
-            "referrals",
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.ACCEPTED.value),
-            _distinct(member, ReferralEvent.to_status == ReferralStatus.COMPLETED.value),
-        ))
-        .join(Referral, Referral.participant_id == member)
-        .join(ReferralEvent, sa.and_(
-            ReferralEvent.referral_id == Referral.id,
-            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]),
-        ))
-        .group_by(forum_id),
-        sa.select(
-            actions.c.forum_id, sa.literal("enforced", sa.String), sa.literal("", sa.String),
-            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_6m)),
-            _distinct(actions.c.member, within(actions.c.day, actions.c.held, actions.c.end_12m)),
-        ).group_by(actions.c.forum_id),
-        sa.select(*measure(
-            "outcome",
-            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_6m)),
-            _distinct(member, within(Outcome.occurred_on, cohort.c.held, cohort.c.end_12m)),
-            kind=sa.cast(Outcome.type, sa.String),
-        ))
-        .join(Outcome, Outcome.participant_id == member)
-        .group_by(forum_id, Outcome.type),
-    ]
-    return {
-        (name, kind, fid): (n1, n2) for fid, name, kind, n1, n2 in db.session.execute(sa.union_all(*parts))
-    }
+    per_member = (
+        sa.select(actions.c.forum_id,
+                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_6m))).label("in_6m"),
+                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_12m))).label("in_12m"))
+        .group_by(actions.c.member, actions.c.forum_id)
+        .subquery("enforced_members")
+    )
+    enforced = sa.select(
+        per_member.c.forum_id, sa.func.sum(per_member.c.in_6m).label("in_6m"),
+        sa.func.sum(per_member.c.in_12m).label("in_12m"),
+    ).group_by(per_member.c.forum_id).subquery("enforced")
+    # Outcomes within the 12 months alone (those of 6 are among them): one row a member and type, then a forum's.
+    befell = cohort()
+    per_type = (
+        sa.select(befell.c.forum_id, Outcome.type.label("kind"),
+                  sa.func.max(flag(within(Outcome.occurred_on, befell.c.held, befell.c.end_6m))).label("in_6m"))
+        .join(Outcome, sa.and_(Outcome.participant_id == befell.c.member,
+                               within(Outcome.occurred_on, befell.c.held, befell.c.end_12m)))
+        .group_by(befell.c.member, befell.c.forum_id, Outcome.type)
+        .subquery("outcome_members")
+    )
+    kinds = list(OutcomeType)
+    outcomes = sa.select(
+        per_type.c.forum_id,
+        *[sa.func.sum(sa.case((per_type.c.kind == kind, per_type.c.in_6m), else_=0)).label(f"{kind.value}_6m")
+          for kind in kinds],
+        *[sa.func.sum(flag(per_type.c.kind == kind)).label(f"{kind.value}_12m") for kind in kinds],
+    ).group_by(per_type.c.forum_id).subquery("outcomes")
+    measures = (
+        ("invited", invited.c.invited, invited.c.attended), ("cohort", own.c.cohort, None),
+        ("services_offered", own.c.services_offered, None), ("referrals", own.c.accepted, own.c.completed),
+        ("enforced", enforced.c.in_6m, enforced.c.in_12m),
+        *[(f"outcome:{kind.value}", outcomes.c[f"{kind.value}_6m"], outcomes.c[f"{kind.value}_12m"])
+          for kind in kinds],
+    )
+    columns = [column for _name, *pair in measures for column in pair if column is not None]
+    statement = sa.select(days.c.forum_id, *columns).select_from(days)
+    for table in (invited, own, enforced, outcomes):
+        statement = statement.outerjoin(table, table.c.forum_id == days.c.forum_id)
+    found: dict[tuple[str, str, int], tuple[int, int]] = {}
+    for fid, *values in db.session.execute(statement):
+        numbers = iter(int(n or 0) for n in values)
+        for name, _first, second in measures:
+            pair = (next(numbers), next(numbers) if second is not None else 0)
+            measure, _, kind = name.partition(":")
+            found[(measure, kind, fid)] = pair
+    return found
 
 
 def cohorts(user: User, window: Window) -> dict[str, Any]:
     policy.require(user, "report.cohorts")
+    without_jit()
     checked_in = (
         sa.select(Invitation.id).where(Invitation.forum_id == Forum.id, Invitation.attended.is_(True)).exists()
     )
@@ -360,8 +367,9 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
     def count(measure: str, fid: int, kind: str = "") -> tuple[int, int]:
         return counts.get((measure, kind, fid), (0, 0))
 
+    kinds = [t.value for t in OutcomeType]
     outcomes = {
-        fid: {months: {t.value: count("outcome", fid, t.value)[i] for t in OutcomeType}
+        fid: {months: {kind: counts.get(("outcome", kind, fid), (0, 0))[i] for kind in kinds}
               for i, months in enumerate(("6m", "12m"))}
         for fid in ids
     }

@@ -1,0 +1,232 @@
+"""What the pipeline and cohort reports read of each participant, kept so that they never group every status change
+or every invitation of a program (services.reports):
+
+- stage_entries: one row for each stage a participant's history ever entered, with the first and the last moment
+  it did (status_changes' min(at) and max(at) for that to_state). The funnel counts those whose history entered a
+  stage in a window. For the later stage of each step of the report (invited after identified, attended after
+  invited, services offered after attended) also `span`: microseconds from the first entry into the earlier stage
+  to the first entry into this one (null when the earlier one was never entered), whose percentiles the report
+  takes by walking an index in order.
+- cohort_members: each participant's cohort, the earliest-scheduled forum (lowest id among those scheduled at the
+  same moment) they were checked in at, not cancelled.
+
+Both are recomputed, for the participants a flush touches, from the rows the flush wrote: after each flush, a
+participant whose status changes, invitations, or forums attended were inserted, changed or deleted gets their rows
+anew (two statements a table, over that person's own rows). A participant deleted takes their rows with them
+(ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
+the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
+ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
+counts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceasefire.extensions import Model
+from ceasefire.models.base import UTCDateTime, enum_type
+from ceasefire.models.enums import ForumStatus, State
+from ceasefire.models.forums import Forum, Invitation
+from ceasefire.models.people import StatusChange
+
+
+class StageEntry(Model):
+    __tablename__ = "stage_entries"
+    __table_args__ = (
+        sa.Index("ix_stage_entries_stage_first_at", "stage", "first_at", "span"),
+        sa.Index("ix_stage_entries_stage_last_at", "stage", "last_at", "first_at"),
+        sa.Index("ix_stage_entries_stage_span", "stage", "span", "first_at"),
+    )
+
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[State] = mapped_column(enum_type(State, "stage"), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    span: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class CohortMember(Model):
+    __tablename__ = "cohort_members"
+
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    forum_id: Mapped[int] = mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+
+
+# Each step's later stage and the earlier stage its span runs from (services.stage_report.STEPS).
+STEPS = {State.INVITED: State.IDENTIFIED, State.ATTENDED: State.INVITED, State.SERVICES_OFFERED: State.ATTENDED}
+
+
+def span_microseconds(later: Any, earlier: Any, dialect: str) -> Any:
+    """`later - earlier`, two timestamp columns (or expressions), as a whole number of microseconds."""
+    if dialect == "postgresql":
+        # date_part is double precision (extract is numeric, and slower): a span of up to a few centuries in
+        # microseconds is within 2**53, and its error far below half a microsecond, so round() gives it exactly
+        return sa.cast(sa.func.round(sa.func.date_part("epoch", later - earlier) * 1_000_000), sa.BigInteger)
+    # SQLite keeps a timestamp as text, 'YYYY-MM-DD HH:MM:SS' then a fraction of six digits (SQLAlchemy) or three
+    # (a date function's %f): whole seconds from the first 19 characters (strftime would round the fraction), and
+    # the fraction, padded to six digits, as microseconds.
+    def seconds(moment):
+        return sa.cast(sa.func.strftime("%s", sa.func.substr(moment, 1, 19)), sa.BigInteger)
+
+    def fraction(moment):
+        return sa.cast(sa.func.substr(sa.type_coerce(moment, sa.String) + "000000", 21, 6), sa.BigInteger)
+
+    return (seconds(later) - seconds(earlier)) * 1_000_000 + fraction(later) - fraction(earlier)
+
+
+def _stage_rows(people: Any, dialect: str) -> sa.Select:
+    """Each participant's (of `people`, a SELECT of ids or a list; everyone when None) stage entries."""
+    changes = StatusChange.__table__.c
+    select = sa.select(
+        changes.participant_id, changes.to_state.label("stage"), sa.func.min(changes.at).label("first_at"),
+        sa.func.max(changes.at).label("last_at"),
+    )
+    if people is not None:
+        select = select.where(changes.participant_id.in_(people))
+    firsts = select.group_by(changes.participant_id, changes.to_state).cte("firsts")
+    earlier = firsts.alias("earlier")
+    before = sa.case(*[(firsts.c.stage == later.value, earlier_stage.value) for later, earlier_stage in STEPS.items()])
+    return (
+        sa.select(firsts.c.participant_id, firsts.c.stage, firsts.c.first_at, firsts.c.last_at,
+                  span_microseconds(firsts.c.first_at, earlier.c.first_at, dialect))
+        .outerjoin(earlier, sa.and_(earlier.c.participant_id == firsts.c.participant_id, earlier.c.stage == before))
+    )
+
+
+def _cohort_rows(people: Any, _dialect: str) -> sa.Select:
+    invitations, forums = Invitation.__table__.c, Forum.__table__.c
+    ranked = (
+        sa.select(
+            invitations.participant_id, invitations.forum_id,
+            sa.func.row_number().over(
+                partition_by=invitations.participant_id, order_by=(forums.scheduled_at, forums.id)
+            ).label("rank"),
+        )
+        .join_from(Invitation.__table__, Forum.__table__, forums.id == invitations.forum_id)
+        .where(invitations.attended.is_(True), forums.status != ForumStatus.CANCELLED.value)
+    )
+    if people is not None:
+        ranked = ranked.where(invitations.participant_id.in_(people))
+    ranked_q = ranked.subquery("ranked")
+    return sa.select(ranked_q.c.participant_id, ranked_q.c.forum_id).where(ranked_q.c.rank == 1)
+
+
+def _recompute(connection: sa.Connection, people: Any) -> None:
+    """The rows of `people` (a list or SELECT of participant ids; everyone when None) anew from their history."""
+    for model, rows, columns in (
+        (StageEntry, _stage_rows, ["participant_id", "stage", "first_at", "last_at", "span"]),
+        (CohortMember, _cohort_rows, ["participant_id", "forum_id"]),
+    ):
+        table = cast(sa.Table, model.__table__)
+        delete = sa.delete(table)
+        if people is not None:
+            delete = delete.where(table.c.participant_id.in_(people))
+        connection.execute(delete)
+        connection.execute(sa.insert(table).from_select(columns, rows(people, connection.dialect.name)))
+
+
+def refresh(session: Session | Any) -> None:
+    """Every participant's rows anew (after a bulk load that went around the ORM)."""
+    _recompute(session.connection(), None)
+
+
+def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+    insp = sa.inspect(obj)
+    return any(insp.attrs[name].history.has_changes() for name in names)
+
+
+def _old_and_new(obj: Any, name: str) -> set[Any]:
+    history = sa.inspect(obj).attrs[name].history
+    return {*history.deleted, *history.added, *history.unchanged} - {None}
+
+
+_WATCHED: dict[type, tuple[str, ...]] = {
+    StatusChange: ("at", "to_state", "participant_id"),
+    Invitation: ("attended", "forum_id", "participant_id"),
+}
+
+
+def _touched(session: Session) -> tuple[set[int], set[int]]:
+    """The participants whose history or check-ins the flush changed, and the forums moved or (un)cancelled."""
+    people: set[int] = set()
+    forums: set[int] = set()
+    for obj in session.new:
+        if isinstance(obj, StatusChange) or (isinstance(obj, Invitation) and obj.attended):
+            people.add(obj.participant_id)
+    for obj in session.dirty:
+        watched = _WATCHED.get(type(obj))
+        if watched is not None and _changed(obj, watched):
+            people |= _old_and_new(obj, "participant_id")
+        elif isinstance(obj, Forum) and _changed(obj, ("status", "scheduled_at")):
+            forums.add(obj.id)
+    for obj in session.deleted:
+        if isinstance(obj, StatusChange | Invitation):
+            people |= _old_and_new(obj, "participant_id")
+    return people - {None}, forums
+
+
+CHUNK = 500
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _keep(session: Session, _context: Any) -> None:
+    people, forums = _touched(session)
+    if not people and not forums:
+        return
+    connection = session.connection()
+    ordered = sorted(people)
+    for start in range(0, len(ordered), CHUNK):
+        _recompute(connection, ordered[start:start + CHUNK])
+    if forums:
+        invitations = Invitation.__table__.c
+        _recompute(connection, sa.select(invitations.participant_id).where(invitations.forum_id.in_(sorted(forums))))
+
+
+
+# The columns whose change moves a participant's rows, by table.
+_WATCHED_COLUMNS = {
+    "status_changes": {"at", "to_state", "participant_id"},
+    "invitations": {"attended", "forum_id", "participant_id"},
+    "forums": {"status", "scheduled_at"},
+}
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _keep_bulk(state: Any) -> Any:
+    """An UPDATE or DELETE of watched columns, run through the session: the rows of the participants it picks anew,
+    after it (the participants found before it, as its WHERE may name the columns it changes)."""
+    if not (state.is_update or state.is_delete):
+        return None
+    statement = state.statement
+    table = statement.table
+    watched = _WATCHED_COLUMNS.get(getattr(table, "name", ""))
+    if watched is None:
+        return None
+    changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched
+    if not changed & watched:
+        return None
+    connection = state.session.connection()
+    where = statement.whereclause
+    people: list[int] | None = None
+    if where is not None and "participant_id" not in changed:
+        picked = sa.select(table.c.id).where(where)
+        if table.name == "forums":
+            invitations = Invitation.__table__.c
+            picked = sa.select(invitations.participant_id).where(invitations.forum_id.in_(picked))
+        else:
+            picked = sa.select(table.c.participant_id).where(where)
+        people = sorted(set(connection.execute(picked).scalars()))
+    result = state.invoke_statement()
+    if people is None:
+        _recompute(connection, None)
+    for start in range(0, len(people or []), CHUNK):
+        _recompute(connection, people[start:start + CHUNK])  # type: ignore[index]
+    return result

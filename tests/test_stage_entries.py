@@ -1,0 +1,217 @@
+"""What the pipeline and cohort reports keep of each participant (ceasefire.models.stages: stage_entries, each
+stage's first and last entry and each step's span; cohort_members, each person's cohort forum) equals a
+recomputation from the rows themselves (status_changes, invitations, forums) after every kind of change: create,
+each pipeline event and the roads back (no-show, reopen), history moved in time, check-in and no-show, a forum
+cancelled or moved, a purge, a participant deleted, an UPDATE run through the session, the bulk seed and its
+refresh, and the migration that fills the tables for data already there."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from helpers import REASONS, Program, at, set_history
+from test_migrations import BACKENDS, _app, _scratch_database
+
+from ceasefire.extensions import db
+from ceasefire.models import (
+    CohortMember,
+    Forum,
+    Invitation,
+    Participant,
+    StageEntry,
+    StatusChange,
+)
+from ceasefire.models.enums import DeliveryMethod, ForumStatus, State
+from ceasefire.models.stages import STEPS
+from ceasefire.services import catalog
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+def _recomputed(conn) -> tuple[dict, dict]:
+    """The rows the kept tables must hold, worked out here from the history."""
+    firsts: dict[tuple[int, str], list] = {}
+    for pid, state, moment in conn.execute(sa.select(StatusChange.participant_id, StatusChange.to_state,
+                                                     StatusChange.at)):
+        entry = firsts.setdefault((pid, State(state).value), [moment, moment])
+        entry[0], entry[1] = min(entry[0], moment), max(entry[1], moment)
+    stages = {}
+    for (pid, stage), (first, last) in firsts.items():
+        earlier = STEPS.get(State(stage))
+        before = firsts.get((pid, earlier.value)) if earlier is not None else None
+        stages[(pid, stage)] = (first, last, (first - before[0]) // MICROSECOND if before else None)
+    attended = defaultdict(list)
+    for pid, fid, scheduled in conn.execute(
+        sa.select(Invitation.participant_id, Forum.id, Forum.scheduled_at)
+        .join(Forum, Forum.id == Invitation.forum_id)
+        .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED.value)
+    ):
+        attended[pid].append((scheduled, fid))
+    return stages, {pid: min(forums)[1] for pid, forums in attended.items()}
+
+
+def _kept(conn) -> tuple[dict, dict]:
+    stages = {
+        (pid, State(stage).value): (first, last, span)
+        for pid, stage, first, last, span in conn.execute(sa.select(
+            StageEntry.participant_id, StageEntry.stage, StageEntry.first_at, StageEntry.last_at, StageEntry.span
+        ))
+    }
+    return stages, dict(conn.execute(sa.select(CohortMember.participant_id, CohortMember.forum_id)).all())
+
+
+def _check() -> None:
+    """The kept rows, read on a connection of their own (what is committed), equal the recomputation."""
+    with db.engine.connect() as conn:
+        kept, recomputed = _kept(conn), _recomputed(conn)
+    assert kept[0] == recomputed[0]
+    assert kept[1] == recomputed[1]
+
+
+def _forum(program: Program, when: datetime) -> Forum:
+    forum = catalog.create_forum(program.supervisor, "Call-in", when, location="Fieldhouse")
+    db.session.commit()
+    return forum
+
+
+def test_kept_rows_follow_create_every_event_and_the_roads_back(users, api_as):
+    program = Program.build(users["supervisor"])
+    api = api_as(users["supervisor"])
+    _check()
+    for state in State:
+        program.bring_to(state)
+        _check()
+    # a no-show, re-invited to a later forum and checked in there: identified twice, invited twice
+    again = program.bring_to(State.INVITED)
+    program.fire(again, "no_show")
+    _check()
+    program.fire(again, "invite", forum_id=program.forum().id, method="letter")
+    program.fire(again, "attend")
+    _check()
+    closed = program.bring_to(State.CLOSED)
+    status, body = api.post(f"/participants/{closed.id}/events",
+                            json={"event": "reopen", "version": closed.version, "reason": REASONS["reopen"]})
+    assert status == 200, body
+    _check()
+    # history moved in time (as a program entering its past does): first and last entries and spans move with it
+    set_history(again, at("2025-01-02"), at("2025-01-05"), at("2025-01-09"), at("2025-02-01"), at("2025-02-03"))
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        kept = _kept(conn)[0]
+    assert kept[(again.id, "identified")][:2] == (at("2025-01-02"), at("2025-01-09"))
+    assert kept[(again.id, "invited")] == (at("2025-01-05"), at("2025-02-01"), 3 * 86_400 * 10**6)
+    assert kept[(again.id, "attended")][2] == (at("2025-02-03") - at("2025-01-05")) // MICROSECOND
+    # purged (by review): the history stays, and so do the kept rows
+    status, body = api.post(f"/participants/{again.id}/review", json={"decision": "purge", "reason": "Moved away."})
+    assert status == 200, body
+    _check()
+
+
+def test_the_cohort_follows_check_ins_and_forums_cancelled_or_moved(users):
+    program = Program.build(users["supervisor"])
+    early = _forum(program, datetime.now(UTC) - timedelta(days=3))
+    late = _forum(program, datetime.now(UTC) - timedelta(hours=1))
+    ann, bo, cy = (program.create(first_name=name) for name in ("Ann", "Bo", "Cy"))
+    with program.batch():
+        for p in (ann, bo, cy):
+            program.fire(p, "invite", forum_id=early.id, method="letter")
+            program.fire(p, "attend" if p is not bo else "no_show")
+        program.fire(bo, "invite", forum_id=late.id, method="letter")
+        program.fire(bo, "attend")
+    _check()
+    # check-ins entered on a roster afterwards (a program entering its history)
+    for p in (ann, cy):
+        db.session.add(Invitation(forum_id=late.id, participant_id=p.id, method=DeliveryMethod.LETTER, attended=True))
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[1] == {ann.id: early.id, bo.id: late.id, cy.id: early.id}
+    # a check-in undone moves the person to their next forum
+    invitation = db.session.scalars(sa.select(Invitation).where(
+        Invitation.participant_id == ann.id, Invitation.forum_id == early.id)).one()
+    invitation.attended = False
+    db.session.commit()
+    _check()
+    # the earlier forum cancelled: its people go to the later one; then held, but moved after the later one
+    early.status = ForumStatus.CANCELLED
+    db.session.commit()
+    _check()
+    early.status = ForumStatus.HELD
+    early.scheduled_at = late.scheduled_at + timedelta(minutes=5)
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[1] == {ann.id: late.id, bo.id: late.id, cy.id: late.id}
+
+
+def test_an_update_run_through_the_session_and_a_deletion_keep_the_rows(users):
+    program = Program.build(users["supervisor"])
+    forum = _forum(program, datetime.now(UTC) - timedelta(days=1))
+    people = [program.bring_to(State.ATTENDED) for _ in range(2)]
+    invited = program.bring_to(State.INVITED)
+    invitation = db.session.scalars(sa.select(Invitation).where(Invitation.participant_id == invited.id)).one()
+    invitation.forum_id = forum.id
+    db.session.commit()
+    _check()
+    db.session.execute(sa.update(StatusChange).where(StatusChange.participant_id == people[0].id)
+                       .values(at=at("2024-06-01")))
+    db.session.commit()
+    _check()
+    db.session.execute(sa.update(StatusChange).values(at=at("2024-07-01")))  # no WHERE: everyone's
+    db.session.commit()
+    _check()
+    db.session.execute(sa.update(Invitation).where(Invitation.participant_id == people[1].id)
+                       .values(attended=False))
+    db.session.commit()
+    _check()
+    db.session.execute(sa.update(Forum).values(status=ForumStatus.CANCELLED.value))
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[1] == {}
+    lone = program.create(first_name="Dee")
+    db.session.delete(lone)
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert lone.id not in {pid for pid, _stage in _kept(conn)[0]}
+
+
+def test_the_bulk_seed_is_kept_by_its_refresh(runner):
+    result = runner.invoke(args=["seed-demo", "--participants", "1150"])
+    assert result.exit_code == 0, result.output
+    _check()
+    with db.engine.connect() as conn:
+        kept = _kept(conn)
+    assert len(kept[0]) > 1150
+    assert len(kept[1]) > 100
+    assert {span is not None for (_pid, stage), (_f, _l, span) in kept[0].items() if stage == "attended"} == {True}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_migration_fills_the_tables_for_the_data_already_there(backend, tmp_path):
+    from ceasefire import demo_bulk
+    from ceasefire.models import counts
+
+    with _scratch_database(backend, tmp_path, "stages") as url, _app(url):
+        flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()  # SQLite: the bulk seed's PRAGMA on a connection of its own, outside the migration's
+        demo_bulk.seed(1100)
+        counts.refresh(db.session)
+        db.session.commit()
+        _check()
+        with db.engine.connect() as conn:
+            before = _kept(conn)
+        flask_migrate.downgrade(revision="e5f1a2b3c4d6")
+        assert "stage_entries" not in sa.inspect(db.engine).get_table_names()
+        flask_migrate.upgrade()
+        _check()
+        with db.engine.connect() as conn:
+            assert _kept(conn) == before
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1100
