@@ -1,6 +1,6 @@
 """All tables, imported here so that Alembic and create_all see every one."""
 
-from ceasefire.models.audit import AuditEvent
+from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
@@ -14,6 +14,7 @@ from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
     "ApiToken",
+    "AuditCount",
     "AuditEvent",
     "Consent",
     "CustomNotification",
