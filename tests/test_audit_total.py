@@ -4,15 +4,17 @@ after a rollback, and after a bulk load that went around the ORM."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
-from helpers import counting
+from helpers import counting, text
 
 from ceasefire import demo_bulk
 from ceasefire.extensions import db
-from ceasefire.models import AuditCount, AuditEvent, User
+from ceasefire.models import AuditCount, AuditEvent, DirectoryCount, Organization, Service, User
 from ceasefire.models.audit import SHARDS
-from ceasefire.models.enums import Role
-from ceasefire.services import audit
+from ceasefire.models.enums import OrgKind, Role
+from ceasefire.services import audit, catalog
 
 
 def _counted() -> int:
@@ -97,3 +99,70 @@ def test_seed_demo_in_bulk_leaves_the_total_exact(runner, api_as, monkeypatch):
     db.session.expire_all()
     supervisor = db.session.scalars(sa.select(User).where(User.role == Role.SUPERVISOR)).first()
     assert _total(api_as(supervisor)) > 150
+    kept = dict(db.session.execute(sa.select(DirectoryCount.name, DirectoryCount.rows)).all())
+    keys = ("users_active", "users_inactive", "organizations", "services_active")
+    assert tuple(kept[k] for k in keys) == _directory()
+
+
+# The admin home's counts of users, organizations and services (models.directory_counts), kept the same way.
+
+
+def _directory() -> tuple[int, int, int, int]:
+    db.session.rollback()
+
+    def count(model, *where) -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+    return (count(User, User.active.is_(True)), count(User, User.active.is_(False)), count(Organization),
+            count(Service, Service.active.is_(True)))
+
+
+def _home(client) -> str:
+    page = text(client.get("/admin/"))
+    found = re.search(r"(\d+) active(?:, (\d+) deactivated)?\..*?(\d+) organizations?:.*?(\d+) services? taking",
+                      page, re.S)
+    assert found, page
+    return tuple(int(n or 0) for n in found.groups())
+
+
+def test_the_admin_home_counts_stay_exact_through_changes(client, auth, users, make_org, make_service):
+    admin = users["admin"]
+    auth.login(admin)
+    assert _home(client) == _directory()
+    org = make_org(OrgKind.PROVIDER)
+    service = make_service(org)
+    make_service(org, name="Housing")
+    assert client.post(f"/admin/users/{users['caseworker'].id}/deactivate").status_code in (200, 302)
+    assert _home(client) == _directory()
+    assert _directory()[1] == 1
+    catalog.update_service(admin, service, {"active": False})  # on a row a commit expired: read for its old value
+    db.session.commit()
+    assert client.post(f"/admin/users/{users['caseworker'].id}/reactivate").status_code in (200, 302)
+    client.post(f"/admin/users/{users['police'].id}/deactivate")
+    assert _home(client) == _directory()
+    db.session.delete(db.session.get(Service, service.id))
+    db.session.commit()
+    assert _home(client) == _directory()
+
+
+def test_the_admin_home_costs_the_same_at_any_size_and_counts_no_table(client, auth, users, make_org, make_user):
+    auth.login(users["admin"])
+    client.get("/admin/")
+    db.session.expunge_all()
+    with counting() as small:
+        client.get("/admin/")
+    for _ in range(10):
+        make_user(Role.PROVIDER, make_org(OrgKind.PROVIDER))
+    db.session.expunge_all()
+    with counting() as large:
+        client.get("/admin/")
+    assert len(large) == len(small)
+    assert not any("count(" in s.lower() for s in large)
+    assert _home(client) == _directory()
+
+
+def test_counts_not_kept_are_counted(client, auth, users):
+    db.session.execute(sa.delete(DirectoryCount))
+    db.session.commit()
+    auth.login(users["admin"])
+    assert _home(client) == _directory()

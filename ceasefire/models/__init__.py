@@ -2,6 +2,7 @@
 
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount
+from ceasefire.models.directory_counts import DirectoryCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Consent",
     "CustomNotification",
+    "DirectoryCount",
     "EnforcementAction",
     "Forum",
     "Group",
