@@ -9,6 +9,8 @@ from flask import Flask
 from ceasefire.errors import ServiceError
 from ceasefire.extensions import db
 from ceasefire.models import counts
+from ceasefire.models.audit import refresh_kept_total
+from ceasefire.models.directory_counts import refresh_directory_counts
 from ceasefire.models.enums import Role
 from ceasefire.services import accounts, app_role
 
@@ -61,6 +63,8 @@ def register(app: Flask) -> None:
         except demo.NotEmpty as exc:
             raise click.ClickException(str(exc)) from None
         counts.refresh(db.session)  # the bulk copies went around the ORM, which keeps the counts
+        refresh_kept_total(db.session)  # and the audit trail's total
+        refresh_directory_counts(db.session)  # and the users, organizations and services
         db.session.commit()
         click.echo(f"Demo data is in. Sign in with any of these (password for all: {demo.PASSWORD}):")
         for role, email in sign_ins:

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from ceasefire.extensions import db
 
-# The audit trail may note an attempt (API.md), a request notes when its token was last used, and signing in or
-# browsing keeps the browser's session on the server: none of them is a record a refused request could change.
-NOT_RECORDS = {"audit_events", "api_tokens", "sessions", "user_sessions"}
+# The audit trail may note an attempt (API.md) and keeps its total with it, a request notes when its token was last
+# used, and signing in or browsing keeps the browser's session on the server: none of them is a record a refused
+# request could change.
+NOT_RECORDS = {"audit_events", "audit_counts", "api_tokens", "sessions", "user_sessions"}
 
 
 def assert_error(status: int, body: Any, expected_status: int, code: str, field: str | None = None) -> dict:

@@ -17,6 +17,8 @@ from helpers import PASSWORD, csrf_token_of
 from ceasefire import create_app
 from ceasefire.extensions import db
 from ceasefire.models import Organization, Participant, User, counts
+from ceasefire.models.audit import refresh_kept_total
+from ceasefire.models.directory_counts import refresh_directory_counts
 from ceasefire.models.enums import OrgKind, Role
 from ceasefire.services import accounts, catalog
 from ceasefire.services import participants as participant_service
@@ -116,6 +118,8 @@ def _empty_tables() -> None:
     for table in db.metadata.sorted_tables:
         db.session.execute(table.delete())
     counts.refresh(db.session)  # every state at zero, as a new database starts
+    refresh_kept_total(db.session)  # the trail's total at zero
+    refresh_directory_counts(db.session)
     db.session.execute(
         sa.text(
             "SELECT setval(c.oid, 1, false) FROM pg_class c"

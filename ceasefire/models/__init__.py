@@ -2,8 +2,9 @@
 
 import sqlalchemy as sa
 
-from ceasefire.models.audit import AuditEvent
+from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
+from ceasefire.models.directory_counts import DirectoryCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
@@ -17,10 +18,12 @@ from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
     "ApiToken",
+    "AuditCount",
     "AuditEvent",
     "CohortMember",
     "Consent",
     "CustomNotification",
+    "DirectoryCount",
     "EnforcementAction",
     "Forum",
     "Group",

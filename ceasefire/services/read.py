@@ -34,6 +34,7 @@ from ceasefire.models import (
     counts,
     participant_criteria,
 )
+from ceasefire.models.audit import kept_total
 from ceasefire.models.base import today
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.services import audit_trail, columns, fieldwork
@@ -567,5 +568,7 @@ def audit_stream(user: User, chunk: int = 1000, **filters: Any) -> Iterator[Audi
 
 def audit_page(user: User, page: int, per_page: int, clamp: bool = False, names: bool = False,
                **filters: Any) -> Page[AuditRecord]:
-    return paginate(audit_trail.query(user, **filters), page, per_page,
-                    lambda rows: audit_records(rows, names), clamp)
+    """A page of the trail; unfiltered, its total is the kept one (models.audit), not a count of millions of rows."""
+    query = audit_trail.query(user, **filters)  # asks the policy first
+    total = kept_total(db.session) if all(v is None or v == "" for v in filters.values()) else None
+    return paginate(query, page, per_page, lambda rows: audit_records(rows, names), clamp, total)
