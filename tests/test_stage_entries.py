@@ -1,9 +1,11 @@
 """What the pipeline and cohort reports keep of each participant (ceasefire.models.stages: stage_entries, each
-stage's first and last entry and each step's span; cohort_members, each person's cohort forum) equals a
-recomputation from the rows themselves (status_changes, invitations, forums) after every kind of change: create,
-each pipeline event and the roads back (no-show, reopen), history moved in time, check-in and no-show, a forum
-cancelled or moved, a purge, a participant deleted, an UPDATE run through the session, the bulk seed and its
-refresh, and the migration that fills the tables for data already there."""
+stage's first and last entry and each step's span; cohort_members, each person's cohort forum and whether they
+entered services_offered after it and ever had a referral accepted or completed) equals a recomputation from the
+rows themselves (status_changes, invitations, forums, referrals and their events) after every kind of change:
+create, each pipeline event and the roads back (no-show, reopen), history moved in time, check-in and no-show, a
+forum cancelled or moved, a referral answered, moved or deleted, a purge, a participant deleted, an UPDATE run
+through the session, the bulk seed and its refresh, and the migrations that fill the tables for data already
+there."""
 
 from __future__ import annotations
 
@@ -22,17 +24,20 @@ from ceasefire.models import (
     Forum,
     Invitation,
     Participant,
+    Referral,
+    ReferralEvent,
     StageEntry,
     StatusChange,
 )
-from ceasefire.models.enums import DeliveryMethod, ForumStatus, State
+from ceasefire.models.enums import DeliveryMethod, ForumStatus, ReferralStatus, State
 from ceasefire.models.stages import STEPS
 from ceasefire.services import catalog
+from ceasefire.services import referrals as referral_service
 
 MICROSECOND = timedelta(microseconds=1)
 
 
-def _recomputed(conn) -> tuple[dict, dict]:
+def _recomputed(conn) -> tuple[dict, dict, dict]:
     """The rows the kept tables must hold, worked out here from the history."""
     firsts: dict[tuple[int, str], list] = {}
     for pid, state, moment in conn.execute(sa.select(StatusChange.participant_id, StatusChange.to_state,
@@ -51,17 +56,36 @@ def _recomputed(conn) -> tuple[dict, dict]:
         .where(Invitation.attended.is_(True), Forum.status != ForumStatus.CANCELLED.value)
     ):
         attended[pid].append((scheduled, fid))
-    return stages, {pid: min(forums)[1] for pid, forums in attended.items()}
+    cohorts = {pid: min(forums) for pid, forums in attended.items()}
+    offered = defaultdict(list)
+    for pid, moment in conn.execute(sa.select(StatusChange.participant_id, StatusChange.at)
+                                    .where(StatusChange.to_state == State.SERVICES_OFFERED.value)):
+        offered[pid].append(moment)
+    reached = defaultdict(set)
+    for pid, status in conn.execute(sa.select(Referral.participant_id, ReferralEvent.to_status)
+                                    .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)):
+        reached[pid].add(ReferralStatus(status))
+    flags = {
+        pid: (any(moment >= scheduled for moment in offered[pid]), ReferralStatus.ACCEPTED in reached[pid],
+              ReferralStatus.COMPLETED in reached[pid])
+        for pid, (scheduled, _fid) in cohorts.items()
+    }
+    return stages, {pid: fid for pid, (_scheduled, fid) in cohorts.items()}, flags
 
 
-def _kept(conn) -> tuple[dict, dict]:
+def _kept(conn) -> tuple[dict, dict, dict]:
     stages = {
         (pid, State(stage).value): (first, last, span)
         for pid, stage, first, last, span in conn.execute(sa.select(
             StageEntry.participant_id, StageEntry.stage, StageEntry.first_at, StageEntry.last_at, StageEntry.span
         ))
     }
-    return stages, dict(conn.execute(sa.select(CohortMember.participant_id, CohortMember.forum_id)).all())
+    members = conn.execute(sa.select(
+        CohortMember.participant_id, CohortMember.forum_id, CohortMember.services_offered,
+        CohortMember.referral_accepted, CohortMember.referral_completed,
+    )).all()
+    return (stages, {pid: fid for pid, fid, *_flags in members},
+            {pid: tuple(bool(flag) for flag in flags) for pid, _fid, *flags in members})
 
 
 def _check() -> None:
@@ -70,6 +94,7 @@ def _check() -> None:
         kept, recomputed = _kept(conn), _recomputed(conn)
     assert kept[0] == recomputed[0]
     assert kept[1] == recomputed[1]
+    assert kept[2] == recomputed[2]
 
 
 def _forum(program: Program, when: datetime) -> Forum:
@@ -147,6 +172,58 @@ def test_the_cohort_follows_check_ins_and_forums_cancelled_or_moved(users):
     _check()
     with db.engine.connect() as conn:
         assert _kept(conn)[1] == {ann.id: late.id, bo.id: late.id, cy.id: late.id}
+
+
+def test_the_members_referrals_and_services_offered_follow_every_change(users):
+    program = Program.build(users["supervisor"])
+    provider = users["provider"]
+    program.service.organization_id = provider.organization_id
+    db.session.commit()
+    ann, bo = (program.bring_to(State.SERVICES_OFFERED) for _ in range(2))
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[2] == {ann.id: (True, False, False), bo.id: (True, False, False)}
+    first = db.session.scalars(sa.select(Referral).where(Referral.participant_id == ann.id)).one()
+    referral_service.set_status(provider, first, ReferralStatus.ACCEPTED)
+    db.session.commit()
+    _check()
+    referral_service.set_status(provider, first, ReferralStatus.ENROLLED)
+    referral_service.set_status(provider, first, ReferralStatus.COMPLETED)
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[2][ann.id] == (True, True, True)
+    # a second referral of Bo's, declined; then Ann's referral moved to Bo
+    declined = program.refer(bo)
+    referral_service.set_status(provider, declined, ReferralStatus.DECLINED, "No places left.")
+    db.session.commit()
+    _check()
+    first.participant_id = bo.id
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[2] == {ann.id: (True, False, False), bo.id: (True, True, True)}
+    # an event changed and one deleted through the session, then the referral deleted with its events
+    db.session.execute(sa.update(ReferralEvent).where(ReferralEvent.referral_id == first.id,
+                                                      ReferralEvent.to_status == ReferralStatus.COMPLETED.value)
+                       .values(to_status=ReferralStatus.DROPPED.value))
+    db.session.commit()
+    _check()
+    db.session.execute(sa.delete(ReferralEvent).where(ReferralEvent.referral_id == first.id,
+                                                      ReferralEvent.to_status == ReferralStatus.ACCEPTED.value))
+    db.session.commit()
+    _check()
+    db.session.delete(declined)
+    db.session.commit()
+    _check()
+    # services offered before the cohort's forum: the forum moved after them
+    forum = db.session.get(Forum, db.session.scalar(sa.select(CohortMember.forum_id)
+                                                    .where(CohortMember.participant_id == ann.id)))
+    forum.scheduled_at = datetime.now(UTC) + timedelta(days=30)
+    db.session.commit()
+    _check()
+    with db.engine.connect() as conn:
+        assert _kept(conn)[2][ann.id] == (False, False, False)
 
 
 def test_an_update_run_through_the_session_and_a_deletion_keep_the_rows(users):

@@ -51,7 +51,8 @@ class Referral(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True)
+    # the old value loaded before a change, so that the cohort members kept of both people are made anew
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True, active_history=True)
     service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), index=True)
     status: Mapped[ReferralStatus] = mapped_column(
         enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.SENT, index=True
@@ -75,7 +76,7 @@ class ReferralEvent(Model):
     __tablename__ = "referral_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True)
+    referral_id: Mapped[int] = mapped_column(sa.ForeignKey("referrals.id"), index=True, active_history=True)
     from_status: Mapped[ReferralStatus | None] = mapped_column(enum_type(ReferralStatus, "from_status"))
     to_status: Mapped[ReferralStatus] = mapped_column(enum_type(ReferralStatus, "to_status"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -8,11 +8,14 @@ or every invitation of a program (services.reports):
   to the first entry into this one (null when the earlier one was never entered), whose percentiles the report
   takes by walking an index in order.
 - cohort_members: each participant's cohort, the earliest-scheduled forum (lowest id among those scheduled at the
-  same moment) they were checked in at, not cancelled.
+  same moment) they were checked in at, not cancelled; and what the cohort report counts of each member that no
+  window changes: whether their history entered services_offered at or after that forum's moment, and whether
+  they ever had a referral accepted, or completed (referral_events' to_status, any referral of theirs).
 
 Both are recomputed, for the participants a flush touches, from the rows the flush wrote: after each flush, a
-participant whose status changes, invitations, or forums attended were inserted, changed or deleted gets their rows
-anew (two statements a table, over that person's own rows). A participant deleted takes their rows with them
+participant whose status changes, invitations, forums attended, referral events or referrals were inserted,
+changed or deleted gets their rows anew (two statements a table, over that person's own rows). A participant
+deleted takes their rows with them
 (ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
 the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
 ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
@@ -29,9 +32,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models.base import UTCDateTime, enum_type
-from ceasefire.models.enums import ForumStatus, State
+from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.people import StatusChange
+from ceasefire.models.referrals import Referral, ReferralEvent
 
 
 class StageEntry(Model):
@@ -58,6 +62,9 @@ class CohortMember(Model):
         sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
     forum_id: Mapped[int] = mapped_column(sa.ForeignKey("forums.id", ondelete="CASCADE"), index=True)
+    services_offered: Mapped[bool]
+    referral_accepted: Mapped[bool]
+    referral_completed: Mapped[bool]
 
 
 # Each step's later stage and the earlier stage its span runs from (services.stage_report.STEPS).
@@ -105,7 +112,7 @@ def _cohort_rows(people: Any, _dialect: str) -> sa.Select:
     invitations, forums = Invitation.__table__.c, Forum.__table__.c
     ranked = (
         sa.select(
-            invitations.participant_id, invitations.forum_id,
+            invitations.participant_id, invitations.forum_id, forums.scheduled_at,
             sa.func.row_number().over(
                 partition_by=invitations.participant_id, order_by=(forums.scheduled_at, forums.id)
             ).label("rank"),
@@ -116,14 +123,31 @@ def _cohort_rows(people: Any, _dialect: str) -> sa.Select:
     if people is not None:
         ranked = ranked.where(invitations.participant_id.in_(people))
     ranked_q = ranked.subquery("ranked")
-    return sa.select(ranked_q.c.participant_id, ranked_q.c.forum_id).where(ranked_q.c.rank == 1)
+    changes = StatusChange.__table__.c
+    offered = sa.exists().where(
+        changes.participant_id == ranked_q.c.participant_id, changes.to_state == State.SERVICES_OFFERED.value,
+        changes.at >= ranked_q.c.scheduled_at,
+    )
+    referrals, events = Referral.__table__.c, ReferralEvent.__table__.c
+
+    def reached(status: ReferralStatus):
+        return (
+            sa.exists().where(referrals.participant_id == ranked_q.c.participant_id,
+                              events.referral_id == referrals.id, events.to_status == status.value)
+        )
+
+    return sa.select(
+        ranked_q.c.participant_id, ranked_q.c.forum_id, offered, reached(ReferralStatus.ACCEPTED),
+        reached(ReferralStatus.COMPLETED),
+    ).where(ranked_q.c.rank == 1)
 
 
 def _recompute(connection: sa.Connection, people: Any) -> None:
     """The rows of `people` (a list or SELECT of participant ids; everyone when None) anew from their history."""
     for model, rows, columns in (
         (StageEntry, _stage_rows, ["participant_id", "stage", "first_at", "last_at", "span"]),
-        (CohortMember, _cohort_rows, ["participant_id", "forum_id"]),
+        (CohortMember, _cohort_rows,
+         ["participant_id", "forum_id", "services_offered", "referral_accepted", "referral_completed"]),
     ):
         table = cast(sa.Table, model.__table__)
         delete = sa.delete(table)
@@ -151,26 +175,37 @@ def _old_and_new(obj: Any, name: str) -> set[Any]:
 _WATCHED: dict[type, tuple[str, ...]] = {
     StatusChange: ("at", "to_state", "participant_id"),
     Invitation: ("attended", "forum_id", "participant_id"),
+    Referral: ("participant_id",),
+    ReferralEvent: ("to_status", "referral_id"),
 }
 
 
-def _touched(session: Session) -> tuple[set[int], set[int]]:
-    """The participants whose history or check-ins the flush changed, and the forums moved or (un)cancelled."""
+def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
+    """The participants whose history, check-ins or referrals the flush changed, the referrals whose events it
+    changed (their participants are looked up after), and the forums moved or (un)cancelled."""
     people: set[int] = set()
+    referrals: set[int] = set()
     forums: set[int] = set()
     for obj in session.new:
         if isinstance(obj, StatusChange) or (isinstance(obj, Invitation) and obj.attended):
             people.add(obj.participant_id)
+        elif isinstance(obj, ReferralEvent):
+            referrals.add(obj.referral_id)
     for obj in session.dirty:
         watched = _WATCHED.get(type(obj))
         if watched is not None and _changed(obj, watched):
-            people |= _old_and_new(obj, "participant_id")
+            if isinstance(obj, ReferralEvent):
+                referrals |= _old_and_new(obj, "referral_id")
+            else:
+                people |= _old_and_new(obj, "participant_id")
         elif isinstance(obj, Forum) and _changed(obj, ("status", "scheduled_at")):
             forums.add(obj.id)
     for obj in session.deleted:
-        if isinstance(obj, StatusChange | Invitation):
+        if isinstance(obj, StatusChange | Invitation | Referral):
             people |= _old_and_new(obj, "participant_id")
-    return people - {None}, forums
+        elif isinstance(obj, ReferralEvent):
+            referrals |= _old_and_new(obj, "referral_id")
+    return people - {None}, referrals - {None}, forums
 
 
 CHUNK = 500
@@ -178,10 +213,14 @@ CHUNK = 500
 
 @sa.event.listens_for(Session, "after_flush")
 def _keep(session: Session, _context: Any) -> None:
-    people, forums = _touched(session)
-    if not people and not forums:
+    people, referrals, forums = _touched(session)
+    if not people and not referrals and not forums:
         return
     connection = session.connection()
+    if referrals:
+        table = Referral.__table__.c
+        people |= set(connection.execute(sa.select(table.participant_id).where(table.id.in_(sorted(referrals))))
+                      .scalars())
     ordered = sorted(people)
     for start in range(0, len(ordered), CHUNK):
         _recompute(connection, ordered[start:start + CHUNK])
@@ -196,6 +235,8 @@ _WATCHED_COLUMNS = {
     "status_changes": {"at", "to_state", "participant_id"},
     "invitations": {"attended", "forum_id", "participant_id"},
     "forums": {"status", "scheduled_at"},
+    "referrals": {"participant_id"},
+    "referral_events": {"to_status", "referral_id"},
 }
 
 
@@ -216,11 +257,15 @@ def _keep_bulk(state: Any) -> Any:
     connection = state.session.connection()
     where = statement.whereclause
     people: list[int] | None = None
-    if where is not None and "participant_id" not in changed:
+    if where is not None and not changed & {"participant_id", "referral_id"}:
         picked = sa.select(table.c.id).where(where)
         if table.name == "forums":
             invitations = Invitation.__table__.c
             picked = sa.select(invitations.participant_id).where(invitations.forum_id.in_(picked))
+        elif table.name == "referral_events":
+            referrals = Referral.__table__.c
+            picked = sa.select(referrals.participant_id).where(
+                referrals.id.in_(sa.select(table.c.referral_id).where(where)))
         else:
             picked = sa.select(table.c.participant_id).where(where)
         people = sorted(set(connection.execute(picked).scalars()))

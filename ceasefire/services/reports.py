@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
 from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
@@ -31,7 +30,6 @@ from ceasefire.models import (
     Referral,
     ReferralEvent,
     Service,
-    StageEntry,
     User,
     counts,
 )
@@ -230,15 +228,14 @@ def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
     one row a forum (each measure a GROUP BY by forum, joined to the forum's row). The cohorts are read off the kept
     cohort_members (models.stages: each person's earliest-scheduled forum checked in at), so a person is in one
     cohort: the members' own counts come from one pass over them (whether they entered services_offered after the
-    forum, off their kept stage entries; whether they had a referral accepted or completed, off one row a person
-    with such a referral), and the dated ones (enforcement, outcomes) first take one row a member, then sum those
-    a forum, without a count of distinct values, which PostgreSQL would sort for."""
+    forum, whether they had a referral accepted or completed: kept on each member), and the dated ones
+    (enforcement, outcomes) first take one row a member, then sum those a forum, without a count of distinct
+    values, which PostgreSQL would sort for."""
     def cohort() -> sa.Subquery:
         return (
             sa.select(CohortMember.participant_id.label("member"), CohortMember.forum_id.label("forum_id"),
-                      Forum.scheduled_at.label("scheduled_at"), days.c.held, days.c.end_6m, days.c.end_12m)
+                      days.c.held, days.c.end_6m, days.c.end_12m)
             .join(days, days.c.forum_id == CohortMember.forum_id)
-            .join(Forum, Forum.id == CohortMember.forum_id)
             .subquery("cohort")
         )
 
@@ -252,35 +249,17 @@ def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
         Invitation.forum_id.label("forum_id"), _distinct(Invitation.participant_id).label("invited"),
         _distinct(Invitation.participant_id, Invitation.attended.is_(True)).label("attended"),
     ).join(days, days.c.forum_id == Invitation.forum_id).group_by(Invitation.forum_id).subquery("invited")
-    # Whether a person had a referral accepted, or completed: one row each person with either (a join, not an IN
-    # list, which PostgreSQL scans a member at a time once the list outgrows its memory for hashing).
-    answered = (
-        sa.select(
-            Referral.participant_id.label("pid"),
-            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.ACCEPTED.value)).label("accepted"),
-            sa.func.max(flag(ReferralEvent.to_status == ReferralStatus.COMPLETED.value)).label("completed"),
-        )
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .where(ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.COMPLETED.value]))
-        .group_by(Referral.participant_id)
-        .subquery("answered")
-    )
-    members = cohort()
-    offered = aliased(StageEntry)
+    # What no window changes is kept on each member (models.stages): one pass over the members of these forums.
+    kept = CohortMember
     own = (
         sa.select(
-            members.c.forum_id, sa.func.count().label("cohort"),
-            # whose history entered services_offered at or after the forum: their last entry into it did
-            sa.func.sum(flag(offered.participant_id.is_not(None))).label("services_offered"),
-            sa.func.sum(sa.func.coalesce(answered.c.accepted, 0)).label("accepted"),
-            sa.func.sum(sa.func.coalesce(answered.c.completed, 0)).label("completed"),
+            kept.forum_id, sa.func.count().label("cohort"),
+            sa.func.sum(flag(kept.services_offered.is_(True))).label("services_offered"),
+            sa.func.sum(flag(kept.referral_accepted.is_(True))).label("accepted"),
+            sa.func.sum(flag(kept.referral_completed.is_(True))).label("completed"),
         )
-        .outerjoin(offered, sa.and_(
-            offered.participant_id == members.c.member, offered.stage == State.SERVICES_OFFERED.value,
-            offered.last_at >= members.c.scheduled_at,
-        ))
-        .outerjoin(answered, answered.c.pid == members.c.member)
-        .group_by(members.c.forum_id)
+        .join(days, days.c.forum_id == kept.forum_id)
+        .group_by(kept.forum_id)
         .subquery("own")
     )
     # An action on a whole group counts for each cohort member in that group.
