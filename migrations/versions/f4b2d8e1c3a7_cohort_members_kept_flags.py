@@ -3,7 +3,7 @@ entered services_offered at or after their cohort's forum, and whether they ever
 completed (the table is derived: made anew and filled here for the data already there)
 
 Revision ID: f4b2d8e1c3a7
-Revises: f3a9c1d7b2e5
+Revises: b7d3f9a2c6e1
 Create Date: 2026-11-30 07:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f4b2d8e1c3a7'
-down_revision = 'f3a9c1d7b2e5'
+down_revision = 'b7d3f9a2c6e1'
 branch_labels = None
 depends_on = None
 
