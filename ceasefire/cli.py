@@ -56,7 +56,7 @@ def register(app: Flask) -> None:
     def seed_demo(count: int):
         """Fill an empty database with a believable demo program and print the demo sign-ins (above 1,000
         participants the rest of the program is built in bulk from the first hundred)."""
-        from ceasefire import demo, demo_bulk
+        from ceasefire import bulk_sql, demo, demo_bulk
 
         try:
             sign_ins = demo_bulk.seed(count)
@@ -66,6 +66,8 @@ def register(app: Flask) -> None:
         refresh_kept_total(db.session)  # and the audit trail's total
         refresh_directory_counts(db.session)  # and the users, organizations and services
         db.session.commit()
+        if count > demo_bulk.BULK_ABOVE:
+            bulk_sql.settle_postgresql(db.engine)
         click.echo(f"Demo data is in. Sign in with any of these (password for all: {demo.PASSWORD}):")
         for role, email in sign_ins:
             click.echo(f"  {role:<11} {email}")
