@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from helpers import Program, counting, text
 
+from ceasefire import pages
 from ceasefire.extensions import db
 from ceasefire.models import Group, Organization, Participant, Service, User
 from ceasefire.models.base import utcnow
@@ -155,7 +156,7 @@ def test_the_filtered_list_costs_the_same_at_10_and_60_rows(users, client, auth,
 
 def test_the_filters_offer_the_first_choices_and_keep_one_asked_for_beyond_them(listed, users, client, auth,
                                                                                   make_forum, monkeypatch):
-    monkeypatch.setattr(participant_views, "FILTER_CHOICES", 2)
+    monkeypatch.setattr(pages, "FILTER_CHOICES", 2)
     later = [make_forum(), make_forum()]  # scheduled no earlier than the listed forum: the latest two
     auth.login(users["supervisor"])
     offered = re.findall(r'<option value="(\d+)"', re.search(

@@ -95,3 +95,34 @@ def test_a_malformed_date_is_said_beside_the_field(client, auth, users):
     assert 'aria-invalid="true"' in html
     assert "Download CSV" not in html
     assert client.get("/reports/?format=pdf").status_code == 422
+
+
+def _offered(html: str, name: str) -> list[int]:
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S)
+    assert select is not None, name
+    return [int(i) for i in re.findall(r'<option[^>]*value="(\d+)"', select.group(0))]
+
+
+def test_the_pipeline_filters_offer_the_first_choices_and_keep_one_asked_for_beyond_them(
+    client, auth, users, held_forum, monkeypatch
+):
+    """At a million participants a program has some 50,000 groups and 40,000 forums: the page (and each of its
+    charts, which read the same filters) lists the first few and the one chosen, not every one."""
+    from ceasefire import pages
+
+    monkeypatch.setattr(pages, "FILTER_CHOICES", 2)
+    sup = users["supervisor"]
+    groups = [catalog.create_group(sup, {"name": name}) for name in ("Aces", "Bloods", "Crew")]
+    later = [catalog.create_forum(sup, f"Call-in {day}", datetime(2026, 1, day, 18, tzinfo=UTC)) for day in (5, 6)]
+    db.session.commit()
+    auth.login(sup)
+    html = client.get("/reports/").get_data(as_text=True)
+    assert _offered(html, "group_id") == [groups[0].id, groups[1].id]
+    assert sorted(_offered(html, "forum_id")) == sorted(f.id for f in later)  # the latest two
+    page = client.get(f"/reports/?group_id={groups[2].id}&forum_id={held_forum.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert _offered(html, "group_id") == [groups[0].id, groups[1].id, groups[2].id]
+    assert held_forum.id in _offered(html, "forum_id")
+    chart = client.get(f"/reports/pipeline.svg?forum_id={held_forum.id}")
+    assert chart.status_code == 200

@@ -14,7 +14,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ceasefire import flashes, limits, pipeline, policy
+from ceasefire import flashes, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.lookup import fields as lookups
@@ -28,6 +28,7 @@ from ceasefire.models.enums import (
 from ceasefire.pages import (
     actor,
     attempt,
+    capped,
     form_values,
     keep,
     local_zone,
@@ -61,7 +62,6 @@ from ceasefire.web import safe_next
 bp = signed_in_blueprint("participants", __name__, "/participants")
 
 PER_PAGE = 50
-FILTER_CHOICES = 100  # the choices a filter of the list offers at most (beyond them, the one asked for)
 
 # One-button events that undo or close something: the participant page links to a page that asks to confirm.
 CONFIRM_FIRST = frozenset({"no_show", "offer_services"})
@@ -95,27 +95,13 @@ DETAILS: tuple[tuple[str, str], ...] = (
 # Choices the forms offer, from the database.
 
 
-def _capped(query: sa.Select, arg: str | None) -> list[Any]:
-    """The rows of `query`; for one of the list's filters (`arg`: its name in the URL) the first FILTER_CHOICES,
-    and the one asked for beyond them: a large program's every group or caseworker would be a list no one reads,
-    rendered on every page of the list."""
-    if arg is None:
-        return list(db.session.scalars(query))
-    rows = list(db.session.scalars(query.limit(FILTER_CHOICES)))
-    chosen = request.args.get(arg, type=int)
-    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(r.id != chosen for r in rows):
-        entity = query.column_descriptions[0]["entity"]
-        rows += db.session.scalars(query.where(entity.id == chosen)).all()
-    return rows
-
-
 def _group_choices(blank: str, arg: str | None = None) -> list[tuple[Any, str]]:
-    groups = _capped(sa.select(Group).order_by(Group.name, Group.id), arg)
+    groups = capped(sa.select(Group).order_by(Group.name, Group.id), arg)
     return options([("", blank), *((g.id, g.name) for g in groups)])
 
 
 def _caseworker_choices(blank: str = "Not assigned", arg: str | None = None) -> list[tuple[Any, str]]:
-    staff = _capped(
+    staff = capped(
         sa.select(User)
         .where(User.role.in_([Role.CASEWORKER, Role.SUPERVISOR]), User.active.is_(True))
         .order_by(User.name, User.id), arg
@@ -223,7 +209,7 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
 
 def _forum_choices() -> list[tuple[Any, str]]:
     """The latest forums first (and one asked for beyond them)."""
-    forums = _capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
+    forums = capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
     return options([("", "Any forum"), *((f.id, f"{f.title} ({when(f.scheduled_at)})") for f in forums)])
 
 

@@ -17,9 +17,8 @@ from wtforms.validators import Optional
 
 from ceasefire import policy
 from ceasefire.errors import ValidationFailed
-from ceasefire.extensions import db
 from ceasefire.models import Forum, Group
-from ceasefire.pages import keep
+from ceasefire.pages import capped, keep
 from ceasefire.reports import charts
 from ceasefire.services import program_reports
 from ceasefire.services import reports as service
@@ -105,10 +104,11 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
 
 def _pipeline_form() -> PipelineForm:
     form = PipelineForm(request.args)
-    forums = db.session.scalars(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()))
+    forums = capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
     form.forum_id.choices = _choices(forums, lambda f: f"{f.title} ({f.scheduled_at:%Y-%m-%d})")
     if policy.sees(current_user.role, "group_id"):
-        form.group_id.choices = _choices(db.session.scalars(sa.select(Group).order_by(Group.name)), lambda g: g.name)
+        form.group_id.choices = _choices(capped(sa.select(Group).order_by(Group.name, Group.id), "group_id"),
+                                         lambda g: g.name)
     else:
         del form.group_id
     return form
