@@ -140,3 +140,26 @@ def test_charts_need_a_sign_in(client, path):
     response = client.get(path)
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_the_cohort_chart_draws_the_periods_latest_forums_and_says_so(client, auth, users, held_forum, monkeypatch):
+    """A program's whole history holds thousands of forums: the chart draws the latest few, the table has them all."""
+    from ceasefire.reports import charts
+
+    monkeypatch.setattr(charts, "CHART_FORUMS", 1)
+    sup = users["supervisor"]
+    later = catalog.create_forum(sup, "Autumn call-in", datetime(2025, 10, 8, 18, tzinfo=UTC))
+    program = Program.build(sup)
+    with program.batch():
+        p = program.create(first_name="Di")
+        program.fire(p, "invite", forum_id=later.id, method="letter")
+        program.fire(p, "attend")
+        catalog.update_forum(sup, later, {"status": ForumStatus.HELD})
+    auth.login(sup)
+    texts = " ".join(_texts(client.get("/reports/cohorts.svg").get_data(as_text=True)))
+    assert "Autumn call-in (2025-10-08): cohort" in texts
+    assert "Spring call-in" not in texts
+    assert "the latest 1 forums of 2; every one is in the table" in texts
+    page = client.get("/reports/cohorts").get_data(as_text=True)
+    assert "Spring call-in" in page
+    assert "Autumn call-in" in page

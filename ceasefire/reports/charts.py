@@ -103,13 +103,22 @@ COHORT_BARS = (
 COHORT_OUTCOMES = ("arrested", "arrested_violent", "shot", "killed", "incarcerated", "employed", "enrolled_education")
 
 
+CHART_FORUMS = 12  # the cohort chart draws the period's latest forums; every forum is in the table
+
+
 def cohorts(report: dict[str, Any]) -> Chart:
+    """The latest CHART_FORUMS forums of the period (a program's whole history holds thousands: a chart of them all
+    is a picture no one reads, and took half a minute to draw at a million participants)."""
     bars: list[tuple[str, Any]] = []
-    for row in report["items"]:
+    items = report["items"][-CHART_FORUMS:]  # oldest first, as the report
+    title = "Forum cohorts: people, and outcomes within 12 months"
+    if len(items) < len(report["items"]):
+        title += f" (the latest {CHART_FORUMS} forums of {len(report['items'])}; every one is in the table)"
+    for row in items:
         name = f"{row['title']} ({row['held_on']})"
         bars += [(f"{name}: {label}", row[key]) for key, label in COHORT_BARS]
         bars += [(f"{name}: {_label(kind)} in 12 months", row["outcomes_12m"][kind]) for kind in COHORT_OUTCOMES]
-    return _bars("Forum cohorts: people, and outcomes within 12 months", bars)
+    return _bars(title, bars)
 
 
 def activity(report: dict[str, Any], measure: str) -> Chart:

@@ -125,7 +125,7 @@ def pipeline():
 @login_required
 def cohorts():
     policy.require(current_user, "report.cohorts")
-    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html")
+    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html", chart_forums=charts.CHART_FORUMS)
 
 
 @bp.get("/referrals")
