@@ -326,8 +326,12 @@ def test_supervisor_home_counts_and_waiting_longest(users, client, auth, make_pa
     # four identified (two walked there, Vic and Wes) and one invited
     assert re.search(r"Identified</a></dt><dd>4</dd>", counts), counts
     assert re.search(r"Invited</a></dt><dd>1</dd>", counts), counts
-    assert "/reports/" in counts  # the funnel and its rates: the pipeline report, a link away
-    assert "How many reached each stage" in counts
+    funnel = section(html, "funnel-h")
+    # all five were identified (the invited one too); one invited, none further
+    assert re.search(r"Identified</span> <strong>5</strong>", funnel), funnel
+    assert re.search(r"Invited</span> <strong>1</strong>", funnel), funnel
+    assert "Invited to attended: 0%" in funnel
+    assert "/reports/" in funnel  # the days between steps: the pipeline report, a link away
     waiting = section(html, "waiting-h")
     assert waiting.index("Longest, Vic") < waiting.index("Shorter, Wes")
 

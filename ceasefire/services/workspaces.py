@@ -31,7 +31,7 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, ReferralStatus, Role, State
-from ceasefire.services import read, retention_read
+from ceasefire.services import read, reports, retention_read
 from ceasefire.services.clock import program_today, zone
 from ceasefire.services.records import (
     ForumRecord,
@@ -156,6 +156,8 @@ class SupervisorHome:
     waiting: tuple[Waiting, ...]
     reviews: Page[ReviewItem] | None = None
     removals: Page[RemovalRequestRecord] | None = None
+    funnel: tuple[dict[str, Any], ...] = ()  # the pipeline report's: how many ever reached each stage
+    conversion: dict[str, float] | None = None  # and its rates between stages
 
 
 def _days(since: datetime | None, now: datetime) -> int:
@@ -401,14 +403,17 @@ def _outreach_due(user: User, limit: int = 10) -> tuple[OutreachDue, ...]:
 
 
 def supervisor(user: User) -> SupervisorHome:
-    """The participants in each state now, as the list's tabs read them (kept counts, not a count of a million rows);
-    the funnel, its conversion rates and the days between steps are the pipeline report's, a link away."""
+    """The pipeline at a glance (issue #10): the participants in each state now, as the list's tabs read them (kept
+    counts), and the funnel with its conversion rates over the whole history, the pipeline report's (read off the
+    kept stage entries); the days between steps are in the report, a link away."""
     counts = read.state_counts(user)
+    report = reports.pipeline(user, reports.Window())
     waiting = policy.referral_query(user).where(Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]))
     horizon = program_today() + timedelta(days=REVIEW_HORIZON_DAYS)
     return SupervisorHome(counts, _waiting(user, waiting, "updated_at", 10),
                           retention_read.review_page(user, 1, 10, due_before=horizon, detail=True),
-                          retention_read.removal_queue(user, 1, 10))
+                          retention_read.removal_queue(user, 1, 10),
+                          funnel=tuple(report["funnel"]), conversion=report["conversion"])
 
 
 # The provider inbox
