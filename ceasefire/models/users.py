@@ -49,8 +49,6 @@ class User(UserMixin, Model):
     # Sign-in protection (CJIS 5.5.3): failures since the last success, and the end of a lockout.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # No longer read: sessions are ended on the server (services/sessions.py); kept until a revision drops it.
-    session_epoch: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
     # Set when an admin resets the password: the next sign-in leads to choosing a new one before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
