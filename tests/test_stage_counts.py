@@ -1,0 +1,136 @@
+"""The pipeline report over the whole history, read off the kept counts of stages and spans
+(ceasefire.models.stage_counts), answers exactly what the report counted off the stage entries gives: over spans
+that share a narrow bucket by the dozen, spans on a bucket's edges (a microsecond either side), negative spans,
+spans years long, every count of spans from 1 up (odd and even, so the median is a value or the mean of two); the
+90th percentile too. And when the counts are not kept (rows missing, or buckets that do not add up), the report
+counts as before. That the counts follow every change is checked with the stage entries (tests/test_stage_entries.py);
+the statements of the home and the report, fixed at two sizes, in test_workspaces.py and test_reports.py."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from helpers import Program, counting
+
+from ceasefire.extensions import db
+from ceasefire.models import SpanCount, StageCount, StatusChange, stage_counts
+from ceasefire.models.enums import State
+from ceasefire.services import percentiles, reports, stage_report
+from ceasefire.services.reports import Window
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+NARROW = timedelta(microseconds=2**stage_counts.NARROW)
+WIDE = timedelta(microseconds=2**stage_counts.WIDE)
+POINTS = (percentiles.MEDIAN, percentiles.P90)
+
+
+def _person(program: Program, created: datetime, *later: tuple[State, datetime]) -> None:
+    """A participant created at `created` whose history then entered each stage of `later` at its moment (rows
+    written straight into their history, as a program entering its past would)."""
+    person = program.create(first_name="Span")
+    db.session.flush()
+    first = db.session.scalars(sa.select(StatusChange).where(StatusChange.participant_id == person.id)).one()
+    first.at = created
+    before = State.IDENTIFIED
+    for stage, moment in later:
+        db.session.add(StatusChange(participant_id=person.id, event="entered", from_state=before, to_state=stage,
+                                    at=moment))
+        before = stage
+
+
+def _funnel(html: str) -> str:
+    """The supervisor's home's funnel."""
+    match = re.search(r'<section[^>]*aria-labelledby="funnel-h".*?</section>', html, re.S)
+    assert match, "no funnel"
+    return match.group(0)
+
+
+def _tokenless(html: str) -> str:
+    """A page without its CSRF token (a new one each time)."""
+    return re.sub(r'(content|value)="[A-Za-z0-9_.-]{40,}"', "", html)
+
+
+def _both() -> tuple:
+    """The whole history's report off the kept counts, and counted off the stage entries (what it was before)."""
+    kept = stage_report.whole_history(POINTS)
+    assert kept is not None
+    return kept, stage_report.stages_and_days([], Window(), POINTS)
+
+
+def test_the_kept_counts_give_the_counted_answers_at_every_size_and_bucket_edge(users):
+    rng = random.Random(12)  # noqa: S311 - test data, not a secret
+    program = Program.build(users["supervisor"])
+    edge = START + 3 * NARROW  # a narrow bucket's edge after creation
+    spans = [
+        timedelta(days=2),  # the same span a dozen times over (a bulk seed's copies)
+        3 * NARROW, 3 * NARROW - timedelta(microseconds=1), 3 * NARROW + timedelta(microseconds=1),  # edges
+        WIDE, WIDE - timedelta(microseconds=1), 2 * WIDE,
+        -timedelta(hours=5), -NARROW, -timedelta(microseconds=1), timedelta(0),  # negative and none
+        timedelta(days=3 * 365, microseconds=7),  # years long
+    ]
+    checked = 0
+    for round_ in range(40):
+        span = spans[round_ % len(spans)] if round_ < 2 * len(spans) else timedelta(
+            seconds=rng.randrange(-10**5, 10**8), microseconds=rng.randrange(10**6))
+        created = edge - NARROW * 3 if round_ % 3 else START + timedelta(minutes=rng.randrange(10**5))
+        invited = created + span
+        later = [(State.INVITED, invited)]
+        if round_ % 2:
+            later.append((State.ATTENDED, invited + spans[(round_ * 7) % len(spans)]))
+        if round_ % 4 == 1:
+            later.append((State.SERVICES_OFFERED, later[-1][1] + timedelta(days=2)))
+        for _copy in range(12 if round_ == 0 else 1):
+            _person(program, created, *later)
+        db.session.commit()
+        kept, counted = _both()
+        assert kept == counted, round_
+        checked += 1
+    assert checked == 40
+    reached, days = _both()[0]
+    assert reached["invited"] == 51
+    assert set(days) == {0, 1, 2}
+
+
+def test_the_report_and_the_home_read_the_kept_counts_and_answer_as_before(users, api_as, client, auth):
+    program = Program.build(users["supervisor"])
+    for i in range(9):
+        created = START + timedelta(days=i, hours=i)
+        _person(program, created, (State.INVITED, created + timedelta(days=i % 4, minutes=i)),
+                (State.ATTENDED, created + timedelta(days=6, seconds=i)))
+    db.session.commit()
+    api = api_as(users["supervisor"])
+    status, kept = api.get("/reports/pipeline")
+    assert status == 200, kept
+    assert kept["funnel"][:3] == [{"stage": "identified", "reached": 9}, {"stage": "invited", "reached": 9},
+                                  {"stage": "attended", "reached": 9}]
+    auth.login(users["supervisor"])
+    page = _tokenless(client.get("/reports/").get_data(as_text=True))
+    home = _funnel(client.get("/").get_data(as_text=True))
+    assert "Invited</span> <strong>9</strong>" in home
+    with counting() as statements:
+        assert reports.pipeline_funnel(users["supervisor"])["funnel"] == kept["funnel"]
+    assert len(statements) == 1  # the kept counts of stages
+    # not kept: a stage's row missing; then a bucket's count that does not add up: counted as before, the same
+    for spoil in (sa.delete(StageCount).where(StageCount.stage == State.ENFORCED.value),
+                  sa.update(SpanCount).where(SpanCount.width == stage_counts.NARROW).values(spans=SpanCount.spans + 1),
+                  sa.update(SpanCount).where(SpanCount.width == stage_counts.WIDE).values(spans=SpanCount.spans + 1)):
+        if spoil.is_delete:
+            db.session.execute(spoil)
+        else:
+            stage_counts.refresh(db.session.connection())
+            db.session.execute(spoil)
+        db.session.commit()
+        if spoil.is_delete:
+            assert stage_report.whole_history(POINTS) is None
+            assert stage_report.funnel() is None
+        else:
+            assert stage_report.whole_history(POINTS) is None
+        assert api.get("/reports/pipeline") == (200, kept)
+        assert _tokenless(client.get("/reports/").get_data(as_text=True)) == page
+        assert _funnel(client.get("/").get_data(as_text=True)) == home
+    stage_counts.refresh(db.session.connection())
+    db.session.commit()
+    assert stage_report.whole_history(POINTS) is not None
