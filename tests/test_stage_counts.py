@@ -53,11 +53,18 @@ def _tokenless(html: str) -> str:
     return re.sub(r'(content|value)="[A-Za-z0-9_.-]{40,}"', "", html)
 
 
+def _rounded(found: tuple) -> tuple:
+    reached, days = found
+    return reached, {i: {point: percentiles.rounded(value) for point, value in values.items()}
+                     for i, values in days.items()}
+
+
 def _both() -> tuple:
-    """The whole history's report off the kept counts, and counted off the stage entries (what it was before)."""
+    """The whole history's report off the kept counts, and counted off the stage entries (what it was before), each
+    percentile to the report's one decimal."""
     kept = stage_report.whole_history(POINTS)
     assert kept is not None
-    return kept, stage_report.stages_and_days([], Window(), POINTS)
+    return _rounded(kept), _rounded(stage_report.stages_and_days([], Window(), POINTS))
 
 
 def test_the_kept_counts_give_the_counted_answers_at_every_size_and_bucket_edge(users):
@@ -134,3 +141,40 @@ def test_the_report_and_the_home_read_the_kept_counts_and_answer_as_before(users
     stage_counts.refresh(db.session.connection())
     db.session.commit()
     assert stage_report.whole_history(POINTS) is not None
+
+
+def test_a_percentile_is_settled_by_ranges_only_when_every_value_in_them_rounds_to_it():
+    """percentiles.settled() against the interpolation of values drawn inside the ranges (their ends included):
+    whenever it answers, every such value rounds to its answer, sign of a zero included; ranges across a rounding
+    boundary (a tenth and a half, zero) are left to the values."""
+    rng = random.Random(3)  # noqa: S311 - test data, not a secret
+    day = percentiles.MICROSECONDS_A_DAY
+    answered = unsettled = 0
+    for _ in range(3000):
+        n = rng.randrange(1, 40)
+        point = rng.choice((percentiles.MEDIAN, percentiles.P90))
+        width = rng.choice((1, 2**20, 2**30, day // 20))
+        centre = rng.choice((0, day // 20, day // 10, 3 * day // 20, 5 * day // 4)) * rng.choice((1, -1))
+        ranges = {}
+        for side in percentiles.positions(n, (point,)):
+            start = centre + rng.randrange(-2 * width, 2 * width)
+            ranges[side] = (start, start + width - 1)
+        value = percentiles.settled(ranges, n, point)
+        drawn = [{side: rng.choice((low, high, rng.randrange(low, high + 1))) for side, (low, high) in ranges.items()}
+                 for _ in range(20)]
+        drawn += [{side: ends[0] for side, ends in ranges.items()}, {side: ends[1] for side, ends in ranges.items()}]
+        exact = {repr(percentiles.rounded(percentiles.at_positions(values, n, (point,))[point])) for values in drawn}
+        if value is None:
+            unsettled += 1
+        else:
+            answered += 1
+            assert exact == {repr(value)}, (ranges, n, point, value, exact)
+            assert repr(percentiles.rounded(value)) == repr(value)
+    assert answered > 1000
+    assert unsettled > 300
+    # the ends of a tenth, a microsecond either side: 0.05 days is 4,320 s
+    half = day // 20
+    assert percentiles.settled({0: (half - 2**30, half - 1)}, 1, percentiles.MEDIAN) is None
+    assert percentiles.settled({0: (half - 2**30, half - 10**5)}, 1, percentiles.MEDIAN) == 0.0
+    assert repr(percentiles.settled({0: (-half + 10**5, -1)}, 1, percentiles.MEDIAN)) == "-0.0"
+    assert percentiles.settled({0: (-1, 1)}, 1, percentiles.MEDIAN) is None

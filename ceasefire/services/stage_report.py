@@ -102,28 +102,48 @@ def funnel() -> dict[str, int] | None:
 
 
 def whole_history(points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]] | None:
-    """stages_and_days() for everyone over the whole history, the same answers, off the kept counts of stages and
-    spans (models.stage_counts); None when they are not kept. Four statements however many people: the stages'
-    counts; the wide buckets of each step, in which each percentile's place is found; the narrow buckets inside
-    the wide ones found; then each value needed, fetched by its place among the spans of its narrow bucket alone
+    """stages_and_days() for everyone over the whole history off the kept counts of stages and spans
+    (models.stage_counts), the same answers to the report's one decimal (a percentile the buckets settle is given
+    as the tenth of a day it rounds to); None when they are not kept. Four statements at most, however many people:
+    the stages' counts; the wide buckets of each step, in which each value a percentile needs is placed; the narrow
+    buckets inside the wide ones found. A percentile whose rounding those settle (percentiles.settled) needs no
+    more; the values of the others are fetched each by its place among the spans of its narrow bucket alone
     (LIMIT 1 OFFSET k over that range of the index of spans)."""
     kept = stage_counts.counted(db.session)
     if kept is None:
         return None
     reached = {s.value: kept[s][0] for s in FUNNEL}
     sizes = {i: kept[later][1] for i, (_name, _earlier, later) in enumerate(STEPS)}
+    days: dict[int, dict[tuple[int, int], float]] = {i: {} for i, n in sizes.items() if n}
     wanted = [(i, k) for i, n in sizes.items() for k in percentiles.positions(n, points)]
-    values: dict[int, dict[int, int]] = {}
-    if wanted:
-        places = _places(wanted, sizes)
-        if places is None:
-            return None
+    if not wanted:
+        return reached, days
+    places = _places(wanted, sizes)
+    if places is None:
+        return None
+    reads: set[tuple[int, int]] = set()
+    for i, found in days.items():
+        for point in points:
+            sides = percentiles.positions(sizes[i], (point,))
+            ranges = {k: (places[(i, k)][0] << stage_counts.NARROW, ((places[(i, k)][0] + 1) << stage_counts.NARROW)
+                          - 1) for k in sides}
+            value = percentiles.settled(ranges, sizes[i], point)
+            if value is None:
+                reads |= {(i, k) for k in sides}
+            else:
+                found[point] = value
+    if reads:
+        values: dict[int, dict[int, int]] = {}
         for i, position, span in db.session.execute(sa.union_all(*[
             sa.select(sa.literal(i, sa.Integer), sa.literal(k, sa.Integer), _nth_span(STEPS[i][2], *places[(i, k)]))
-            for i, k in wanted
+            for i, k in sorted(reads)
         ])):
             values.setdefault(i, {})[position] = span
-    return reached, {i: percentiles.at_positions(values[i], n, points) for i, n in sizes.items() if n}
+        for i, found in days.items():
+            for point in points:
+                if point not in found:
+                    found[point] = percentiles.at_positions(values[i], sizes[i], (point,))[point]
+    return reached, days
 
 
 def _buckets(width: int, where: list) -> dict[tuple[int, int], list[tuple[int, int]]]:
