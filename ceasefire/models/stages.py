@@ -19,7 +19,8 @@ deleted takes their rows with them
 (ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
 the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
 ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
-counts.
+counts. The stage entries' own counts, by stage and by bucket of span (models.stage_counts), move with each
+recomputation by the difference of the rows it removed and wrote (its DELETE and INSERT return them).
 """
 
 from __future__ import annotations
