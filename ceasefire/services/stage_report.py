@@ -108,7 +108,7 @@ def whole_history(points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[i
     the stages' counts; the wide buckets of each step, in which each value a percentile needs is placed; the narrow
     buckets inside the wide ones found. A percentile whose rounding those settle (percentiles.settled) needs no
     more; the values of the others are fetched each by its place among the spans of its narrow bucket alone
-    (LIMIT 1 OFFSET k over that range of the index of spans)."""
+    (LIMIT 1 OFFSET k over that range of the index of spans, from its nearer end)."""
     kept = stage_counts.counted(db.session)
     if kept is None:
         return None
@@ -173,9 +173,11 @@ def _locate(buckets: list[tuple[int, int]], total: int, place: int) -> tuple[int
     return None
 
 
-def _places(wanted: list[tuple[int, int]], sizes: dict[int, int]) -> dict[tuple[int, int], tuple[int, int]] | None:
-    """For each (step, position) wanted, the narrow bucket its value lies in and its place among that bucket's
-    spans (two statements); None when the kept counts do not add up."""
+def _places(
+    wanted: list[tuple[int, int]], sizes: dict[int, int],
+) -> dict[tuple[int, int], tuple[int, int, int]] | None:
+    """For each (step, position) wanted, the narrow bucket its value lies in, its place among that bucket's spans
+    and their number (two statements); None when the kept counts do not add up."""
     wide = _buckets(stage_counts.WIDE, [SpanCount.stage == STEPS[i][2].value for i in sorted({i for i, _k in wanted})])
     found = {}
     for i, k in wanted:
@@ -195,16 +197,16 @@ def _places(wanted: list[tuple[int, int]], sizes: dict[int, int]) -> dict[tuple[
         located = _locate(narrow.get((i, bucket), []), n, place)
         if located is None:
             return None
-        places[(i, k)] = located[:2]
+        places[(i, k)] = located
     return places
 
 
-def _nth_span(later: State, bucket: int, place: int) -> Any:
-    """The span at (0-based) `place` among those of the step into `later` in a narrow bucket, off the index of
-    spans: a range of it, read no further than that place."""
+def _nth_span(later: State, bucket: int, place: int, n: int) -> Any:
+    """The span at (0-based) `place` among the n of the step into `later` in a narrow bucket, off the index of
+    spans: a range of it, read from the nearer end no further than that place."""
     low, high = bucket << stage_counts.NARROW, (bucket + 1) << stage_counts.NARROW
-    return (
-        sa.select(StageEntry.span)
-        .where(StageEntry.stage == later.value, StageEntry.span >= low, StageEntry.span < high)
-        .order_by(StageEntry.span).limit(1).offset(place).scalar_subquery()
-    )
+    select = sa.select(StageEntry.span).where(StageEntry.stage == later.value, StageEntry.span >= low,
+                                              StageEntry.span < high)
+    if 2 * place >= n:
+        return select.order_by(StageEntry.span.desc()).limit(1).offset(n - 1 - place).scalar_subquery()
+    return select.order_by(StageEntry.span).limit(1).offset(place).scalar_subquery()
