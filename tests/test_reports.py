@@ -524,7 +524,8 @@ def _statements(client, api, path: str) -> int:
     return len(seen)
 
 
-REPORT_PATHS = ["/reports/pipeline", "/reports/cohorts", "/reports/referrals", "/reports/identification",
+REPORT_PATHS = ["/reports/pipeline", "/reports/pipeline?from=2025-01-01&to=2030-12-31", "/reports/cohorts",
+                "/reports/referrals", "/reports/identification",
                 "/reports/cohorts?format=xlsx"]
 
 

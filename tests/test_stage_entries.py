@@ -1,7 +1,9 @@
 """What the pipeline and cohort reports keep of each participant (ceasefire.models.stages: stage_entries, each
 stage's first and last entry and each step's span; cohort_members, each person's cohort forum and whether they
 entered services_offered after it and ever had a referral accepted or completed) equals a recomputation from the
-rows themselves (status_changes, invitations, forums, referrals and their events) after every kind of change:
+rows themselves (status_changes, invitations, forums, referrals and their events), and the counts kept of them
+(ceasefire.models.stage_counts: each stage's participants and spans, each step's spans by bucket) equal a count of
+the stage entries, after every kind of change:
 create, each pipeline event and the roads back (no-show, reopen), history moved in time, check-in and no-show, a
 forum cancelled or moved, a referral answered, moved or deleted, a purge, a participant deleted, an UPDATE run
 through the session, the bulk seed and its refresh, and the migrations that fill the tables for data already
@@ -26,8 +28,11 @@ from ceasefire.models import (
     Participant,
     Referral,
     ReferralEvent,
+    SpanCount,
+    StageCount,
     StageEntry,
     StatusChange,
+    stage_counts,
 )
 from ceasefire.models.enums import DeliveryMethod, ForumStatus, ReferralStatus, State
 from ceasefire.models.stages import STEPS
@@ -88,13 +93,38 @@ def _kept(conn) -> tuple[dict, dict, dict]:
             {pid: tuple(bool(flag) for flag in flags) for pid, _fid, *flags in members})
 
 
+def _counts_recomputed(conn) -> tuple[dict, dict]:
+    """The kept counts of stages and spans (models.stage_counts) worked out here from the stage entries: each
+    stage's participants and spans, and each (stage, width, bucket)'s spans."""
+    stages = {s.value: (0, 0) for s in State}
+    buckets: dict[tuple[str, int, int], int] = defaultdict(int)
+    for stage, span in conn.execute(sa.select(StageEntry.stage, StageEntry.span)):
+        n, spans = stages[State(stage).value]
+        stages[State(stage).value] = (n + 1, spans + (span is not None))
+        if span is not None:
+            for width in (stage_counts.WIDE, stage_counts.NARROW):
+                buckets[(State(stage).value, width, span // 2**width)] += 1
+    return stages, dict(buckets)
+
+
+def _counts_kept(conn) -> tuple[dict, dict]:
+    stages = {State(stage).value: (n, spans) for stage, n, spans in conn.execute(
+        sa.select(StageCount.stage, StageCount.participants, StageCount.spans))}
+    buckets = {(State(stage).value, width, bucket): n for stage, width, bucket, n in conn.execute(
+        sa.select(SpanCount.stage, SpanCount.width, SpanCount.bucket, SpanCount.spans)) if n}
+    return stages, buckets
+
+
 def _check() -> None:
-    """The kept rows, read on a connection of their own (what is committed), equal the recomputation."""
+    """The kept rows, read on a connection of their own (what is committed), equal the recomputation; and so do the
+    kept counts of stages and spans."""
     with db.engine.connect() as conn:
         kept, recomputed = _kept(conn), _recomputed(conn)
+        counts_kept, counts_recomputed = _counts_kept(conn), _counts_recomputed(conn)
     assert kept[0] == recomputed[0]
     assert kept[1] == recomputed[1]
     assert kept[2] == recomputed[2]
+    assert counts_kept == counts_recomputed
 
 
 def _forum(program: Program, when: datetime) -> Forum:

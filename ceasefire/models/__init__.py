@@ -13,6 +13,7 @@ from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
 from ceasefire.models.sessions import StoredSession, UserSession
+from ceasefire.models.stage_counts import SpanCount, StageCount
 from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
@@ -44,6 +45,8 @@ __all__ = [
     "RemovalRequest",
     "Review",
     "Service",
+    "SpanCount",
+    "StageCount",
     "StageEntry",
     "StatusChange",
     "StoredSession",

@@ -19,7 +19,8 @@ deleted takes their rows with them
 (ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
 the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
 ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
-counts.
+counts. The stage entries' own counts, by stage and by bucket of span (models.stage_counts), move with each
+recomputation by the difference of the rows it removed and wrote (its DELETE and INSERT return them).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
+from ceasefire.models import stage_counts
 from ceasefire.models.base import UTCDateTime, enum_type
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.forums import Forum, Invitation
-from ceasefire.models.people import StatusChange
+from ceasefire.models.people import Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent
 
 
@@ -166,8 +168,17 @@ def _recompute(connection: sa.Connection, people: Any) -> None:
         delete = sa.delete(table)
         if people is not None:
             delete = delete.where(table.c.participant_id.in_(people))
-        connection.execute(delete)
-        connection.execute(sa.insert(table).from_select(columns, rows(people, connection.dialect.name)))
+        insert = sa.insert(table).from_select(columns, rows(people, connection.dialect.name))
+        if model is not StageEntry:
+            connection.execute(delete)
+            connection.execute(insert)
+        elif people is None:
+            connection.execute(delete)
+            connection.execute(insert)
+            stage_counts.refresh(connection)
+        else:  # the counts of stages and spans moved by the difference
+            removed = connection.execute(delete.returning(table.c.stage, table.c.span)).all()
+            stage_counts.shift(connection, removed, connection.execute(insert.returning(table.c.stage, table.c.span)))
 
 
 def refresh(session: Session | Any) -> None:
@@ -222,6 +233,19 @@ def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
 
 
 CHUNK = 500
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _deleting(session: Session, _context: Any, _instances: Any) -> None:
+    """A participant deleted: their stage entries removed and counted out now, as the database's cascade would take
+    them unseen by the counts (models.stage_counts)."""
+    people = sorted(p.id for p in session.deleted if isinstance(p, Participant) and p.id is not None)
+    if people:
+        connection = session.connection()
+        table = cast(sa.Table, StageEntry.__table__)
+        removed = connection.execute(sa.delete(table).where(table.c.participant_id.in_(people))
+                                     .returning(table.c.stage, table.c.span)).all()
+        stage_counts.shift(connection, removed, [])
 
 
 @sa.event.listens_for(Session, "after_flush")

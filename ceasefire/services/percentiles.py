@@ -14,7 +14,9 @@ timedelta arithmetic gives over the same rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
@@ -68,6 +70,28 @@ def positions(n: int, points: Iterable[tuple[int, int]]) -> list[int]:
     """The 0-based positions, among n values sorted ascending, of those the percentiles in `points` need: for a
     caller that fetches each by its place in an index's order (OFFSET), having counted n, for at_positions()."""
     return sorted({side for point in points for side in _positions(n, point)}) if n else []
+
+
+def settled(ranges: dict[int, tuple[int, int]], n: int, point: tuple[int, int]) -> float | None:
+    """Percentile `point` of n values in days as rounded() gives it, when knowing only that each value it needs
+    (at the positions() of this point) lies in a range of microseconds, ranges[position] = (lowest, highest), is
+    enough: the percentile then lies between the two interpolations of the ends, and when all of that interval,
+    with a margin far wider than any error of the float arithmetic of _interpolate(), falls on one side of every
+    rounding boundary (a tenth of a day and a half, and zero, as round() keeps the sign of -0.0), the tenth it
+    rounds to is the answer, whatever the values inside the ranges are. None when it is not (the values are
+    needed). The value returned rounds to itself."""
+    numerator, denominator = point
+    lo, rest = divmod((n - 1) * numerator, denominator)
+    weights = {lo: denominator - rest, **({lo + 1: rest} if rest else {})}
+    low, high = (Fraction(sum(weight * ranges[side][end] for side, weight in weights.items()),
+                          denominator * MICROSECONDS_A_DAY) for end in (0, 1))
+    tenth = math.floor(low * 10 + Fraction(1, 2))
+    margin = Fraction(1, 10**6)  # of a tenth of a day (8.64 ms): the float error is some 10**-12 of the value
+    if low * 10 + Fraction(1, 2) - tenth < margin or tenth + 1 - (high * 10 + Fraction(1, 2)) < margin:
+        return None
+    if tenth == 0:
+        return 0.0 if low >= 0 else -0.0 if high < 0 else None
+    return tenth / 10
 
 
 def at_positions(values: dict[int, int], n: int, points: Iterable[tuple[int, int]]) -> dict[tuple[int, int], float]:

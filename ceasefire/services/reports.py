@@ -35,9 +35,9 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
-from ceasefire.services import audit, percentiles
+from ceasefire.services import audit, percentiles, stage_report
 from ceasefire.services.clock import local_date, zone
-from ceasefire.services.stage_report import STEPS, stages_and_days
+from ceasefire.services.stage_report import STEPS, stages_and_days, whole_history
 
 SUPPRESSED = "<5"
 REFERRAL_COUNTED = (
@@ -162,33 +162,51 @@ def pipeline(
         )
     for state, n in rows:
         by_state[State(state).value] += n
-    reached, days = stages_and_days(
-        people, window, (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
-    )
+    points = (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
+    whole = whole_history(points) if not people and window.start_at is None and window.end_at is None else None
+    reached, days = whole if whole is not None else stages_and_days(people, window, points)
     report: dict[str, Any] = {
-        "counts": by_state,
-        "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
-        "conversion": {
-            "invited_to_attended": ratio(reached["attended"], reached["invited"]),
-            "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
-        },
+        "counts": {state: suppress(n) for state, n in by_state.items()} if _suppressed(user) else by_state,
+        **_funnel(user, reached),
         "median_days": {name: percentiles.rounded(days.get(i, {}).get(percentiles.MEDIAN))
                         for i, (name, _e, _l) in enumerate(STEPS)},
     }
     if p90:
         report["p90_days"] = {name: percentiles.rounded(days.get(i, {}).get(percentiles.P90))
                               for i, (name, _e, _l) in enumerate(STEPS)}
+    return report
+
+
+def _funnel(user: User, reached: dict[str, int]) -> dict[str, Any]:
+    """The report's `funnel` and `conversion` from how many reached each stage (suppressed for community users)."""
+    shown: dict[str, Any] = {
+        "funnel": [{"stage": stage, "reached": n} for stage, n in reached.items()],
+        "conversion": {
+            "invited_to_attended": ratio(reached["attended"], reached["invited"]),
+            "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
+        },
+    }
     if _suppressed(user):
         hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
-        report["counts"] = {state: suppress(n) for state, n in by_state.items()}
-        report["funnel"] = [{"stage": stage, "reached": suppress(n)} for stage, n in reached.items()]
+        shown["funnel"] = [{"stage": stage, "reached": suppress(n)} for stage, n in reached.items()]
         for key, (top, bottom) in {
             "invited_to_attended": ("attended", "invited"),
             "attended_to_services_offered": ("services_offered", "attended"),
         }.items():
             if {top, bottom} & hidden:
-                report["conversion"][key] = None
-    return report
+                shown["conversion"][key] = None
+    return shown
+
+
+def pipeline_funnel(user: User) -> dict[str, Any]:
+    """The pipeline report's `funnel` and `conversion` over the whole history (the supervisor's home), read off the
+    kept counts of stages (one statement), or taken from the report when they are not kept."""
+    policy.require(user, "report.pipeline")
+    reached = stage_report.funnel()
+    if reached is None:
+        report = pipeline(user, Window())
+        return {"funnel": report["funnel"], "conversion": report["conversion"]}
+    return _funnel(user, reached)
 
 
 # Cohorts

@@ -405,9 +405,9 @@ def _outreach_due(user: User, limit: int = 10) -> tuple[OutreachDue, ...]:
 def supervisor(user: User) -> SupervisorHome:
     """The pipeline at a glance (issue #10): the participants in each state now, as the list's tabs read them (kept
     counts), and the funnel with its conversion rates over the whole history, the pipeline report's (read off the
-    kept stage entries); the days between steps are in the report, a link away."""
+    kept counts of stages, models.stage_counts); the days between steps are in the report, a link away."""
     counts = read.state_counts(user)
-    report = reports.pipeline(user, reports.Window())
+    report = reports.pipeline_funnel(user)
     waiting = policy.referral_query(user).where(Referral.status.in_([s.value for s in WAITING_ON_PROVIDER]))
     horizon = program_today() + timedelta(days=REVIEW_HORIZON_DAYS)
     return SupervisorHome(counts, _waiting(user, waiting, "updated_at", 10),
