@@ -271,7 +271,7 @@ def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[di
     without_jit()
     listed = _listed_forums(window)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(
-        listed.with_only_columns(Forum.id).outerjoin(TALLIES, sa.false()).order_by(None).subquery())) or 0
+        listed.with_only_columns(Forum.id).order_by(None).subquery())) or 0
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(listed.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(tuple(_cohort_items(user, rows)), total, page, per_page)
