@@ -195,7 +195,12 @@ def pipeline_days_chart():
 @login_required
 def cohorts_chart():
     policy.require(current_user, "report.cohorts")
-    return _svg(charts.cohorts(_report_for_chart("cohorts", WindowForm(request.args))))
+    form = WindowForm(request.args)
+    if not form.validate():
+        raise ValidationFailed("Check the filters.", {k: "; ".join(v) for k, v in form.errors.items()})
+    filters = _filters(form)
+    window = service.Window(filters.get("from"), filters.get("to"))
+    return _svg(charts.cohorts(service.latest_cohorts(current_user, window, charts.CHART_FORUMS)))
 
 
 @bp.get("/activity.svg")

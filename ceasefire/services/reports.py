@@ -270,11 +270,26 @@ def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[di
     policy.require(user, "report.cohorts")
     without_jit()
     listed = _listed_forums(window)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(
-        listed.with_only_columns(Forum.id).order_by(None).subquery())) or 0
+    total = _listed_total(listed)
     page = min(max(page, 1), max(1, -(-total // per_page)))
     rows = db.session.execute(listed.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(tuple(_cohort_items(user, rows)), total, page, per_page)
+
+
+def latest_cohorts(user: User, window: Window, n: int) -> dict[str, Any]:
+    """The report's rows of the window's latest `n` forums (oldest first, as the report), and `total`, how many
+    forums the window has: what the page's chart draws, reading those forums alone."""
+    policy.require(user, "report.cohorts")
+    without_jit()
+    listed = _listed_forums(window)
+    rows = db.session.execute(
+        listed.order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)).all()
+    return {"items": _cohort_items(user, rows[::-1]), "total": _listed_total(listed)}
+
+
+def _listed_total(listed: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(
+        listed.with_only_columns(Forum.id).order_by(None).subquery())) or 0
 
 
 # Referral outcomes
