@@ -9,7 +9,7 @@ are whole days there, both inclusive, either left open when not given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -446,7 +446,7 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class ExportFile:
-    body: str | bytes
+    body: Iterator[str] | Iterator[bytes]  # sent a chunk at a time (the response streams)
     filename: str
     content_type: str
 
@@ -457,7 +457,7 @@ def export_file(user: User, name: str, filters: dict[str, Any], fmt: str, report
         raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
     shown = {key: value.isoformat() if isinstance(value, date) else value for key, value in filters.items()}
     lines = exports.report_table(shown, report)
-    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
+    body = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
     filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
     audit.record(user, "export", "report", None, " ".join([f"{name}.{fmt}", *(f"{k}={v}" for k, v in shown.items())]))
     return ExportFile(body, filename, FORMATS[fmt])
