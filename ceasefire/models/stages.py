@@ -131,16 +131,29 @@ def _cohort_rows(people: Any, _dialect: str) -> sa.Select:
     )
     referrals, events = Referral.__table__.c, ReferralEvent.__table__.c
 
-    def reached(status: ReferralStatus):
-        return (
-            sa.exists().where(referrals.participant_id == ranked_q.c.participant_id,
-                              events.referral_id == referrals.id, events.to_status == status.value)
+    def reached(status: ReferralStatus) -> sa.Subquery:
+        """The people with a referral that reached `status`, once each: joined, not asked per member (a
+        correlated EXISTS here was planned at a million participants as a scan of every referral per member)."""
+        found = (
+            sa.select(referrals.participant_id)
+            .join_from(Referral.__table__, ReferralEvent.__table__, events.referral_id == referrals.id)
+            .where(events.to_status == status.value).distinct()
         )
+        if people is not None:
+            found = found.where(referrals.participant_id.in_(people))
+        return found.subquery(f"reached_{status.value}")
 
-    return sa.select(
-        ranked_q.c.participant_id, ranked_q.c.forum_id, offered, reached(ReferralStatus.ACCEPTED),
-        reached(ReferralStatus.COMPLETED),
-    ).where(ranked_q.c.rank == 1)
+    accepted, completed = reached(ReferralStatus.ACCEPTED), reached(ReferralStatus.COMPLETED)
+    return (
+        sa.select(
+            ranked_q.c.participant_id, ranked_q.c.forum_id, offered, accepted.c.participant_id.is_not(None),
+            completed.c.participant_id.is_not(None),
+        )
+        .select_from(ranked_q)
+        .outerjoin(accepted, accepted.c.participant_id == ranked_q.c.participant_id)
+        .outerjoin(completed, completed.c.participant_id == ranked_q.c.participant_id)
+        .where(ranked_q.c.rank == 1)
+    )
 
 
 def _recompute(connection: sa.Connection, people: Any) -> None:
