@@ -17,6 +17,7 @@ followed by refresh() (counts.refresh()). A forum deleted takes its row with it 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -49,7 +50,8 @@ TALLIES = sa.Table(
 )
 
 EPOCH = date(1970, 1, 1).toordinal()
-CHUNK = 2000  # forums counted in one statement
+CHUNK = 2000  # forums a flush touched, counted in one statement
+FEW = 64  # up to this many forums, counted by a statement built once (their days as parameters)
 
 
 def add_months(day: date, months: int) -> date:
@@ -80,24 +82,38 @@ def day_number(column: Any, dialect: str) -> Any:
     return sa.cast(sa.func.julianday(column) - 2440587.5, sa.Integer)
 
 
+DAYS = ("forum_id", "held", "end_6m", "end_12m")
+
+
+def _days_of(day: date) -> tuple[int, int, int]:
+    return day_of(day), day_of(add_months(day, 6)), day_of(add_months(day, 12))
+
+
 def _forum_days(held: dict[int, date]) -> Any:
     """A table (a VALUES list) of each forum's id, day held and the last days of its 6 and 12 months, the days as
     day numbers: worked out here in the program's time zone, joined to by forum there. Whole numbers written into
     the statement, not parameters, so that thousands of forums stay within any parameter limit; and written here
     (int formats each), as SQLAlchemy's literal VALUES take a quarter of a second for 3,500 forums."""
-    names = ("forum_id", "held", "end_6m", "end_12m")
-    body = ", ".join(
-        "(" + ", ".join(str(int(n)) for n in (fid, day_of(day), day_of(add_months(day, 6)),
-                                               day_of(add_months(day, 12)))) + ")"
-        for fid, day in held.items()
-    )
+    body = ", ".join("(" + ", ".join(str(int(n)) for n in (fid, *_days_of(day))) + ")" for fid, day in held.items())
+    return _days_table(body)
+
+
+def _days_table(body: str, params: list[sa.BindParameter] | None = None) -> Any:
     # VALUES' columns are column1, column2, ... on PostgreSQL and SQLite alike
-    columns = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, start=1))
-    return (
-        sa.text(f"SELECT {columns} FROM (VALUES {body}) AS forum_days_values")  # noqa: S608 (whole numbers alone)
-        .columns(*[sa.column(name, sa.Integer) for name in names])
-        .cte("forum_days")
-    )
+    columns = ", ".join(f"column{i} AS {name}" for i, name in enumerate(DAYS, start=1))
+    text = sa.text(f"SELECT {columns} FROM (VALUES {body}) AS forum_days_values")  # noqa: S608 (numbers, names)
+    if params:
+        text = text.bindparams(*params)
+    return text.columns(*[sa.column(name, sa.Integer) for name in DAYS]).cte("forum_days")
+
+
+@functools.lru_cache(maxsize=32)
+def _few_forums_statement(dialect: str, rows: int) -> sa.Select:
+    """The statement for `rows` forums whose days are parameters (what a flush counts): built, and compiled by
+    SQLAlchemy, once for each such size (a size a power of two, the rest filled with forum 0, which is none)."""
+    body = ", ".join("(" + ", ".join(f":{name}_{i}" for name in DAYS) + ")" for i in range(rows))
+    params = [sa.bindparam(f"{name}_{i}", type_=sa.Integer) for i in range(rows) for name in DAYS]
+    return _statement(_days_table(body, params), dialect)
 
 
 def _statement(days: Any, dialect: str) -> sa.Select:
@@ -193,8 +209,16 @@ def count(connection: sa.Connection, held: dict[int, date]) -> dict[int, dict[st
     if not held:
         return {}
     found = {fid: dict.fromkeys(MEASURES, 0) for fid in held}
-    for fid, *values in connection.execute(_statement(_forum_days(held), connection.dialect.name)):
-        found[fid] = {name: int(n or 0) for name, n in zip(MEASURES, values, strict=True)}
+    if len(held) <= FEW:
+        rows = 1 << (len(held) - 1).bit_length()
+        days = [(fid, *_days_of(day)) for fid, day in held.items()] + [(0, 0, 0, 0)] * (rows - len(held))
+        result = connection.execute(_few_forums_statement(connection.dialect.name, rows), {
+            f"{name}_{i}": value for i, row in enumerate(days) for name, value in zip(DAYS, row, strict=True)})
+    else:
+        result = connection.execute(_statement(_forum_days(held), connection.dialect.name))
+    for fid, *values in result:
+        if fid in found:
+            found[fid] = {name: int(n or 0) for name, n in zip(MEASURES, values, strict=True)}
     return found
 
 
@@ -217,9 +241,11 @@ def keep(connection: sa.Connection, forum_ids: Iterable[int] | None) -> None:
 
 
 def _all_forum_chunks(connection: sa.Connection) -> Iterable[list[int]]:
+    """Every forum, in one chunk: the statement over them all joins whole tables once (over chunks it would join
+    them once a chunk)."""
     connection.execute(sa.delete(TALLIES))
     ids = list(connection.execute(sa.select(Forum.__table__.c.id).order_by(Forum.__table__.c.id)).scalars())
-    return (ids[start:start + CHUNK] for start in range(0, len(ids), CHUNK))
+    return [ids] if ids else []
 
 
 def refresh(session: Session | Any) -> None:
