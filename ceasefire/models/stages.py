@@ -17,7 +17,9 @@ participant whose status changes, invitations, forums attended, referral events 
 changed or deleted gets their rows anew (two statements a table, over that person's own rows). A participant
 deleted takes their rows with them
 (ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
-the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
+the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. (The
+session's listeners are models.cohort_tallies', which call keep_people() and keep_bulk() first, then count the
+forums whose cohorts moved.) What the
 ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
 counts.
 """
