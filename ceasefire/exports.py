@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,39 +61,53 @@ def _spread(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def report_table(filters: dict[str, Any], report: dict[str, Any]) -> list[list[Any]]:
-    """The lines of a report file: `filters` and one name=value cell per filter given, the field names, then
-    one line per item (or `measure,value` lines for a report without items)."""
-    lines: list[list[Any]] = [["filters", *(f"{name}={value}" for name, value in filters.items())]]
+def report_table(filters: dict[str, Any], report: dict[str, Any]) -> Iterator[list[Any]]:
+    """The lines of a report file, one at a time: `filters` and one name=value cell per filter given, the field
+    names, then one line per item (or `measure,value` lines for a report without items). The field names are every
+    item's, in the order they first appear: a first pass over the items finds them, the second spreads each item
+    into its line as it is written."""
+    yield ["filters", *(f"{name}={value}" for name, value in filters.items())]
     if "items" in report:
-        flat = []
+        header: list[str] = []
+        seen: set[str] = set()
         for item in report["items"]:
             row: dict[str, Any] = {}
             _spread("", item, row)
-            flat.append(row)
-        header: list[str] = []
-        for row in flat:
-            header.extend(k for k in row if k not in header)
-        lines.append(header)
-        lines.extend([row.get(k) for k in header] for row in flat)
+            for key in row:
+                if key not in seen:
+                    seen.add(key)
+                    header.append(key)
+        yield header
+        for item in report["items"]:
+            row = {}
+            _spread("", item, row)
+            yield [row.get(k) for k in header]
     else:
         measures: dict[str, Any] = {}
         _spread("", report, measures)
-        lines.append(["measure", "value"])
-        lines.extend([name, value] for name, value in measures.items())
-    return lines
+        yield ["measure", "value"]
+        yield from ([name, value] for name, value in measures.items())
 
 
-def report_csv(lines: list[list[Any]]) -> str:
+CHUNK = 65536  # what a streamed file sends at a time
+
+
+def report_csv(lines: Iterable[list[Any]]) -> Iterator[str]:
+    """The lines as CSV, a chunk at a time, for a response that streams: the file is never whole in memory."""
     out = io.StringIO()
     writer = csv.writer(out)
     for line in lines:
         writer.writerow([safe_cell("" if v is None else v) for v in line])
-    return out.getvalue()
+        if out.tell() > CHUNK:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
-def report_xlsx(lines: list[list[Any]], title: str) -> bytes:
-    """A workbook whose text cells are always strings, never formulas."""
+def report_xlsx(lines: Iterable[list[Any]], title: str) -> Iterator[bytes]:
+    """A workbook whose text cells are always strings, never formulas, a chunk at a time: openpyxl's write-only
+    mode keeps the rows in a temporary file, and the workbook is written to another, sent from there."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -106,6 +121,13 @@ def report_xlsx(lines: list[list[Any]], title: str) -> bytes:
                 cell.data_type = "s"
             cells.append(cell)
         sheet.append(cells)
-    out = io.BytesIO()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks once sent
     book.save(out)
-    return out.getvalue()
+    out.seek(0)
+    return _chunks(out)
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    with file:
+        while chunk := file.read(CHUNK):
+            yield chunk

@@ -281,3 +281,19 @@ def grow_staff(extra: int) -> None:
         for i, org in enumerate(providers)
     ])
     db.session.commit()
+
+
+def check_tallies() -> None:
+    """Each forum's kept cohort counts (models.cohort_tallies), read on a connection of their own (what is
+    committed), equal the report's statement run afresh over every forum, counted for the forum's day."""
+    from ceasefire.models import cohort_tallies
+
+    table = cohort_tallies.TALLIES
+    with db.engine.connect() as conn:
+        held = {fid: cohort_tallies.held_on(moment)
+                for fid, moment in conn.execute(sa.select(Forum.id, Forum.scheduled_at))}
+        recounted = {fid: {"held": cohort_tallies.day_of(held[fid]), **counts}
+                     for fid, counts in cohort_tallies.count(conn, held).items()}
+        kept = {row.forum_id: {name: getattr(row, name) for name in ("held", *cohort_tallies.MEASURES)}
+                for row in conn.execute(sa.select(table))}
+    assert kept == recounted

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from helpers import Program
 
 from ceasefire.extensions import db
-from ceasefire.models import AuditEvent, StatusChange
+from ceasefire.models import AuditEvent, StatusChange, User
 from ceasefire.models.enums import ForumStatus
 from ceasefire.services import catalog
 
@@ -126,3 +126,75 @@ def test_the_pipeline_filters_offer_the_first_choices_and_keep_one_asked_for_bey
     assert held_forum.id in _offered(html, "forum_id")
     chart = client.get(f"/reports/pipeline.svg?forum_id={held_forum.id}")
     assert chart.status_code == 200
+
+
+def _cohort_rows(html: str) -> list[list[str]]:
+    """The cohort table's rows: the forum's id, then its cells."""
+    rows = re.findall(r'<tr><th scope="row"><a href="/forums/(\d+)">[^<]*</a></th>(.*?)</tr>', _flat(html))
+    return [[fid, *re.findall(r"<td>(.*?)</td>", cells)] for fid, cells in rows]
+
+
+def _api_cells(item: dict) -> list[str]:
+    rate = item["attendance_rate"]
+    return [str(item["forum_id"]), item["held_on"], str(item["invited"]), str(item["attended"]),
+            "%.0f%%" % (rate * 100) if rate is not None else "—",
+            *(str(item[key]) for key in ("cohort", "services_offered", "referrals_accepted", "referrals_completed",
+                                         "enforced_6m", "enforced_12m")),
+            *(", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in item[key].items() if n != 0) or "—"
+              for key in ("outcomes_6m", "outcomes_12m"))]
+
+
+def _more_held_forums(supervisor, *days: int) -> None:
+    for day in days:
+        forum = catalog.create_forum(supervisor, f"Forum of April {day}", datetime(2025, 4, day, 18, tzinfo=UTC))
+        catalog.update_forum(supervisor, forum, {"status": ForumStatus.HELD})
+    db.session.commit()
+
+
+def test_the_cohort_page_shows_a_page_of_forums_with_the_apis_numbers(client, auth, users, api_as, held_forum,
+                                                                      monkeypatch):
+    from ceasefire.reports import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    _more_held_forums(users["supervisor"], 20, 5)
+    status, body = api_as(users["supervisor"]).get("/reports/cohorts?from=2025-01-01")
+    assert status == 200
+    assert len(body["items"]) == 3
+    auth.login(users["supervisor"])
+    first = client.get("/reports/cohorts?date_from=2025-01-01").get_data(as_text=True)
+    second = client.get("/reports/cohorts?date_from=2025-01-01&page=2").get_data(as_text=True)
+    assert "3 forums in this period, oldest first, 2 a page" in first
+    assert "Page 1 of 2" in first
+    assert html_unescape('href="/reports/cohorts?page=2&amp;date_from=2025-01-01"') in html_unescape(first)
+    assert "Page 2 of 2" in second
+    # the pages together are the API's rows, in its order (the spring forum's cohort of 2 first)
+    assert _cohort_rows(first) + _cohort_rows(second) == [_api_cells(item) for item in body["items"]]
+    assert _cohort_rows(first)[0][1:6] == ["2025-03-12", "3", "2", "67%", "2"]
+    # past the last page: the last page; the downloads keep every row and no page
+    assert _cohort_rows(client.get("/reports/cohorts?date_from=2025-01-01&page=9").get_data(as_text=True)) \
+        == _cohort_rows(second)
+    link = html_unescape(re.search(r'href="([^"]*format=csv[^"]*)"', second).group(1))
+    assert "page" not in link
+    lines = list(csv.reader(io.StringIO(client.get(link).get_data(as_text=True))))
+    assert [line[0] for line in lines[2:]] == [str(item["forum_id"]) for item in body["items"]]
+
+
+def test_the_cohort_page_runs_as_many_statements_for_3_forums_as_for_9(client, auth, users, held_forum,
+                                                                      monkeypatch):
+    from helpers import counting
+
+    from ceasefire.reports import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    auth.login(users["supervisor"])
+    _more_held_forums(users["supervisor"], 20, 5)
+    seen = []
+    supervisor_id = users["supervisor"].id
+    for more in ((), (1, 2, 3, 4, 6, 7)):
+        _more_held_forums(db.session.get(User, supervisor_id), *more)
+        assert client.get("/reports/cohorts").status_code == 200  # the session's own writes are not counted here
+        db.session.expunge_all()  # the test's objects (the signed-in user) loaded alike each time
+        with counting() as statements:
+            assert client.get("/reports/cohorts?page=2").status_code == 200
+        seen.append(list(statements))
+    assert len(seen[0]) == len(seen[1])

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from helpers import REASONS, Program, at, set_history
+from helpers import REASONS, Program, at, check_tallies, set_history
 from test_migrations import BACKENDS, _app, _scratch_database
 
 from ceasefire.extensions import db
@@ -125,6 +125,7 @@ def _check() -> None:
     assert kept[1] == recomputed[1]
     assert kept[2] == recomputed[2]
     assert counts_kept == counts_recomputed
+    check_tallies()
 
 
 def _forum(program: Program, when: datetime) -> Forum:

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from ceasefire.models import cohort_tallies  # the forums' kept cohort counts, and their hooks
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.directory_counts import DirectoryCount
@@ -53,6 +54,7 @@ __all__ = [
     "TableCount",
     "User",
     "UserSession",
+    "cohort_tallies",
     "participant_criteria",
 ]
 

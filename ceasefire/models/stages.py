@@ -17,7 +17,9 @@ participant whose status changes, invitations, forums attended, referral events 
 changed or deleted gets their rows anew (two statements a table, over that person's own rows). A participant
 deleted takes their rows with them
 (ON DELETE CASCADE). An UPDATE or DELETE run through the session on those tables (a test's or a script's, none of
-the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. What the
+the app's) recomputes the rows of the participants its WHERE picks, every participant's when it has none. (The
+session's listeners are models.cohort_tallies', which call keep_people() and keep_bulk() first, then count the
+forums whose cohorts moved.) What the
 ORM does not see at all, a bulk INSERT ... SELECT (ceasefire.demo_bulk), is followed by refresh(), as for the kept
 counts. The stage entries' own counts, by stage and by bucket of span (models.stage_counts), move with each
 recomputation by the difference of the rows it removed and wrote (its DELETE and INSERT return them).
@@ -25,6 +27,7 @@ recomputation by the difference of the rows it removed and wrote (its DELETE and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -186,12 +189,12 @@ def refresh(session: Session | Any) -> None:
     _recompute(session.connection(), None)
 
 
-def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+def changed(obj: Any, names: tuple[str, ...]) -> bool:
     insp = sa.inspect(obj)
     return any(insp.attrs[name].history.has_changes() for name in names)
 
 
-def _old_and_new(obj: Any, name: str) -> set[Any]:
+def old_and_new(obj: Any, name: str) -> set[Any]:
     history = sa.inspect(obj).attrs[name].history
     return {*history.deleted, *history.added, *history.unchanged} - {None}
 
@@ -217,18 +220,18 @@ def _touched(session: Session) -> tuple[set[int], set[int], set[int]]:
             referrals.add(obj.referral_id)
     for obj in session.dirty:
         watched = _WATCHED.get(type(obj))
-        if watched is not None and _changed(obj, watched):
+        if watched is not None and changed(obj, watched):
             if isinstance(obj, ReferralEvent):
-                referrals |= _old_and_new(obj, "referral_id")
+                referrals |= old_and_new(obj, "referral_id")
             else:
-                people |= _old_and_new(obj, "participant_id")
-        elif isinstance(obj, Forum) and _changed(obj, ("status", "scheduled_at")):
+                people |= old_and_new(obj, "participant_id")
+        elif isinstance(obj, Forum) and changed(obj, ("status", "scheduled_at")):
             forums.add(obj.id)
     for obj in session.deleted:
         if isinstance(obj, StatusChange | Invitation | Referral):
-            people |= _old_and_new(obj, "participant_id")
+            people |= old_and_new(obj, "participant_id")
         elif isinstance(obj, ReferralEvent):
-            referrals |= _old_and_new(obj, "referral_id")
+            referrals |= old_and_new(obj, "referral_id")
     return people - {None}, referrals - {None}, forums
 
 
@@ -248,27 +251,31 @@ def _deleting(session: Session, _context: Any, _instances: Any) -> None:
         stage_counts.shift(connection, removed, [])
 
 
-@sa.event.listens_for(Session, "after_flush")
-def _keep(session: Session, _context: Any) -> None:
+def keep_people(session: Session, connection: sa.Connection,
+                cohort_forums: Callable[[sa.Connection, set[int]], set[int]]) -> set[int]:
+    """After a flush (models.cohort_tallies calls it first): the rows of the participants it touched anew. Returns
+    the forums whose cohorts may have changed: those of these participants before and after (`cohort_forums` reads
+    them), and the forums moved or (un)cancelled."""
     people, referrals, forums = _touched(session)
     if not people and not referrals and not forums:
-        return
-    connection = session.connection()
+        return set()
     if referrals:
         table = Referral.__table__.c
         people |= set(connection.execute(sa.select(table.participant_id).where(table.id.in_(sorted(referrals))))
                       .scalars())
+    if forums:
+        invitations = Invitation.__table__.c
+        people |= set(connection.execute(
+            sa.select(invitations.participant_id).where(invitations.forum_id.in_(sorted(forums)))).scalars())
+    before = cohort_forums(connection, people)
     ordered = sorted(people)
     for start in range(0, len(ordered), CHUNK):
         _recompute(connection, ordered[start:start + CHUNK])
-    if forums:
-        invitations = Invitation.__table__.c
-        _recompute(connection, sa.select(invitations.participant_id).where(invitations.forum_id.in_(sorted(forums))))
-
+    return before | cohort_forums(connection, people) | forums
 
 
 # The columns whose change moves a participant's rows, by table.
-_WATCHED_COLUMNS = {
+WATCHED_COLUMNS = {
     "status_changes": {"at", "to_state", "participant_id"},
     "invitations": {"attended", "forum_id", "participant_id"},
     "forums": {"status", "scheduled_at"},
@@ -277,15 +284,15 @@ _WATCHED_COLUMNS = {
 }
 
 
-@sa.event.listens_for(Session, "do_orm_execute")
-def _keep_bulk(state: Any) -> Any:
-    """An UPDATE or DELETE of watched columns, run through the session: the rows of the participants it picks anew,
-    after it (the participants found before it, as its WHERE may name the columns it changes)."""
+def keep_bulk(state: Any) -> Any:
+    """An UPDATE or DELETE of watched columns, run through the session (models.cohort_tallies' listener calls it
+    first): the rows of the participants it picks anew, after it (the participants found before it, as its WHERE
+    may name the columns it changes). The statement's result; None, not run, when it is not one of these."""
     if not (state.is_update or state.is_delete):
         return None
     statement = state.statement
     table = statement.table
-    watched = _WATCHED_COLUMNS.get(getattr(table, "name", ""))
+    watched = WATCHED_COLUMNS.get(getattr(table, "name", ""))
     if watched is None:
         return None
     changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched

@@ -108,12 +108,14 @@ CHART_FORUMS = 12  # the cohort chart draws the period's latest forums; every fo
 
 def cohorts(report: dict[str, Any]) -> Chart:
     """The latest CHART_FORUMS forums of the period (a program's whole history holds thousands: a chart of them all
-    is a picture no one reads, and took half a minute to draw at a million participants)."""
+    is a picture no one reads, and took half a minute to draw at a million participants). `report` holds them, or
+    more, oldest first, and `total`, the forums of the period (services.reports.latest_cohorts)."""
     bars: list[tuple[str, Any]] = []
     items = report["items"][-CHART_FORUMS:]  # oldest first, as the report
+    total = report.get("total", len(report["items"]))
     title = "Forum cohorts: people, and outcomes within 12 months"
-    if len(items) < len(report["items"]):
-        title += f" (the latest {CHART_FORUMS} forums of {len(report['items'])}; every one is in the table)"
+    if len(items) < total:
+        title += f" (the latest {CHART_FORUMS} forums of {total}; every one is in the table)"
     for row in items:
         name = f"{row['title']} ({row['held_on']})"
         bars += [(f"{name}: {label}", row[key]) for key, label in COHORT_BARS]

@@ -18,7 +18,7 @@ from wtforms.validators import Optional
 from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.models import Forum, Group
-from ceasefire.pages import capped, keep
+from ceasefire.pages import capped, keep, page_number
 from ceasefire.reports import charts
 from ceasefire.services import program_reports
 from ceasefire.services import reports as service
@@ -26,6 +26,9 @@ from ceasefire.services import reports as service
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 REPORTS = {**service.REPORTS, **program_reports.PROGRAM_REPORTS}
+# The reports whose page shows its rows a page at a time (a program's whole history holds thousands of forums).
+PAGED = {"cohorts": service.cohort_page}
+PER_PAGE = 50
 
 
 class WindowForm(FlaskForm):
@@ -76,9 +79,13 @@ def _svg(chart: charts.Chart) -> Response:
                     headers={"Content-Security-Policy": chart.csp})
 
 
-def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
+def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, paged: bool = False,
+            **context):
+    """A report's page, or (`format`) its file. A `paged` report's page shows PER_PAGE of its rows (`listing`, a
+    Page of them, and `report` None); its file holds every row."""
     fmt = request.args.get("format") or None
     report = None
+    listing = None
     valid = form.validate()
     if valid and needs_window:  # a period report needs both ends; said beside the field once the form is sent
         for date_field in (form.date_from, form.date_to):
@@ -89,17 +96,20 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
     if valid:
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
-        report = REPORTS[name](current_user, window, **_options(name, filters))
-        if fmt is not None:
+        if paged and fmt is None:
+            listing = PAGED[name](current_user, window, page_number(), PER_PAGE)
+        else:
+            report = REPORTS[name](current_user, window, **_options(name, filters))
+        if fmt is not None and report is not None:
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
             file = service.export_file(current_user, name, filters, fmt, report)
             keep()
             return Response(file.body, content_type=file.content_type,
                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
-    args = {k: v for k, v in request.args.items() if k != "format" and v}
+    args = {k: v for k, v in request.args.items() if k not in ("format", "page") and v}
     keep()
-    return render_template(template, form=form, report=report, args=args, **context)
+    return render_template(template, form=form, report=report, listing=listing, args=args, **context)
 
 
 def _pipeline_form() -> PipelineForm:
@@ -125,7 +135,8 @@ def pipeline():
 @login_required
 def cohorts():
     policy.require(current_user, "report.cohorts")
-    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html", chart_forums=charts.CHART_FORUMS)
+    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html", paged=True,
+                   chart_forums=charts.CHART_FORUMS)
 
 
 @bp.get("/referrals")
@@ -184,7 +195,12 @@ def pipeline_days_chart():
 @login_required
 def cohorts_chart():
     policy.require(current_user, "report.cohorts")
-    return _svg(charts.cohorts(_report_for_chart("cohorts", WindowForm(request.args))))
+    form = WindowForm(request.args)
+    if not form.validate():
+        raise ValidationFailed("Check the filters.", {k: "; ".join(v) for k, v in form.errors.items()})
+    filters = _filters(form)
+    window = service.Window(filters.get("from"), filters.get("to"))
+    return _svg(charts.cohorts(service.latest_cohorts(current_user, window, charts.CHART_FORUMS)))
 
 
 @bp.get("/activity.svg")

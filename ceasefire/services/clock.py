@@ -16,8 +16,9 @@ def program_today() -> date:
     return today()
 
 
-def local_date(moment: datetime) -> date:
+def local_date(moment: datetime, here: ZoneInfo | None = None) -> date:
+    """A moment's day in the program's zone (`here`, when the caller has read it once for many moments)."""
     try:
-        return moment.astimezone(zone()).date()
+        return moment.astimezone(here or zone()).date()
     except OverflowError:  # a time at the very edge of year 1 or 9999
         return moment.date()

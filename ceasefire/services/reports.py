@@ -9,7 +9,7 @@ are whole days there, both inclusive, either left open when not given.
 
 from __future__ import annotations
 
-import calendar
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,23 +20,23 @@ from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
-    CohortMember,
-    EnforcementAction,
     Forum,
     Invitation,
     Organization,
-    Outcome,
     Participant,
     Referral,
     ReferralEvent,
     Service,
     User,
+    cohort_tallies,
     counts,
 )
 from ceasefire.models.base import utcnow
-from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State, SupervisionStatus
+from ceasefire.models.cohort_tallies import TALLIES
+from ceasefire.models.enums import ForumStatus, ReferralStatus, State, SupervisionStatus
 from ceasefire.services import audit, percentiles, stage_report
 from ceasefire.services.clock import local_date, zone
+from ceasefire.services.records import Page
 from ceasefire.services.stage_report import STEPS, stages_and_days, whole_history
 
 SUPPRESSED = "<5"
@@ -89,15 +89,6 @@ class Window:
         if self.end is not None:
             out.append(column <= self.end)
         return out
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day of the month `months` later; the month's last day when it has no such day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    if year > date.max.year:
-        return date.max
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def ratio(part: int, whole: int) -> float:
@@ -212,168 +203,50 @@ def pipeline_funnel(user: User) -> dict[str, Any]:
 # Cohorts
 
 
-EPOCH = date(1970, 1, 1).toordinal()
+EPOCH = cohort_tallies.EPOCH
+add_months = cohort_tallies.add_months
 
 
 def day_number(column):
     """A date column as a whole number of days since 1970-01-01, in SQL (as `day.toordinal() - EPOCH` here)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return column - sa.literal_column("DATE '1970-01-01'")
-    return sa.cast(sa.func.julianday(column) - 2440587.5, sa.Integer)
+    return cohort_tallies.day_number(column, db.session.get_bind().dialect.name)
 
 
-def _forum_days(rows: list[tuple[int, date, date, date]]):
-    """A table (a VALUES list) of each reported forum's id, day held and the last days of its 6 and 12 months, the
-    days as day_number()s: worked out here in the program's time zone, joined to by forum there. Whole numbers
-    written into the statement, not parameters, so that thousands of forums stay within any parameter limit; and
-    written here (int formats each), as SQLAlchemy's literal VALUES take a quarter of a second for 3,500 forums."""
-    names = ("forum_id", "held", "end_6m", "end_12m")
-    body = ", ".join(
-        "(" + ", ".join(str(int(n)) for n in (fid, *(day.toordinal() - EPOCH for day in days))) + ")"
-        for fid, *days in rows
-    )
-    # VALUES' columns are column1, column2, ... on PostgreSQL and SQLite alike
-    columns = ", ".join(f"column{i} AS {name}" for i, name in enumerate(names, start=1))
-    return (
-        sa.text(f"SELECT {columns} FROM (VALUES {body}) AS forum_days_values")  # noqa: S608 (whole numbers alone)
-        .columns(*[sa.column(name, sa.Integer) for name in names])
-        .cte("forum_days")
-    )
-
-
-def _cohort_counts(days) -> dict[tuple[str, str, int], tuple[int, int]]:
-    """Every count of the cohort report, as {(measure, outcome type or "", forum id): (n, n)}, in one statement of
-    one row a forum (each measure a GROUP BY by forum, joined to the forum's row). The cohorts are read off the kept
-    cohort_members (models.stages: each person's earliest-scheduled forum checked in at), so a person is in one
-    cohort: the members' own counts come from one pass over them (whether they entered services_offered after the
-    forum, whether they had a referral accepted or completed: kept on each member), and the dated ones
-    (enforcement, outcomes) first take one row a member, then sum those a forum, without a count of distinct
-    values, which PostgreSQL would sort for."""
-    def cohort() -> sa.Subquery:
-        return (
-            sa.select(CohortMember.participant_id.label("member"), CohortMember.forum_id.label("forum_id"),
-                      days.c.held, days.c.end_6m, days.c.end_12m)
-            .join(days, days.c.forum_id == CohortMember.forum_id)
-            .subquery("cohort")
-        )
-
-    def flag(condition):
-        return sa.case((condition, 1), else_=0)
-
-    def within(day, held, end):
-        return sa.and_(day_number(day) > held, day_number(day) <= end)
-
-    invited = sa.select(
-        Invitation.forum_id.label("forum_id"), _distinct(Invitation.participant_id).label("invited"),
-        _distinct(Invitation.participant_id, Invitation.attended.is_(True)).label("attended"),
-    ).join(days, days.c.forum_id == Invitation.forum_id).group_by(Invitation.forum_id).subquery("invited")
-    # What no window changes is kept on each member (models.stages): one pass over the members of these forums.
-    kept = CohortMember
-    own = (
-        sa.select(
-            kept.forum_id, sa.func.count().label("cohort"),
-            sa.func.sum(flag(kept.services_offered.is_(True))).label("services_offered"),
-            sa.func.sum(flag(kept.referral_accepted.is_(True))).label("accepted"),
-            sa.func.sum(flag(kept.referral_completed.is_(True))).label("completed"),
-        )
-        .join(days, days.c.forum_id == kept.forum_id)
-        .group_by(kept.forum_id)
-        .subquery("own")
-    )
-    # An action on a whole group counts for each cohort member in that group.
-    acted, grouped = cohort(), cohort()
-    actions = sa.union_all(
-        sa.select(acted, EnforcementAction.occurred_on.label("day"))
-        .join(EnforcementAction, EnforcementAction.participant_id == acted.c.member),
-        sa.select(grouped, EnforcementAction.occurred_on)
-        .join(Participant, Participant.id == grouped.c.member)
-        .join(EnforcementAction, sa.and_(EnforcementAction.group_id.is_not(None),
-                                         EnforcementAction.group_id == Participant.group_id)),
-    ).subquery("actions")
-    per_member = (
-        sa.select(actions.c.forum_id,
-                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_6m))).label("in_6m"),
-                  sa.func.max(flag(within(actions.c.day, actions.c.held, actions.c.end_12m))).label("in_12m"))
-        .group_by(actions.c.member, actions.c.forum_id)
-        .subquery("enforced_members")
-    )
-    enforced = sa.select(
-        per_member.c.forum_id, sa.func.sum(per_member.c.in_6m).label("in_6m"),
-        sa.func.sum(per_member.c.in_12m).label("in_12m"),
-    ).group_by(per_member.c.forum_id).subquery("enforced")
-    # Outcomes within the 12 months alone (those of 6 are among them): one row a member and type, then a forum's.
-    befell = cohort()
-    per_type = (
-        sa.select(befell.c.forum_id, Outcome.type.label("kind"),
-                  sa.func.max(flag(within(Outcome.occurred_on, befell.c.held, befell.c.end_6m))).label("in_6m"))
-        .join(Outcome, sa.and_(Outcome.participant_id == befell.c.member,
-                               within(Outcome.occurred_on, befell.c.held, befell.c.end_12m)))
-        .group_by(befell.c.member, befell.c.forum_id, Outcome.type)
-        .subquery("outcome_members")
-    )
-    kinds = list(OutcomeType)
-    outcomes = sa.select(
-        per_type.c.forum_id,
-        *[sa.func.sum(sa.case((per_type.c.kind == kind, per_type.c.in_6m), else_=0)).label(f"{kind.value}_6m")
-          for kind in kinds],
-        *[sa.func.sum(flag(per_type.c.kind == kind)).label(f"{kind.value}_12m") for kind in kinds],
-    ).group_by(per_type.c.forum_id).subquery("outcomes")
-    measures = (
-        ("invited", invited.c.invited, invited.c.attended), ("cohort", own.c.cohort, None),
-        ("services_offered", own.c.services_offered, None), ("referrals", own.c.accepted, own.c.completed),
-        ("enforced", enforced.c.in_6m, enforced.c.in_12m),
-        *[(f"outcome:{kind.value}", outcomes.c[f"{kind.value}_6m"], outcomes.c[f"{kind.value}_12m"])
-          for kind in kinds],
-    )
-    columns = [column for _name, *pair in measures for column in pair if column is not None]
-    statement = sa.select(days.c.forum_id, *columns).select_from(days)
-    for table in (invited, own, enforced, outcomes):
-        statement = statement.outerjoin(table, table.c.forum_id == days.c.forum_id)
-    found: dict[tuple[str, str, int], tuple[int, int]] = {}
-    for fid, *values in db.session.execute(statement):
-        numbers = iter(int(n or 0) for n in values)
-        for name, _first, second in measures:
-            pair = (next(numbers), next(numbers) if second is not None else 0)
-            measure, _, kind = name.partition(":")
-            found[(measure, kind, fid)] = pair
-    return found
-
-
-def cohorts(user: User, window: Window) -> dict[str, Any]:
-    policy.require(user, "report.cohorts")
-    without_jit()
-    checked_in = (
+def _listed_forums(window: Window) -> sa.Select:
+    """The forums the cohort report lists (held, or not cancelled and with a check-in, scheduled in the window),
+    oldest first, each with its kept counts (models.cohort_tallies; none when not kept). Whether a forum has a
+    check-in is read off its kept count of people who attended (the invitations searched only for a forum whose
+    counts are not kept)."""
+    checked_in = sa.or_(TALLIES.c.attended > 0, sa.and_(TALLIES.c.forum_id.is_(None), (
         sa.select(Invitation.id).where(Invitation.forum_id == Forum.id, Invitation.attended.is_(True)).exists()
-    )
-    forums = db.session.execute(
-        sa.select(Forum.id, Forum.title, Forum.scheduled_at)
+    )))
+    return (
+        sa.select(Forum.id, Forum.title, Forum.scheduled_at,
+                  *(TALLIES.c[name] for name in ("held", *cohort_tallies.MEASURES)))
+        .outerjoin(TALLIES, TALLIES.c.forum_id == Forum.id)
         .where(
             sa.or_(Forum.status == ForumStatus.HELD, sa.and_(Forum.status != ForumStatus.CANCELLED, checked_in)),
             *window.moments(Forum.scheduled_at),
         )
         .order_by(Forum.scheduled_at, Forum.id)
-    ).all()
-    if not forums:
-        return {"items": []}
-    ids = [f.id for f in forums]
-    held_on = {f.id: local_date(f.scheduled_at) for f in forums}
-    end_6m = {fid: add_months(day, 6) for fid, day in held_on.items()}
-    end_12m = {fid: add_months(day, 12) for fid, day in held_on.items()}
-    counts = _cohort_counts(_forum_days([(fid, held_on[fid], end_6m[fid], end_12m[fid]) for fid in ids]))
+    )
 
-    def count(measure: str, fid: int, kind: str = "") -> tuple[int, int]:
-        return counts.get((measure, kind, fid), (0, 0))
 
-    kinds = [t.value for t in OutcomeType]
-    outcomes = {
-        fid: {months: {kind: counts.get(("outcome", kind, fid), (0, 0))[i] for kind in kinds}
-              for i, months in enumerate(("6m", "12m"))}
-        for fid in ids
-    }
+def _cohort_items(user: User, forums: Sequence[Any]) -> list[dict[str, Any]]:
+    """The report's rows of these forums (rows of _listed_forums): their kept counts, and counted here (one
+    statement) for those whose counts are not kept, or were kept for another day (the time zone changed)."""
+    here = zone()
+    held_on = {f.id: local_date(f.scheduled_at, here) for f in forums}
+    epoch = cohort_tallies.EPOCH
+    stale = {f.id: held_on[f.id] for f in forums if f.held != held_on[f.id].toordinal() - epoch}
+    counted = {fid: tuple(n.values()) for fid, n in cohort_tallies.count(db.session.connection(), stale).items()}
+    kinds = cohort_tallies.KINDS
     hide = _suppressed(user)
     items = []
     for f in forums:
-        n_invited, n_attended = count("invited", f.id)
+        # the counts in MEASURES' order: 8 measures, then each outcome type's 6 months, then each type's 12
+        n = counted.get(f.id) or tuple(f)[4:]
+        n_invited, n_attended = n[0], n[1]
         row: dict[str, Any] = {
             "forum_id": f.id,
             "title": f.title,
@@ -381,14 +254,14 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
             "invited": n_invited,
             "attended": n_attended,
             "attendance_rate": n_attended / n_invited if n_invited else None,
-            "cohort": count("cohort", f.id)[0],
-            "services_offered": count("services_offered", f.id)[0],
-            "referrals_accepted": count("referrals", f.id)[0],
-            "referrals_completed": count("referrals", f.id)[1],
-            "enforced_6m": count("enforced", f.id)[0],
-            "enforced_12m": count("enforced", f.id)[1],
-            "outcomes_6m": outcomes[f.id]["6m"],
-            "outcomes_12m": outcomes[f.id]["12m"],
+            "cohort": n[2],
+            "services_offered": n[3],
+            "referrals_accepted": n[4],
+            "referrals_completed": n[5],
+            "enforced_6m": n[6],
+            "enforced_12m": n[7],
+            "outcomes_6m": dict(zip(kinds, n[8:8 + len(kinds)], strict=True)),
+            "outcomes_12m": dict(zip(kinds, n[8 + len(kinds):], strict=True)),
         }
         if hide:
             if suppress(n_invited) == SUPPRESSED or suppress(n_attended) == SUPPRESSED:
@@ -398,7 +271,43 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
                     continue
                 row[key] = {k: suppress(v) for k, v in value.items()} if isinstance(value, dict) else suppress(value)
         items.append(row)
-    return {"items": items}
+    return items
+
+
+def cohorts(user: User, window: Window) -> dict[str, Any]:
+    """API.md's cohort report: every forum of the window, its counts read off the kept rows (models.cohort_tallies)
+    in one statement."""
+    policy.require(user, "report.cohorts")
+    without_jit()
+    return {"items": _cohort_items(user, db.session.execute(_listed_forums(window)).all())}
+
+
+def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
+    """One page of the cohort report's rows (the page's: a program's whole history holds thousands of forums), in
+    the report's order, a page past the end showing the last one; only that page's forums are read."""
+    policy.require(user, "report.cohorts")
+    without_jit()
+    listed = _listed_forums(window)
+    total = _listed_total(listed)
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.execute(listed.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page(tuple(_cohort_items(user, rows)), total, page, per_page)
+
+
+def latest_cohorts(user: User, window: Window, n: int) -> dict[str, Any]:
+    """The report's rows of the window's latest `n` forums (oldest first, as the report), and `total`, how many
+    forums the window has: what the page's chart draws, reading those forums alone."""
+    policy.require(user, "report.cohorts")
+    without_jit()
+    listed = _listed_forums(window)
+    rows = db.session.execute(
+        listed.order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)).all()
+    return {"items": _cohort_items(user, rows[::-1]), "total": _listed_total(listed)}
+
+
+def _listed_total(listed: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(
+        listed.with_only_columns(Forum.id).order_by(None).subquery())) or 0
 
 
 # Referral outcomes
@@ -555,7 +464,7 @@ FORMATS = {
 
 @dataclass(frozen=True)
 class ExportFile:
-    body: str | bytes
+    body: Iterator[str] | Iterator[bytes]  # sent a chunk at a time (the response streams)
     filename: str
     content_type: str
 
@@ -566,7 +475,7 @@ def export_file(user: User, name: str, filters: dict[str, Any], fmt: str, report
         raise ValidationFailed("Unknown format.", {"format": "Must be csv or xlsx."})
     shown = {key: value.isoformat() if isinstance(value, date) else value for key, value in filters.items()}
     lines = exports.report_table(shown, report)
-    body: str | bytes = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
+    body = exports.report_xlsx(lines, name) if fmt == "xlsx" else exports.report_csv(lines)
     filename = "_".join([name, *(f"{key}-{value}" for key, value in shown.items())]) + "." + fmt
     audit.record(user, "export", "report", None, " ".join([f"{name}.{fmt}", *(f"{k}={v}" for k, v in shown.items())]))
     return ExportFile(body, filename, FORMATS[fmt])

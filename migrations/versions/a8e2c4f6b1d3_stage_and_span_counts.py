@@ -3,7 +3,7 @@ bucket (2**40 and 2**30 microseconds), kept with the stage entries so that the p
 history and the supervisor's home read a few rows (filled here for the data already there)
 
 Revision ID: a8e2c4f6b1d3
-Revises: f4b2d8e1c3a7
+Revises: c2e8d4a6f1b9
 Create Date: 2026-11-30 09:40:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a8e2c4f6b1d3'
-down_revision = 'f4b2d8e1c3a7'
+down_revision = 'c2e8d4a6f1b9'
 branch_labels = None
 depends_on = None
 
