@@ -190,7 +190,7 @@ def test_the_search_finds_exactly_what_a_like_scan_finds(users, make_participant
     user = users["caseworker"]
     assert _check_every_query(user) > 300
     assert search.dense("jo", end=4)  # a first page walked down the name order
-    assert not search.dense("jo", end=8)  # a second page sorted from the matches
+    assert not search.dense("jo", end=1000)  # a deep page sorted from the matches
     assert not search.dense("smoke", end=4)
 
     retention.purge(users["supervisor"], people[0], "test")

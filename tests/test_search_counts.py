@@ -1,4 +1,5 @@
-"""The kept counts of the name search's pieces (ceasefire.models.search_counts) equal a count of the rows after every
+"""The kept counts of the name search's pieces and its postings (ceasefire.models.search_counts) equal those cut from
+the rows after every
 kind of change (create, rename, aliases set and cleared, each state change, purge, a bulk seed and refresh), and a
 short search read off them (the API's total, the list page's tabs and page, within a state) finds exactly what a
 plain LIKE scan finds; without them (a table emptied) the search counts off its index and still agrees."""
@@ -38,6 +39,20 @@ def _expected() -> dict[tuple[str, str], int]:
     return found
 
 
+def _postings() -> tuple[set[tuple[str, str, str, int, str]], set[tuple[str, str, str, int, str]]]:
+    """The postings kept, and those cut here from the rows (each person's distinct pieces of three letters)."""
+    with db.engine.connect() as conn:
+        kept = {tuple(r) for r in conn.execute(sa.text(
+            "SELECT gram, last_name, first_name, participant_id, state FROM search_postings"))}
+        rows = conn.execute(sa.text(
+            "SELECT lower(first_name || ' ' || last_name), lower(coalesce(aliases, '')), last_name, first_name, id, "
+            "state FROM participants WHERE purged_at IS NULL"
+        )).all()
+    expected = {(t[i:i + 3], last, first, ident, state) for name, aliases, last, first, ident, state in rows
+                for t in (name, aliases) for i in range(len(t) - 2) if t[i] != " " and t[i + 2] != " "}
+    return kept, expected
+
+
 def _kept() -> dict[tuple[str, str], int]:
     with db.engine.connect() as conn:
         rows = conn.execute(sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants))
@@ -61,6 +76,8 @@ def _check(api, user: User) -> None:
     service and the HTML), each within a state too, equal the LIKE scan."""
     db.session.expire_all()
     assert _kept() == _expected()
+    kept, expected = _postings()
+    assert kept == expected
     for q in QUERIES:
         expected = _like(q)
         status, body = api.get(f"/participants?per_page=3&q={quote(q)}")
@@ -131,6 +148,8 @@ def test_a_bulk_seed_counts_the_pieces_anew(runner):
     result = runner.invoke(args=["seed-demo", "--participants", "1100"])
     assert result.exit_code == 0, result.output
     assert _kept() == _expected()
+    kept, expected = _postings()
+    assert kept == expected
     user = db.session.scalar(sa.select(User).where(User.role == Role.SUPERVISOR).order_by(User.id))
     for q in ("a", "jo", "jon", "e j"):
         expected = _like(q)

@@ -172,7 +172,10 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
         field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        condition, by_name = search.for_page(q, decide=not counted, found=found, end=end)
+        narrow = policy.SCOPES.get(actor.role) != "all" or group_id is not None or forum_id is not None or any(
+            value not in (None, "") for name, value in more.items() if name not in _BROAD)
+        condition, by_name = search.for_page(q, decide=not counted, found=found, end=end, state=state,
+                                             broad=not narrow)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))

@@ -97,6 +97,13 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
         # One statement: the page's ids in a subquery, then their rows, sorted again (a page's worth).
         found = ids.subquery()
         return list(db.session.scalars(sa.select(entity).join(found, entity.id == found.c.id).order_by(*order)))
+    if all(isinstance(clause, sa.ColumnElement) and not isinstance(clause, sa.UnaryExpression) for clause in order):
+        # An order on another table's columns, ascending (a search read off its postings): one statement, the
+        # page's ids with the order's values in a subquery, then their rows sorted by those values.
+        keyed = query.with_only_columns(entity.id, *(c.label(f"o{i}") for i, c in enumerate(order))) \
+            .limit(per_page).offset(offset).subquery()
+        return list(db.session.scalars(sa.select(entity).join(keyed, entity.id == keyed.c.id)
+                                       .order_by(*(keyed.c[f"o{i}"] for i in range(len(order))))))
     # An order on another table's column (a join): the ids first, then their rows.
     page_ids = list(db.session.scalars(ids))
     rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}

@@ -9,11 +9,14 @@ shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index.
 
-A page of a search is found one of two ways, chosen by how many match and how far down the page ends:
-- walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page, which
-  comes after about end * everyone / matches rows;
+A page of a search is found one of three ways:
+- posted: for the list of everyone (or of one state) and a `q` of three letters or more, the postings of a piece of
+  `q` (each participant's pieces of three letters with their name, ceasefire.models.search_counts) are read off
+  their primary key in the list's order and joined to the participants by id, compared with LIKE when `q` is
+  longer than the piece (its rarest piece, by the kept counts): only about a page of rows is read;
+- walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
+  matches: at least one in DENSE, a deeper page needing more);
 - sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
-Walking is chosen when it reads fewer rows: matches * matches * WALK >= end * everyone.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from sqlalchemy.dialects import postgresql
 from ceasefire.extensions import db
 from ceasefire.models import Participant
 from ceasefire.models.enums import State
-from ceasefire.models.search_counts import GRAM_MAX, SearchGramCount
+from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, SearchPosting
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
-# A page is walked down the name order when matches * matches * WALK >= its end * everyone (see above): a row
-# walked costs about as much as a match sorted.
-WALK = 1
+# A page is walked down the name order when at least one person in DENSE matches (at the first page of 50; a
+# deeper page needs as many more): the matches cluster in the name order (a name is shared by many), so a sparser
+# walk may read a good part of the list before the page is found.
+DENSE = 10
 
 
 def needle(q: str) -> str:
@@ -91,6 +95,34 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
+def _pieces(q: str) -> list[str]:
+    """The pieces of `q` whose rows are read: everyone's (the empty piece), `q` itself when short, else its pieces
+    of POSTED letters that are posted (no space at either end)."""
+    key = needle(q)
+    if len(key) <= GRAM_MAX:
+        return ["", key]
+    found = {key[i:i + POSTED] for i in range(len(key) - POSTED + 1)}
+    return ["", *sorted(g for g in found if g[0] != " " and g[-1] != " ")]
+
+
+def _rows(q: str) -> dict[str, dict[State, int]] | None:
+    """The kept counts of `q`'s pieces (_pieces), one a state, in one statement kept for the rest of the session's
+    transaction; None when they are not kept (the empty piece's rows missing)."""
+    key = needle(q)
+    cache = db.session.info.setdefault("search_kept", {})
+    if key not in cache:
+        rows = db.session.execute(
+            sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
+            .where(SearchGramCount.gram.in_(_pieces(q)))
+        ).all()
+        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in _pieces(q)}
+        for gram, state, n in rows:
+            found[gram][State(state)] = n
+        kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
+        cache[key] = found if kept_rows else None
+    return cache[key]
+
+
 def kept(q: str) -> dict[State, tuple[int, int]] | None:
     """How many participants match in each state, and how many there are in it, off the kept rows of the piece `q`
     (ceasefire.models.search_counts), in one statement kept for the rest of the session's transaction; None for a
@@ -98,16 +130,24 @@ def kept(q: str) -> dict[State, tuple[int, int]] | None:
     key = needle(q)
     if not key or len(key) > GRAM_MAX:
         return None
-    cache = db.session.info.setdefault("search_kept", {})
-    if key not in cache:
-        rows = db.session.execute(
-            sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
-            .where(SearchGramCount.gram.in_(["", key]))
-        ).all()
-        everyone = {State(state): n for gram, state, n in rows if gram == ""}
-        matches = {State(state): n for gram, state, n in rows if gram == key}
-        cache[key] = {s: (matches.get(s, 0), everyone[s]) for s in State} if len(everyone) == len(State) else None
-    return cache[key]
+    rows = _rows(q)
+    if rows is None:
+        return None
+    return {s: (rows[key][s], rows[""][s]) for s in State}
+
+
+def posted(q: str) -> str | None:
+    """The piece whose postings a page of `q` walks in the list's order: `q` itself (POSTED letters: every posting
+    matches), or the rarest of a longer `q`'s pieces (each posting compared with LIKE); None for a shorter `q`,
+    one with no piece posted, or when the counts are not kept."""
+    key = needle(q)
+    if len(key) < POSTED or (len(key) > GRAM_MAX and len(_pieces(q)) < 2):
+        return None
+    rows = _rows(q)
+    if rows is None:
+        return None
+    pieces = [gram for gram in rows if gram]
+    return min(pieces, key=lambda gram: (sum(rows[gram].values()), gram))
 
 
 def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
@@ -160,10 +200,10 @@ def count(q: str) -> int:
 
 
 def walks(found: tuple[int, int], end: int) -> bool:
-    """Whether a page ending at row `end` of a search that `found` (matches, everyone) is quicker walked down the
-    name order than sorted from the matches (see above)."""
+    """Whether a page ending at row `end` of a search that `found` (matches, everyone) is walked down the name
+    order rather than sorted from the matches (see DENSE)."""
     matches, everyone = found
-    return matches * matches * WALK >= max(end, 1) * everyone
+    return matches * DENSE * 50 >= max(end, 50) * everyone
 
 
 def dense(q: str, end: int = 50) -> bool:
@@ -171,13 +211,25 @@ def dense(q: str, end: int = 50) -> bool:
     return walks(_counted(q), end)
 
 
-def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None,
-             end: int = 50) -> tuple[sa.ColumnElement[bool], list[Any]]:
-    """The condition and the order of a page of the list searched by `q`, the page ending at row `end`: the order
-    by name then id, either walked down the name index (many matches, compared row by row) or sorted from the
-    index's matches (few). `found`: the matches within the list's filters and how many there are (kept_within,
-    count_within), counted already, decide; else without `decide` (the list page, whose tabs have counted the
-    matches already) the matches are sorted, to spend no statement on counting them again."""
+def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, end: int = 50,
+             state: str | None = None, broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
+    """The condition and the order of a page of the list searched by `q`, the page ending at row `end`, in the
+    order by name then id, one of three ways:
+    - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters or more: read off the postings
+      of its piece (posted) in that order, joined to the participants by id (compared with LIKE if `q` is longer);
+    - walked down the name index, each row compared (many matches: walks);
+    - sorted from the index's matches (few).
+    `found`: the matches within the list's filters and how many there are (kept_within, count_within), counted
+    already, decide walking; else without `decide` (the list page, whose tabs have counted the matches already)
+    the matches are sorted, to spend no statement on counting them again."""
+    piece = posted(q) if broad else None
+    if piece is not None:
+        condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id)
+        if state:
+            condition = sa.and_(condition, SearchPosting.state == state)
+        if piece != needle(q):
+            condition = sa.and_(condition, _like(q))
+        return condition, [SearchPosting.last_name, SearchPosting.first_name, SearchPosting.participant_id]
     walk = walks(found, end) if found is not None else decide and dense(q, end)
     if not needle(q) or walk:
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
