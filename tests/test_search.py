@@ -189,9 +189,8 @@ def test_the_search_finds_exactly_what_a_like_scan_finds(users, make_participant
               for first, last, aliases in CROWD]
     user = users["caseworker"]
     assert _check_every_query(user) > 300
-    assert search.dense("jo", end=4)  # a first page walked down the name order
-    assert not search.dense("jo", end=1000)  # a deep page sorted from the matches
-    assert not search.dense("smoke", end=4)
+    assert search.dense("jo")  # a page walked down the name order
+    assert not search.dense("smoke")  # a page sorted from the matches
 
     retention.purge(users["supervisor"], people[0], "test")
     participant_service.update_participant(user, people[1], people[1].version, {"first_name": "Mark", "aliases": None})

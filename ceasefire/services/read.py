@@ -356,8 +356,7 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
         if total is None:  # a search within a state: its total decides walking or sorting too
             found = participant_service.search_total_within(user, **filters)
             total = found[0] if found is not None else None
-    query = participant_service.list_query(user, counted=counted, found=found, end=max(page, 1) * per_page,
-                                           **filters)
+    query = participant_service.list_query(user, counted=counted, found=found, **filters)
     if tabs and total is None:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None

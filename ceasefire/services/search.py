@@ -15,7 +15,7 @@ A page of a search is found one of three ways:
   their primary key in the list's order and joined to the participants by id, compared with LIKE when `q` is
   longer than the piece (its rarest piece, by the kept counts): only about a page of rows is read;
 - walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
-  matches: at least one in DENSE, a deeper page needing more);
+  matches: at least one in DENSE);
 - sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
 """
 
@@ -33,9 +33,8 @@ from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, Se
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
-# A page is walked down the name order when at least one person in DENSE matches (at the first page of 50; a
-# deeper page needs as many more): the matches cluster in the name order (a name is shared by many), so a sparser
-# walk may read a good part of the list before the page is found.
+# A page is walked down the name order when at least one person in DENSE matches: the matches cluster in the name
+# order (a name is shared by many), so a sparser walk may read a good part of the list before the page is found.
 DENSE = 10
 
 
@@ -199,22 +198,22 @@ def count(q: str) -> int:
     return _counted(q)[0]
 
 
-def walks(found: tuple[int, int], end: int) -> bool:
-    """Whether a page ending at row `end` of a search that `found` (matches, everyone) is walked down the name
-    order rather than sorted from the matches (see DENSE)."""
+def walks(found: tuple[int, int]) -> bool:
+    """Whether a page of a search that `found` (matches, everyone) is walked down the name order rather than sorted
+    from the matches (see DENSE)."""
     matches, everyone = found
-    return matches * DENSE * 50 >= max(end, 50) * everyone
+    return matches * DENSE >= everyone
 
 
-def dense(q: str, end: int = 50) -> bool:
-    """Whether a page of `q` ending at row `end` is walked down the name order (see walks)."""
-    return walks(_counted(q), end)
+def dense(q: str) -> bool:
+    """Whether a page of `q` is walked down the name order (see walks)."""
+    return walks(_counted(q))
 
 
-def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, end: int = 50,
-             state: str | None = None, broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
-    """The condition and the order of a page of the list searched by `q`, the page ending at row `end`, in the
-    order by name then id, one of three ways:
+def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, state: str | None = None,
+             broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
+    """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
+    three ways:
     - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters or more: read off the postings
       of its piece (posted) in that order, joined to the participants by id (compared with LIKE if `q` is longer);
     - walked down the name index, each row compared (many matches: walks);
@@ -230,7 +229,7 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
         if piece != needle(q):
             condition = sa.and_(condition, _like(q))
         return condition, [SearchPosting.last_name, SearchPosting.first_name, SearchPosting.participant_id]
-    walk = walks(found, end) if found is not None else decide and dense(q, end)
+    walk = walks(found) if found is not None else decide and dense(q)
     if not needle(q) or walk:
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
     # The same order, but no index's: the matches are sorted, the name index is not walked.
