@@ -10,10 +10,9 @@ How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows o
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index.
 
 A page of a search is found one of three ways:
-- posted: for the list of everyone (or of one state) and a `q` of three letters or more, the postings of a piece of
-  `q` (each participant's pieces of three letters with their name, ceasefire.models.search_counts) are read off
-  their primary key in the list's order and joined to the participants by id, compared with LIKE when `q` is
-  longer than the piece (its rarest piece, by the kept counts): only about a page of rows is read;
+- posted: for the list of everyone (or of one state) and a `q` of three letters, the postings of `q` (each
+  participant's pieces of three letters with their name and state, ceasefire.models.search_counts) are read off
+  their primary key in the list's order and joined to the participants by id: only about a page of rows is read;
 - walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
   matches: at least one in DENSE);
 - sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
@@ -94,27 +93,17 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
-def _pieces(q: str) -> list[str]:
-    """The pieces of `q` whose rows are read: everyone's (the empty piece), `q` itself when short, else its pieces
-    of POSTED letters that are posted (no space at either end)."""
-    key = needle(q)
-    if len(key) <= GRAM_MAX:
-        return ["", key]
-    found = {key[i:i + POSTED] for i in range(len(key) - POSTED + 1)}
-    return ["", *sorted(g for g in found if g[0] != " " and g[-1] != " ")]
-
-
 def _rows(q: str) -> dict[str, dict[State, int]] | None:
-    """The kept counts of `q`'s pieces (_pieces), one a state, in one statement kept for the rest of the session's
-    transaction; None when they are not kept (the empty piece's rows missing)."""
+    """The kept counts of the piece `q` and of everyone (the empty piece), one a state, in one statement kept for
+    the rest of the session's transaction; None when they are not kept (the empty piece's rows missing)."""
     key = needle(q)
     cache = db.session.info.setdefault("search_kept", {})
     if key not in cache:
         rows = db.session.execute(
             sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
-            .where(SearchGramCount.gram.in_(_pieces(q)))
+            .where(SearchGramCount.gram.in_(["", key]))
         ).all()
-        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in _pieces(q)}
+        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in ("", key)}
         for gram, state, n in rows:
             found[gram][State(state)] = n
         kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
@@ -136,17 +125,14 @@ def kept(q: str) -> dict[State, tuple[int, int]] | None:
 
 
 def posted(q: str) -> str | None:
-    """The piece whose postings a page of `q` walks in the list's order: `q` itself (POSTED letters: every posting
-    matches), or the rarest of a longer `q`'s pieces (each posting compared with LIKE); None for a shorter `q`,
-    one with no piece posted, or when the counts are not kept."""
+    """The piece whose postings a page of `q` reads in the list's order: `q` itself when it has POSTED letters
+    (every posting matches); None for any other `q`, or when the counts are not kept. (A longer `q` read off its
+    rarest piece's postings, each compared with LIKE, was planned by PostgreSQL as the trigram index's matches
+    sorted, or worse, a scan: its page is walked or sorted as before.)"""
     key = needle(q)
-    if len(key) < POSTED or (len(key) > GRAM_MAX and len(_pieces(q)) < 2):
+    if len(key) != POSTED or _rows(q) is None:
         return None
-    rows = _rows(q)
-    if rows is None:
-        return None
-    pieces = [gram for gram in rows if gram]
-    return min(pieces, key=lambda gram: (sum(rows[gram].values()), gram))
+    return key
 
 
 def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
@@ -214,8 +200,8 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
              broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
     """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
     three ways:
-    - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters or more: read off the postings
-      of its piece (posted) in that order, joined to the participants by id (compared with LIKE if `q` is longer);
+    - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters: read off its postings (posted)
+      in that order, joined to the participants by id;
     - walked down the name index, each row compared (many matches: walks);
     - sorted from the index's matches (few).
     `found`: the matches within the list's filters and how many there are (kept_within, count_within), counted
@@ -226,8 +212,6 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
         condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id)
         if state:
             condition = sa.and_(condition, SearchPosting.state == state)
-        if piece != needle(q):
-            condition = sa.and_(condition, _like(q))
         return condition, [SearchPosting.last_name, SearchPosting.first_name, SearchPosting.participant_id]
     walk = walks(found) if found is not None else decide and dense(q)
     if not needle(q) or walk:
