@@ -13,6 +13,7 @@ from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
+from ceasefire.models.search_counts import SearchGramCount
 from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.stage_counts import SpanCount, StageCount
 from ceasefire.models.stages import CohortMember, StageEntry
@@ -45,6 +46,7 @@ __all__ = [
     "ReferralEvent",
     "RemovalRequest",
     "Review",
+    "SearchGramCount",
     "Service",
     "SpanCount",
     "StageCount",

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import cohort_tallies, stages
+from ceasefire.models import cohort_tallies, search_counts, stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
@@ -178,6 +178,7 @@ def refresh(session: Session | Any) -> None:
     ])
     stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
     cohort_tallies.refresh(session)  # and of each forum
+    search_counts.refresh(session)  # and the name search's pieces
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:

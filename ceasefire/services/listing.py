@@ -4,7 +4,9 @@ A name search is read once for both: its matches (found off the search index, se
 materialized CTE of their ids, states and names, and one statement gives the count in each state and the page's
 ids, sorted by name; the page's rows are then read by id. Counting the matches and then sorting them read every
 matching row twice, which at a million participants is most of the page's time (a common `q` finds tens of
-thousands). Any other list counts its tabs and reads its page as before (read.state_counts, read.participant_page).
+thousands). A `q` of a few letters, alone or within a state, for a viewer who sees everyone, reads its tabs off the
+kept counts of its piece instead (services/search.py), and its page as any other list's. Any other list counts its
+tabs and reads its page as before (read.state_counts, read.participant_page).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ def participant_list(user: User, page: int, per_page: int, only: tuple[str, ...]
     """The tabs and the page (past the end: the last page) of the list with these filters."""
     q = filters.get("q")
     if q and search.needle(q) and (filters.get("sort") or "name") == "name" and policy.sees(user.role, "state"):
+        kept = participant_service.search_tabs(user, **filters)
+        if kept is not None:  # a short `q`: its tabs are kept (one statement), the page is walked or sorted
+            return kept, read.participant_page(user, page, per_page, clamp=True, only=only, tabs=kept, **filters)
         return _searched(user, page, per_page, only, filters)
     tabs = read.state_counts(user, **filters)
     return tabs, read.participant_page(user, page, per_page, clamp=True, only=only, tabs=tabs, **filters)

@@ -13,7 +13,7 @@ from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
 from ceasefire.models.base import today, utcnow
-from ceasefire.models.enums import OrgKind, Role
+from ceasefire.models.enums import OrgKind, Role, State
 from ceasefire.models.people import STATE_RANK
 from ceasefire.services import audit, columns, retention, search
 
@@ -162,7 +162,8 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
                found: tuple[int, int] | None = None, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
     actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
-    of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose."""
+    of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose; `found`
+    (how many match within the filters, and how many there are) chooses instead (services/search.py)."""
     query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, forum_id=forum_id, **more)
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
@@ -170,7 +171,10 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
         field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        condition, by_name = search.for_page(q, decide=not counted, found=found)
+        narrow = policy.SCOPES.get(actor.role) != "all" or group_id is not None or forum_id is not None or any(
+            value not in (None, "") for name, value in more.items() if name not in _BROAD)
+        condition, by_name = search.for_page(q, decide=not counted, found=found, state=state,
+                                             broad=not narrow)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))
@@ -188,6 +192,30 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
 
 
 _BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
+
+
+def search_kept(actor: User, q: str | None = None, state: str | None = None, sort: str | None = None,
+                **filters: Any) -> tuple[int, int] | None:
+    """For a name search of a few letters (services/search.py: kept) alone or within a state, for a role that sees
+    everyone: how many match and how many there are (in that state), off the kept counts of the search's piece,
+    in at most one statement (none when the request has read them already). None otherwise."""
+    if not q or policy.SCOPES.get(actor.role) != "all" or (state and not policy.sees(actor.role, "state")):
+        return None
+    if any(value not in (None, "") for value in filters.values()):
+        return None
+    return search.kept_within(q, state or None)
+
+
+def search_tabs(actor: User, q: str | None = None, sort: str | None = None,
+                **filters: Any) -> dict[State, int] | None:
+    """The list's tabs (how many match in each state) for a name search of a few letters, alone or within a state,
+    for a role that sees everyone and the state: off the kept counts (search.kept). None otherwise."""
+    if not q or policy.SCOPES.get(actor.role) != "all" or not policy.sees(actor.role, "state"):
+        return None
+    if any(value not in (None, "") for name, value in filters.items() if name != "state"):
+        return None
+    rows = search.kept(q)
+    return {state: n for state, (n, _everyone) in rows.items()} if rows is not None else None
 
 
 def search_total_within(actor: User, q: str | None = None, sort: str | None = None,

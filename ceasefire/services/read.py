@@ -97,6 +97,13 @@ def _page_rows(query: sa.Select, page: int, per_page: int) -> list[Any]:
         # One statement: the page's ids in a subquery, then their rows, sorted again (a page's worth).
         found = ids.subquery()
         return list(db.session.scalars(sa.select(entity).join(found, entity.id == found.c.id).order_by(*order)))
+    if all(isinstance(clause, sa.ColumnElement) and not isinstance(clause, sa.UnaryExpression) for clause in order):
+        # An order on another table's columns, ascending (a search read off its postings): one statement, the
+        # page's ids with the order's values in a subquery, then their rows sorted by those values.
+        keyed = query.with_only_columns(entity.id, *(c.label(f"o{i}") for i, c in enumerate(order))) \
+            .limit(per_page).offset(offset).subquery()
+        return list(db.session.scalars(sa.select(entity).join(keyed, entity.id == keyed.c.id)
+                                       .order_by(*(keyed.c[f"o{i}"] for i in range(len(order))))))
     # An order on another table's column (a join): the ids first, then their rows.
     page_ids = list(db.session.scalars(ids))
     rows = {row.id: row for row in db.session.scalars(sa.select(entity).where(entity.id.in_(page_ids)))}
@@ -338,15 +345,19 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
     # Tabs given: the page has counted the matches of `q` already, so the search sorts them without counting again.
     counted = bool(tabs)
     total, found = None, None
-    if tabs is None:
+    # A short `q` alone or within a state: its matches and everyone, kept (in the tabs' statement, if they read it).
+    found = participant_service.search_kept(user, **filters)
+    if found is not None:
+        total = found[0]
+    elif tabs is None:
         tabs = _kept_counts(user, filters)
-    if not tabs:
+    if found is None and not tabs:
         total = participant_service.search_total(user, **filters)
         if total is None:  # a search within a state: its total decides walking or sorting too
             found = participant_service.search_total_within(user, **filters)
             total = found[0] if found is not None else None
     query = participant_service.list_query(user, counted=counted, found=found, **filters)
-    if tabs:
+    if tabs and total is None:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
     return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp, total)
@@ -360,6 +371,8 @@ def state_counts(user: User, **filters: Any) -> dict[State, int]:
     filters.pop("state", None)
     filters.pop("sort", None)
     kept = _kept_counts(user, filters)
+    if kept is None:  # a short name search: the kept counts of its piece
+        kept = participant_service.search_tabs(user, **filters)
     if kept is not None:
         return kept
     query = participant_service.filtered_query(

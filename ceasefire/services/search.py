@@ -6,10 +6,16 @@ lowered by the database's own lower(), so that an index's answer is that match e
 again: on SQLite two FTS5 tables (trigrams for a `q` of three letters or more, the one- and two-letter pieces for
 shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 
-A page of a search is found one of two ways, chosen by how many match (`count`, off the index alone):
-- few (under one in DENSE of everyone): the index gives the matches' ids, and their rows are sorted by name;
-- many: the list walks the name index and compares each row with LIKE, stopping at the end of the page, which comes
-  after about DENSE * 50 rows (sorting 18,000 matches of "jo" among 150,000 would cost more).
+How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
+(ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index.
+
+A page of a search is found one of three ways:
+- posted: for the list of everyone (or of one state) and a `q` of three letters, the postings of `q` (each
+  participant's pieces of three letters with their name and state, ceasefire.models.search_counts) are read off
+  their primary key in the list's order and joined to the participants by id: only about a page of rows is read;
+- walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
+  matches: at least one in DENSE);
+- sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
 """
 
 from __future__ import annotations
@@ -21,10 +27,13 @@ from sqlalchemy.dialects import postgresql
 
 from ceasefire.extensions import db
 from ceasefire.models import Participant
+from ceasefire.models.enums import State
+from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, SearchPosting
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
-# A search is walked in name order when at least one person in DENSE matches.
+# A page is walked down the name order when at least one person in DENSE matches: the matches cluster in the name
+# order (a name is shared by many), so a sparser walk may read a good part of the list before the page is found.
 DENSE = 10
 
 
@@ -84,20 +93,76 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
+def _rows(q: str) -> dict[str, dict[State, int]] | None:
+    """The kept counts of the piece `q` and of everyone (the empty piece), one a state, in one statement kept for
+    the rest of the session's transaction; None when they are not kept (the empty piece's rows missing)."""
+    key = needle(q)
+    cache = db.session.info.setdefault("search_kept", {})
+    if key not in cache:
+        rows = db.session.execute(
+            sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
+            .where(SearchGramCount.gram.in_(["", key]))
+        ).all()
+        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in ("", key)}
+        for gram, state, n in rows:
+            found[gram][State(state)] = n
+        kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
+        cache[key] = found if kept_rows else None
+    return cache[key]
+
+
+def kept(q: str) -> dict[State, tuple[int, int]] | None:
+    """How many participants match in each state, and how many there are in it, off the kept rows of the piece `q`
+    (ceasefire.models.search_counts), in one statement kept for the rest of the session's transaction; None for a
+    `q` longer than GRAM_MAX letters, or when the rows are not kept."""
+    key = needle(q)
+    if not key or len(key) > GRAM_MAX:
+        return None
+    rows = _rows(q)
+    if rows is None:
+        return None
+    return {s: (rows[key][s], rows[""][s]) for s in State}
+
+
+def posted(q: str) -> str | None:
+    """The piece whose postings a page of `q` reads in the list's order: `q` itself when it has POSTED letters
+    (every posting matches); None for any other `q`, or when the counts are not kept. (A longer `q` read off its
+    rarest piece's postings, each compared with LIKE, was planned by PostgreSQL as the trigram index's matches
+    sorted, or worse, a scan: its page is walked or sorted as before.)"""
+    key = needle(q)
+    if len(key) != POSTED or _rows(q) is None:
+        return None
+    return key
+
+
+def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
+    """How many match (in one state, if given) and how many there are (in it), off the kept rows; None when not
+    kept (see kept)."""
+    rows = kept(q)
+    if rows is None:
+        return None
+    if state:
+        return rows.get(State(state), (0, 0)) if state in {s.value for s in State} else (0, 0)
+    return sum(m for m, _ in rows.values()), sum(n for _, n in rows.values())
+
+
 def _counted(q: str) -> tuple[int, int]:
-    """How many participants match, off the search index alone (on SQLite the FTS5 tables, not a row of
-    participants), and the highest id (how many there are, near enough), in one statement, kept for the rest of the
-    session's transaction. A purged participant is never counted: the purge erases the names and aliases, and an
-    empty name holds no `q`."""
+    """How many participants match, and how many there are: off the kept rows for a short `q`; else off the search
+    index alone (on SQLite the FTS5 tables, not a row of participants) with the highest id (how many there are,
+    near enough), in one statement, kept for the rest of the session's transaction. A purged participant is never
+    counted: the purge erases the names and aliases, and an empty name holds no `q`."""
+    found = kept_within(q)
+    if found is not None:
+        return found
     cache = db.session.info.setdefault("search_counts", {})
     key = needle(q)
     if key not in cache:
         if _dialect() == "sqlite":
-            found = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
+            found_n = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
         else:
-            found = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
+            found_n = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
         everyone = sa.select(sa.func.max(Participant.id)).scalar_subquery()
-        row = db.session.execute(sa.select(found, everyone)).one()
+        row = db.session.execute(sa.select(found_n, everyone)).one()
         cache[key] = (row[0] or 0, row[1] or 0)
     return cache[key]
 
@@ -119,20 +184,36 @@ def count(q: str) -> int:
     return _counted(q)[0]
 
 
+def walks(found: tuple[int, int]) -> bool:
+    """Whether a page of a search that `found` (matches, everyone) is walked down the name order rather than sorted
+    from the matches (see DENSE)."""
+    matches, everyone = found
+    return matches * DENSE >= everyone
+
+
 def dense(q: str) -> bool:
-    """Whether at least one participant in DENSE matches: then a page is quicker found by walking the name order."""
-    found, everyone = _counted(q)
-    return found * DENSE >= everyone
+    """Whether a page of `q` is walked down the name order (see walks)."""
+    return walks(_counted(q))
 
 
-def for_page(q: str, decide: bool = True,
-             found: tuple[int, int] | None = None) -> tuple[sa.ColumnElement[bool], list[Any]]:
-    """The condition and the order of a page of the list searched by `q`: the order by name then id, either walked
-    down the name index (many matches, compared row by row) or sorted from the index's matches (few). Without
-    `decide` (the list page, whose tabs have counted the matches already) the matches are sorted, to spend no
-    statement on counting them again. `found`: the matches within the list's filters and the highest id, counted
-    already (count_within), decide instead of every match (dense); a filtered list is walked only if dense so."""
-    walk = found[0] * DENSE >= found[1] if found is not None else decide and dense(q)
+def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, state: str | None = None,
+             broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
+    """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
+    three ways:
+    - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters: read off its postings (posted)
+      in that order, joined to the participants by id;
+    - walked down the name index, each row compared (many matches: walks);
+    - sorted from the index's matches (few).
+    `found`: the matches within the list's filters and how many there are (kept_within, count_within), counted
+    already, decide walking; else without `decide` (the list page, whose tabs have counted the matches already)
+    the matches are sorted, to spend no statement on counting them again."""
+    piece = posted(q) if broad else None
+    if piece is not None:
+        condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id)
+        if state:
+            condition = sa.and_(condition, SearchPosting.state == state)
+        return condition, [SearchPosting.last_name, SearchPosting.first_name, SearchPosting.participant_id]
+    walk = walks(found) if found is not None else decide and dense(q)
     if not needle(q) or walk:
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
     # The same order, but no index's: the matches are sorted, the name index is not walked.
@@ -142,6 +223,7 @@ def for_page(q: str, decide: bool = True,
 
 def _forget_counts(session: Any, *_args: Any) -> None:
     session.info.pop("search_counts", None)
+    session.info.pop("search_kept", None)
 
 
 # A count is kept for the rest of the session's transaction, and forgotten once anything is written.

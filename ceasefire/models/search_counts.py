@@ -1,0 +1,201 @@
+"""How many participants in each state hold each short piece of text in their name or aliases: the count of a name
+search of up to GRAM_MAX letters (ceasefire.services.search), read off a row or a few instead of off every match.
+
+A piece ("gram") is any run of one to GRAM_MAX characters of lower(first_name || ' ' || last_name) or of
+lower(aliases), as the database's own lower() writes them, that neither starts nor ends with a space (a search's `q`
+is trimmed, so no such piece is ever looked for). A participant counts once for each distinct piece they hold, in
+their state; purged participants are left out. So a `q` of at most GRAM_MAX letters is part of someone's lowered
+name or aliases exactly when it is one of their pieces, and its row per state is the count of the substring match.
+The empty piece, held by everyone, counts everyone in each state: its rows missing (a table emptied) say "not kept",
+and the search then counts off its index, so a total is never wrong.
+
+The rows are kept in the transaction of every change: before each flush, one statement takes the pieces of the
+participants the flush inserts, renames, moves to another state, purges or deletes out of the rows (as the database
+holds them, their old values) and puts them back in (their new values), in the order of the key, so that two
+transactions never wait on each other crosswise. The pieces are cut in SQL, by the database's lower(), never by
+Python's, so that they are the search's own. What the ORM does not see, a bulk INSERT ... SELECT
+(ceasefire.demo_bulk), is followed by refresh() (from counts.refresh()).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceasefire import limits
+from ceasefire.extensions import Model
+from ceasefire.models.base import enum_type
+from ceasefire.models.enums import State
+from ceasefire.models.people import Participant
+
+GRAM_MAX = 3  # the longest piece counted: a longer `q` is counted off the search index
+POSTED = 3  # the length of the pieces posted, each with the participant's place in the name order
+
+
+class SearchGramCount(Model):
+    __tablename__ = "search_gram_counts"
+
+    gram: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class SearchPosting(Model):
+    """Each participant's distinct pieces of POSTED letters, with their name and state: a page of a search is read
+    off the primary key in the list's order (by name, then id), the participants found by their piece alone."""
+
+    __tablename__ = "search_postings"
+
+    gram: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    last_name: Mapped[str] = mapped_column(sa.String(limits.NAME), primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(limits.NAME), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+
+
+@sa.event.listens_for(SearchGramCount.__table__, "after_create")
+def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    """A new database keeps its counts from the first participant on (the empty piece's rows: kept, none yet)."""
+    connection.execute(table.insert(), [{"gram": "", "state": s.value, "participants": 0} for s in State])
+
+
+def _pieces(dialect: str, source: str, lengths: tuple[int, ...], empty: bool) -> str:
+    """The CTEs of a statement over the pieces of `source`, a query of rows (k: a key, name and aliases lowered,
+    and what else the statement takes of them): `grams` holds each row's distinct pieces of these lengths (and the
+    empty piece, if `empty`). On SQLite the positions are read off `search_positions` (ceasefire.models.people), on
+    PostgreSQL generate_series."""
+    sizes = " UNION ALL ".join(f"SELECT {n} AS n" for n in lengths)
+    if dialect == "sqlite":
+        positions = "JOIN search_positions AS p ON p.i <= length(t.s) - z.n + 1"
+    else:
+        positions = "CROSS JOIN LATERAL generate_series(1, length(t.s) - z.n + 1) AS p(i)"
+    # No value of a request is written into it: `source` binds them.
+    return (
+        f"WITH src AS ({source}), "  # noqa: S608
+        "texts AS (SELECT k, name AS s FROM src UNION ALL SELECT k, aliases AS s FROM src), "
+        "grams AS (SELECT t.k, substr(t.s, p.i, z.n) AS gram "
+        f"FROM texts AS t CROSS JOIN ({sizes}) AS z {positions} "
+        "WHERE substr(t.s, p.i, 1) <> ' ' AND substr(t.s, p.i + z.n - 1, 1) <> ' ' "
+        + ("UNION SELECT k, '' AS gram FROM src) " if empty else "GROUP BY 1, 2) ")
+    )
+
+
+def grams_sql(dialect: str, source: str) -> str:
+    """The INSERT of the pieces of `source` (rows of k, name and aliases lowered, state, and d: how many to add, or
+    take out when negative), summed by piece and state, into the kept counts."""
+    return _pieces(dialect, source, tuple(range(1, GRAM_MAX + 1)), True) + (  # noqa: S608
+        "INSERT INTO search_gram_counts (gram, state, participants) "
+        "SELECT g.gram, src.state, sum(src.d) FROM grams AS g JOIN src ON src.k = g.k "
+        "GROUP BY g.gram, src.state HAVING sum(src.d) <> 0 ORDER BY g.gram, src.state "
+        "ON CONFLICT (gram, state) DO UPDATE SET participants = search_gram_counts.participants + "
+        "excluded.participants"
+    )
+
+
+def postings_sql(dialect: str, source: str, add: bool) -> str:
+    """The INSERT (`add`) or DELETE of the postings of `source` (rows of k: the participant's id, name and aliases
+    lowered, last_name, first_name, state): each of their distinct pieces of POSTED letters."""
+    pieces = _pieces(dialect, source, (POSTED,), False)
+    if add:
+        return pieces + (  # noqa: S608
+            "INSERT INTO search_postings (gram, last_name, first_name, participant_id, state) "
+            "SELECT g.gram, src.last_name, src.first_name, src.k, src.state FROM grams AS g JOIN src ON src.k = g.k "
+            "ORDER BY 1, 2, 3, 4"
+        )
+    return pieces + (  # noqa: S608
+        "DELETE FROM search_postings WHERE (gram, last_name, first_name, participant_id) IN "
+        "(SELECT g.gram, src.last_name, src.first_name, src.k FROM grams AS g JOIN src ON src.k = g.k)"
+    )
+
+
+def refresh(session: Session | Any) -> None:
+    """Every row anew, after a bulk load that went around the ORM: for the counts the participants are grouped by
+    their lowered names, aliases and state first, so that each distinct one is cut into pieces once."""
+    dialect = session.get_bind().dialect.name
+    session.execute(sa.delete(SearchGramCount))
+    source = (
+        "SELECT row_number() OVER () AS k, name, aliases, state, d FROM (SELECT lower(first_name || ' ' || "
+        "last_name) AS name, lower(coalesce(aliases, '')) AS aliases, state, count(*) AS d FROM participants "
+        "WHERE purged_at IS NULL GROUP BY 1, 2, 3) AS people"
+    )
+    session.execute(sa.text(grams_sql(dialect, source)))
+    missing = set(State) - set(session.scalars(sa.select(SearchGramCount.state).where(SearchGramCount.gram == "")))
+    if missing:  # a state nobody is in: kept, at zero
+        session.execute(sa.insert(SearchGramCount), [{"gram": "", "state": s.value, "participants": 0}
+                                                     for s in sorted(missing)])
+    session.execute(sa.delete(SearchPosting))
+    session.execute(sa.text(postings_sql(dialect, (
+        "SELECT id AS k, lower(first_name || ' ' || last_name) AS name, lower(coalesce(aliases, '')) AS aliases, "
+        "last_name, first_name, state FROM participants WHERE purged_at IS NULL"
+    ), add=True)))
+
+
+_WATCHED = ("first_name", "last_name", "aliases", "state", "purged_at")
+
+
+def _values(p: Participant, before: bool) -> tuple[Any, ...] | None:
+    """The watched columns as the flush finds them (or, `before`, as the database held them); None when the
+    participant counts nowhere (purged)."""
+    insp = sa.inspect(p)
+    values = []
+    for name in _WATCHED:
+        history = insp.attrs[name].history
+        values.append(history.deleted[0] if before and history.deleted else getattr(p, name))
+    first, last, aliases, state, purged_at = values
+    if purged_at is not None:
+        return None
+    return first or "", last or "", aliases, State(state or State.IDENTIFIED).value
+
+
+def _moves(session: Session) -> list[tuple[int, tuple[Any, ...], int]]:
+    """(id, the watched values, +1 or -1) of each participant the flush changed where it counts."""
+    moves: list[tuple[int, tuple[Any, ...] | None, int]] = []
+    for p in session.new:
+        if isinstance(p, Participant):
+            moves.append((p.id, _values(p, False), 1))
+    for p in session.dirty:
+        if isinstance(p, Participant) and session.is_modified(p, include_collections=False):
+            insp = sa.inspect(p)
+            if any(insp.attrs[name].history.has_changes() for name in _WATCHED):
+                before, after = _values(p, True), _values(p, False)
+                if before != after:
+                    moves += [(p.id, before, -1), (p.id, after, 1)]
+    for p in session.deleted:
+        if isinstance(p, Participant):
+            moves.append((p.id, _values(p, True), -1))
+    return [(ident, values, d) for ident, values, d in moves if values is not None]
+
+
+def _source(rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]) -> str:
+    """A query of the rows' values, bound (k: the id, name and aliases lowered, last_name, first_name, state, d)."""
+    selects = []
+    for i, (ident, (first, last, aliases, state), d) in enumerate(rows):
+        selects.append(
+            f"SELECT CAST(:k{i} AS INTEGER) AS k, lower(CAST(:f{i} AS TEXT) || ' ' || CAST(:l{i} AS TEXT)) AS name, "
+            f"lower(coalesce(CAST(:a{i} AS TEXT), '')) AS aliases, CAST(:l{i} AS VARCHAR({limits.NAME})) AS "
+            f"last_name, CAST(:f{i} AS VARCHAR({limits.NAME})) AS first_name, CAST(:s{i} AS VARCHAR(32)) AS state, "
+            f"{d} AS d"
+        )
+        params.update({f"k{i}": ident, f"f{i}": first, f"l{i}": last, f"a{i}": aliases, f"s{i}": state})
+    return " UNION ALL ".join(selects)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _keep(session: Session, _context: Any) -> None:
+    """After the flush (a new participant has its id), before the history is reset: the counts shifted, the
+    postings of the values left taken out and those of the values entered put in."""
+    moves = _moves(session)
+    if not moves:
+        return
+    connection = session.connection()
+    dialect = connection.dialect.name
+    params: dict[str, Any] = {}
+    counted = [(i, values, d) for i, (_ident, values, d) in enumerate(moves)]  # a key a row: the counts sum them
+    connection.execute(sa.text(grams_sql(dialect, _source(counted, params))), params)
+    for d in (-1, 1):
+        rows = [move for move in moves if move[2] == d]
+        if rows:
+            params = {}
+            connection.execute(sa.text(postings_sql(dialect, _source(rows, params), add=d > 0)), params)
