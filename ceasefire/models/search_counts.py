@@ -47,6 +47,7 @@ class SearchPosting(Model):
     off the primary key in the list's order (by name, then id), the participants found by their piece alone."""
 
     __tablename__ = "search_postings"
+    __table_args__ = {"sqlite_with_rowid": False}  # on SQLite the rows are the key's: no second copy
 
     gram: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     last_name: Mapped[str] = mapped_column(sa.String(limits.NAME), primary_key=True)

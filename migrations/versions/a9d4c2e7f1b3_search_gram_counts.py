@@ -69,6 +69,7 @@ def upgrade():
                   nullable=False),
         sa.PrimaryKeyConstraint('gram', 'last_name', 'first_name', 'participant_id', 'state',
                                 name=op.f('pk_search_postings')),
+        sqlite_with_rowid=False,
     )
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
