@@ -18,7 +18,7 @@ from wtforms.validators import Optional
 from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.models import Forum, Group
-from ceasefire.pages import capped, keep
+from ceasefire.pages import capped, keep, page_number
 from ceasefire.reports import charts
 from ceasefire.services import program_reports
 from ceasefire.services import reports as service
@@ -76,9 +76,15 @@ def _svg(chart: charts.Chart) -> Response:
                     headers={"Content-Security-Policy": chart.csp})
 
 
+# The reports with a row a street group or a service show PER_PAGE rows a page; their files and the API hold every row.
+PER_PAGE = 50
+PAGED = {"groups": program_reports.groups_page, "referrals": service.referrals_page}
+
+
 def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
     fmt = request.args.get("format") or None
     report = None
+    listing = None
     valid = form.validate()
     if valid and needs_window:  # a period report needs both ends; said beside the field once the form is sent
         for date_field in (form.date_from, form.date_to):
@@ -89,7 +95,11 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
     if valid:
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
-        report = REPORTS[name](current_user, window, **_options(name, filters))
+        if fmt is None and name in PAGED:
+            listing = PAGED[name](current_user, window, page_number(), PER_PAGE)
+            report = {"items": list(listing.items)}
+        else:
+            report = REPORTS[name](current_user, window, **_options(name, filters))
         if fmt is not None:
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
@@ -97,9 +107,9 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
             keep()
             return Response(file.body, content_type=file.content_type,
                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
-    args = {k: v for k, v in request.args.items() if k != "format" and v}
+    args = {k: v for k, v in request.args.items() if k not in ("format", "page") and v}
     keep()
-    return render_template(template, form=form, report=report, args=args, **context)
+    return render_template(template, form=form, report=report, listing=listing, args=args, **context)
 
 
 def _pipeline_form() -> PipelineForm:

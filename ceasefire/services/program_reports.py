@@ -30,9 +30,11 @@ from ceasefire.models import (
     ReferralEvent,
     StatusChange,
     User,
+    counts,
 )
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
+from ceasefire.services.records import Page
 from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
@@ -93,7 +95,38 @@ def groups(user: User, window: Window) -> dict[str, Any]:
     ).all()
     if not rows:
         return {"items": []}
+    return {"items": _group_items(window, [(gid, name, n) for gid, name, n in rows])}
+
+
+def groups_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
+    """One page of the groups report (the page's view): the rows of groups(), in its order, for the page's groups
+    alone, each measure counted for those groups only (off the indexes by group and by member), so a page costs
+    the same whatever the number of groups. A page past the end shows the last one."""
+    policy.require(user, "report.groups")
+    total = counts.table_rows(db.session, Group)
+    if total is None:
+        total = db.session.scalar(sa.select(sa.func.count(Group.id))) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    shown = db.session.execute(
+        sa.select(Group.id, Group.name).order_by(Group.name, Group.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    if not shown:
+        return Page((), total, page, per_page)
+    ids = [gid for gid, _name in shown]
+    identified = dict(db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(Participant.id))
+        .where(Participant.group_id.in_(ids), *window.days(Participant.identified_on))
+        .group_by(Participant.group_id)
+    ).all())
+    rows = [(gid, name, identified.get(gid, 0)) for gid, name in shown]
+    return Page(tuple(_group_items(window, rows, ids)), total, page, per_page)
+
+
+def _group_items(window: Window, rows: list[tuple[int, str, int]], only: list[int] | None = None) -> list[dict]:
+    """The report's rows for `rows` (group id, name, members identified), in their order; with `only`, every
+    measure is counted for those groups alone."""
     forum_ok = [Forum.status != ForumStatus.CANCELLED, *window.moments(Forum.scheduled_at)]
+    of_groups = [Participant.group_id.in_(only)] if only is not None else [Participant.group_id.is_not(None)]
     called = {
         gid: (invited, attended, first)
         for gid, invited, attended, first in db.session.execute(
@@ -104,19 +137,11 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             )
             .join(Participant, Participant.id == Invitation.participant_id)
             .join(Forum, Forum.id == Invitation.forum_id)
-            .where(Participant.group_id.is_not(None), *forum_ok)
+            .where(*of_groups, *forum_ok)
             .group_by(Participant.group_id)
         )
     }
-    member = aliased(Participant)
-    group_of_action = sa.func.coalesce(EnforcementAction.group_id, member.group_id)
-    enforced: dict[int, int] = dict(db.session.execute(
-        sa.select(group_of_action, _distinct(EnforcementAction.id))
-        .select_from(EnforcementAction)
-        .outerjoin(member, member.id == EnforcementAction.participant_id)
-        .where(group_of_action.is_not(None), *window.days(EnforcementAction.occurred_on))
-        .group_by(group_of_action)
-    ).all())
+    enforced = _enforced(window, only)
     first_day = {gid: local_date(first) for gid, (_i, _a, first) in called.items() if first is not None}
     before: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
     after: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
@@ -136,6 +161,7 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             )
             .join(Participant, Participant.id == Outcome.participant_id)
             .join(firsts, firsts.c.group_id == Participant.group_id)
+            .where(*([Participant.group_id.in_(list(first_day))] if only is not None else []))
             .group_by(Participant.group_id, Outcome.type)
         ):
             before[gid][OutcomeType(kind).value] = n_before
@@ -156,7 +182,34 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             "outcomes_after": after.get(gid, dict.fromkeys(OUTCOME_NAMES)),
         }
         items.append(item)
-    return {"items": items}
+    return items
+
+
+def _enforced(window: Window, only: list[int] | None) -> dict[int, int]:
+    """Enforcement actions a group, on the group or on a member (an action names a group, or else counts for its
+    participant's group); with `only`, of those groups alone: the actions naming one of them and those of their
+    members naming none, each found off its index."""
+    member = aliased(Participant)
+    when = window.days(EnforcementAction.occurred_on)
+    if only is None:
+        group_of_action = sa.func.coalesce(EnforcementAction.group_id, member.group_id)
+        return dict(db.session.execute(
+            sa.select(group_of_action, _distinct(EnforcementAction.id))
+            .select_from(EnforcementAction)
+            .outerjoin(member, member.id == EnforcementAction.participant_id)
+            .where(group_of_action.is_not(None), *when)
+            .group_by(group_of_action)
+        ).all())
+    actions = sa.union_all(
+        sa.select(EnforcementAction.group_id.label("gid"), EnforcementAction.id.label("action_id"))
+        .where(EnforcementAction.group_id.in_(only), *when),
+        sa.select(member.group_id, EnforcementAction.id)
+        .join(member, member.id == EnforcementAction.participant_id)
+        .where(EnforcementAction.group_id.is_(None), member.group_id.in_(only), *when),
+    ).subquery("actions")
+    return dict(db.session.execute(
+        sa.select(actions.c.gid, _distinct(actions.c.action_id)).group_by(actions.c.gid)
+    ).all())
 
 
 # Activity by month
