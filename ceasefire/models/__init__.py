@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from ceasefire.models.audit import AuditCount, AuditEvent
-from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
+from ceasefire.models.counts import AgencyCount, IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.directory_counts import DirectoryCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
@@ -17,6 +17,7 @@ from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
+    "AgencyCount",
     "ApiToken",
     "AuditCount",
     "AuditEvent",

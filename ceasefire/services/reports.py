@@ -531,7 +531,8 @@ def identification(user: User, window: Window, agencies: bool = True) -> dict[st
     for status, name, n in grouped:
         by_supervision[SupervisionStatus(status).value] += n
         by_age[name] += n
-    rows = db.session.execute(
+    kept_agencies = counts.identified_by_agency(db.session) if agencies and window == Window() else None
+    rows = kept_agencies if kept_agencies is not None else db.session.execute(
         sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
         .select_from(Participant)
         .outerjoin(Organization, Organization.id == Participant.identifying_org_id)
