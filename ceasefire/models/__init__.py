@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from ceasefire.models.activity import ActivityDay
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import AgencyCount, IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.directory_counts import DirectoryCount
@@ -17,6 +18,7 @@ from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
+    "ActivityDay",
     "AgencyCount",
     "ApiToken",
     "AuditCount",

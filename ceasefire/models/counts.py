@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import stages
+from ceasefire.models import activity, stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
@@ -219,6 +219,7 @@ def refresh(session: Session | Any) -> None:
         for name, model in KEPT_TABLES.items()
     ])
     stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
+    activity.refresh(session)  # and the activity report's days
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ database groups rows by them, so no row of a person is ever loaded here.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    ActivityDay,
     CustomNotification,
     EnforcementAction,
     Forum,
@@ -32,6 +34,7 @@ from ceasefire.models import (
     User,
     counts,
 )
+from ceasefire.models import activity as activity_days
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
 from ceasefire.services.records import Page
@@ -254,14 +257,20 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     is): forums held, invitations delivered, custom notifications, outreach contacts and referrals sent."""
     policy.require(user, "report.activity")
     measures = _activity_measures()
-    bounds = db.session.execute(sa.select(*[
-        sa.select(agg(column)).where(*conditions).scalar_subquery()
-        for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
-    ])).one()
-    moments = [m for m in bounds if m is not None]
+    days_kept = activity_days.kept(db.session)
+    if days_kept:
+        kept = ActivityDay
+        days = [d for d in db.session.execute(sa.select(sa.func.min(kept.day), sa.func.max(kept.day)).where(
+            kept.measure.in_([name for name, _c, _w in measures]), kept.n > 0)).one() if d is not None]
+    else:
+        bounds = db.session.execute(sa.select(*[
+            sa.select(agg(column)).where(*conditions).scalar_subquery()
+            for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
+        ])).one()
+        days = [local_date(m) for m in bounds if m is not None]
     today = program_today()
-    earliest = local_date(min(moments)) if moments else today
-    latest = max(today, local_date(max(moments))) if moments else today
+    earliest = min(days) if days else today
+    latest = max(today, max(days)) if days else today
     first, last = window.start or earliest, window.end or latest
     if _month_count(first, last) > MOST_MONTHS:  # a window far wider than the history: the history's months
         first, last = max(first, earliest), min(last, latest)
@@ -270,8 +279,11 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     months = _months(first, last) if first <= last else []
     if not months:
         return {"items": []}
-    cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
     counts = {label: dict.fromkeys((name for name, _c, _w in measures), 0) for label, _s in months}
+    if days_kept:
+        _kept_months(months, first, last, counts)
+        return _activity_items(user, counts)
+    cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
     for name, column, conditions in measures:
         month = sa.case(
             *[(column < cuts[i + 1], sa.literal_column(f"'{label}'")) for i, (label, _s) in enumerate(months)]
@@ -280,6 +292,25 @@ def activity(user: User, window: Window) -> dict[str, Any]:
             sa.select(month, sa.func.count()).where(*conditions, column >= cuts[0], column < cuts[-1]).group_by(month)
         ):
             counts[label][name] = n
+    return _activity_items(user, counts)
+
+
+def _kept_months(months: list[tuple[str, date]], first: date, last: date, counts: dict[str, dict[str, int]]) -> None:
+    """The months' counts summed off the days kept (models.activity), in one statement."""
+    kept = ActivityDay
+    month = sa.case(
+        *[(kept.day < start, sa.literal_column(f"'{label}'")) for (label, _s), (_l, start) in pairwise(months)],
+        (kept.day <= last, sa.literal_column(f"'{months[-1][0]}'")),
+    ).label("month")
+    for name, label, n in db.session.execute(
+        sa.select(kept.measure, month, sa.func.sum(kept.n))
+        .where(kept.measure.in_(list(ACTIVITY_MEASURES)), kept.day >= first, kept.day <= last)
+        .group_by(kept.measure, month)
+    ):
+        counts[label][name] = int(n)
+
+
+def _activity_items(user: User, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
     items = [{"month": label, **values} for label, values in counts.items()]
     if _hidden(user):
         items = [_suppress_all(item) for item in items]
