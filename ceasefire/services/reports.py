@@ -426,32 +426,22 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
     if only is not None:
         scope = [*scope, Referral.service_id.in_(only)]
     now = utcnow()
-
-    def flag(condition) -> Any:
-        return sa.case((condition, 1), else_=0)
-
-    # Each referral's statuses ever reached, one row a referral (no count of distinct values, which sorts), then
-    # summed a service; for a page, the events of its services' referrals alone.
-    picked = (sa.select(Referral.id).join(Service, Service.id == Referral.service_id)
-              .where(*scope, *window.moments(Referral.sent_at)))
-    reached = (
-        sa.select(ReferralEvent.referral_id.label("referral_id"),
-                  *[sa.func.max(flag(ReferralEvent.to_status == s.value)).label(s.value) for s in REFERRAL_COUNTED])
-        .where(*([ReferralEvent.referral_id.in_(picked)] if only is not None else []))
-        .group_by(ReferralEvent.referral_id)
-        .subquery("reached")
-    )
+    waiting = [
+        _distinct(Referral.id, sa.and_(
+            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)
+        ))
+        for days in (7, 14)
+    ]
     rows = db.session.execute(
         sa.select(
-            Organization.id, Organization.name, Service.id, Service.name, sa.func.count(Referral.id),
-            *[sa.func.coalesce(sa.func.sum(reached.c[s.value]), 0) for s in REFERRAL_COUNTED],
-            *[sa.func.sum(flag(sa.and_(Referral.status == ReferralStatus.SENT.value,
-                                       Referral.sent_at < now - timedelta(days=days)))) for days in (7, 14)],
+            Organization.id, Organization.name, Service.id, Service.name, _distinct(Referral.id),
+            *[_distinct(Referral.id, ReferralEvent.to_status == s.value) for s in REFERRAL_COUNTED],
+            *waiting,
         )
         .select_from(Referral)
         .join(Service, Service.id == Referral.service_id)
         .join(Organization, Organization.id == Service.organization_id)
-        .outerjoin(reached, reached.c.referral_id == Referral.id)
+        .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
         .where(*scope, *window.moments(Referral.sent_at))
         .group_by(Organization.id, Organization.name, Service.id, Service.name)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
@@ -479,8 +469,8 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
     )
     items = []
     for org_id, org_name, service_id, service_name, sent, *rest in rows:
-        statuses = {s.value: int(n) for s, n in zip(REFERRAL_COUNTED, rest[: len(REFERRAL_COUNTED)], strict=True)}
-        over_7, over_14 = (int(n) for n in rest[len(REFERRAL_COUNTED):])
+        statuses = dict(zip((s.value for s in REFERRAL_COUNTED), rest[: len(REFERRAL_COUNTED)], strict=True))
+        over_7, over_14 = rest[len(REFERRAL_COUNTED):]
         answered = statuses["accepted"] + statuses["declined"]
         items.append({
             "organization_id": org_id,
