@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 
 from ceasefire.models import cohort_tallies  # the forums' kept cohort counts, and their hooks
+from ceasefire.models.activity import ActivityDay
 from ceasefire.models.audit import AuditCount, AuditEvent
-from ceasefire.models.counts import IdentificationCount, ParticipantCount, ReferralCount, TableCount
+from ceasefire.models.counts import AgencyCount, IdentificationCount, ParticipantCount, ReferralCount, TableCount
 from ceasefire.models.directory_counts import DirectoryCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
@@ -20,6 +21,8 @@ from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
+    "ActivityDay",
+    "AgencyCount",
     "ApiToken",
     "AuditCount",
     "AuditEvent",

@@ -17,15 +17,17 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import cohort_tallies, search_counts, stages
+from ceasefire.models import activity, cohort_tallies, search_counts, stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
 from ceasefire.models.people import Group, Participant
 from ceasefire.models.referrals import Referral
+from ceasefire.models.users import Organization
 
 
 class ParticipantCount(Model):
@@ -71,6 +73,20 @@ class IdentificationCount(Model):
     participants: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
+class AgencyCount(Model):
+    """Everyone ever identified (purged ones kept), by identifying agency: organization_id 0 stands for none. Row 0
+    is always there when the counts are kept (a missing row 0 says "not kept"); an agency's row appears with its
+    first participant."""
+
+    __tablename__ = "identification_agency_counts"
+
+    organization_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+NO_AGENCY = 0
+
+
 def _zero_identification() -> list[dict[str, Any]]:
     return [{"supervision_status": s.value, "age_band": b, "participants": 0} for s in SupervisionStatus
             for b in AGE_BANDS]
@@ -86,6 +102,11 @@ def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> No
 @sa.event.listens_for(IdentificationCount.__table__, "after_create")
 def _identification_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     connection.execute(table.insert(), _zero_identification())
+
+
+@sa.event.listens_for(AgencyCount.__table__, "after_create")
+def _agencies_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [{"organization_id": NO_AGENCY, "participants": 0}])
 
 
 @sa.event.listens_for(TableCount.__table__, "after_create")
@@ -115,6 +136,18 @@ def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
         IdentificationCount.supervision_status, IdentificationCount.age_band, IdentificationCount.participants
     )).all()}
     return rows if len(rows) == len(SupervisionStatus) * len(AGE_BANDS) else None
+
+
+def identified_by_agency(session: Session | Any) -> list[tuple[int | None, str | None, int]] | None:
+    """The kept counts of everyone ever identified, as (identifying agency's id, its name, people), (None, None, n)
+    for those with none, agencies with nobody left out; None when not kept."""
+    rows = session.execute(
+        sa.select(AgencyCount.organization_id, Organization.name, AgencyCount.participants)
+        .outerjoin(Organization, Organization.id == AgencyCount.organization_id)
+    ).all()
+    if all(org != NO_AGENCY for org, _name, _n in rows):
+        return None
+    return [(None, None, n) if org == NO_AGENCY else (org, name, n) for org, name, n in rows if n]
 
 
 def age_band(born: Any, on: Any, kept: str | None = None) -> str:
@@ -163,6 +196,15 @@ def refresh(session: Session | Any) -> None:
         rows[(SupervisionStatus(status).value, age_band(born, on, kept))]["participants"] += 1
     session.execute(sa.delete(IdentificationCount))
     session.execute(sa.insert(IdentificationCount), list(rows.values()))
+    agencies = dict(session.execute(
+        sa.select(Participant.identifying_org_id, sa.func.count(Participant.id))
+        .group_by(Participant.identifying_org_id)
+    ).all())
+    session.execute(sa.delete(AgencyCount))
+    session.execute(sa.insert(AgencyCount), [
+        {"organization_id": NO_AGENCY, "participants": agencies.pop(None, 0)},
+        *({"organization_id": org, "participants": n} for org, n in agencies.items()),
+    ])
     found = dict(session.execute(
         sa.select(Referral.status, sa.func.count(Referral.id))
         .join(Participant, Participant.id == Referral.participant_id)
@@ -179,6 +221,7 @@ def refresh(session: Session | Any) -> None:
     stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
     cohort_tallies.refresh(session)  # and of each forum
     search_counts.refresh(session)  # and the name search's pieces
+    activity.refresh(session)  # and the activity report's days
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:
@@ -188,7 +231,8 @@ def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:
     return State(state).value, status
 
 
-_WATCHED = ("state", "purged_at", "supervision_status", "date_of_birth", "identified_on", "age_band")
+_WATCHED = ("state", "purged_at", "supervision_status", "date_of_birth", "identified_on", "age_band",
+            "identifying_org_id")
 
 
 def _values(p: Participant, before: bool) -> dict[str, Any]:
@@ -201,16 +245,17 @@ def _values(p: Participant, before: bool) -> dict[str, Any]:
     return values
 
 
-def _keys(v: dict[str, Any] | None) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+def _keys(v: dict[str, Any] | None) -> tuple[tuple[str, str] | None, tuple[str, str] | None, int | None]:
     """The row of each table a participant counts in (None: none)."""
     if v is None:
-        return None, None
+        return None, None, None
     status = SupervisionStatus(v["supervision_status"] or SupervisionStatus.NONE).value
     band = age_band(v["date_of_birth"], v["identified_on"] or today(), v["age_band"])
-    return _place(v["state"] or State.IDENTIFIED, status, v["purged_at"]), (status, band)
+    agency = v["identifying_org_id"] or NO_AGENCY
+    return _place(v["state"] or State.IDENTIFIED, status, v["purged_at"]), (status, band), agency
 
 
-def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int]]:
+def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int]]:
     moves: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
     moves += [(None, _values(p, False)) for p in session.new if isinstance(p, Participant)]
     moves += [(_values(p, True), _values(p, False)) for p in session.dirty
@@ -218,15 +263,18 @@ def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int]]:
     moves += [(_values(p, True), None) for p in session.deleted if isinstance(p, Participant)]
     states: dict[Any, int] = {}
     identification: dict[Any, int] = {}
+    agencies: dict[Any, int] = {}
     for before, after in moves:
-        for shifts, left, entered in zip((states, identification), _keys(before), _keys(after), strict=True):
+        for shifts, left, entered in zip((states, identification, agencies), _keys(before), _keys(after),
+                                         strict=True):
             if left == entered:
                 continue
             if left is not None:
                 shifts[left] = shifts.get(left, 0) - 1
             if entered is not None:
                 shifts[entered] = shifts.get(entered, 0) + 1
-    return {k: n for k, n in states.items() if n}, {k: n for k, n in identification.items() if n}
+    return tuple({k: n for k, n in shifts.items() if n}  # type: ignore[return-value]
+                 for shifts in (states, identification, agencies))
 
 
 def _referral_shifts(session: Session, connection: sa.Connection) -> dict[str, int]:
@@ -276,9 +324,9 @@ def _table_shifts(session: Session) -> dict[str, int]:
 
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
-    states, identification = _shifts(session)
+    states, identification, agencies = _shifts(session)
     tables = _table_shifts(session)
-    if not states and not identification and not tables and not any(
+    if not states and not identification and not agencies and not tables and not any(
         isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
     ):
         return
@@ -295,6 +343,7 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for status, band in sorted(identification):
         connection.execute(sa.update(table).where(table.c.supervision_status == status, table.c.age_band == band)
                            .values(participants=table.c.participants + identification[(status, band)]))
+    _shift_agencies(connection, agencies)
     table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)
@@ -303,3 +352,13 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for name in sorted(tables):
         connection.execute(sa.update(table).where(table.c.table_name == name)
                            .values(rows=table.c.rows + tables[name]))
+
+
+def _shift_agencies(connection: sa.Connection, agencies: dict[int, int]) -> None:
+    """An agency's row is made with its first participant (an upsert, the same on PostgreSQL and SQLite)."""
+    table: Any = AgencyCount.__table__
+    insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+    for org in sorted(agencies):
+        n = agencies[org]
+        connection.execute(insert.values(organization_id=org, participants=n).on_conflict_do_update(
+            index_elements=[table.c.organization_id], set_={"participants": table.c.participants + n}))

@@ -26,8 +26,10 @@ from ceasefire.services import reports as service
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 REPORTS = {**service.REPORTS, **program_reports.PROGRAM_REPORTS}
-# The reports whose page shows its rows a page at a time (a program's whole history holds thousands of forums).
-PAGED = {"cohorts": service.cohort_page}
+# The reports whose page shows its rows a page at a time (a program's whole history holds thousands of forums,
+# street groups and services); their files and the API hold every row.
+PAGED = {"cohorts": service.cohort_page, "groups": program_reports.groups_page,
+         "referrals": service.referrals_page}
 PER_PAGE = 50
 
 
@@ -79,10 +81,9 @@ def _svg(chart: charts.Chart) -> Response:
                     headers={"Content-Security-Policy": chart.csp})
 
 
-def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, paged: bool = False,
-            **context):
-    """A report's page, or (`format`) its file. A `paged` report's page shows PER_PAGE of its rows (`listing`, a
-    Page of them, and `report` None); its file holds every row."""
+def _render(name: str, form: WindowForm, template: str, needs_window: bool = False, **context):
+    """A report's page, or (`format`) its file. A PAGED report's page shows PER_PAGE of its rows (`listing`, a Page
+    of them, and `report` holding that page's items); its file holds every row."""
     fmt = request.args.get("format") or None
     report = None
     listing = None
@@ -96,11 +97,12 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
     if valid:
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
-        if paged and fmt is None:
+        if fmt is None and name in PAGED:
             listing = PAGED[name](current_user, window, page_number(), PER_PAGE)
+            report = {"items": list(listing.items)}
         else:
             report = REPORTS[name](current_user, window, **_options(name, filters))
-        if fmt is not None and report is not None:
+        if fmt is not None:
             if fmt not in service.FORMATS:
                 raise ValidationFailed("Unknown format: choose csv or xlsx.")
             file = service.export_file(current_user, name, filters, fmt, report)
@@ -135,7 +137,7 @@ def pipeline():
 @login_required
 def cohorts():
     policy.require(current_user, "report.cohorts")
-    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html", paged=True,
+    return _render("cohorts", WindowForm(request.args), "reports/cohorts.html",
                    chart_forums=charts.CHART_FORUMS)
 
 

@@ -8,6 +8,7 @@ database groups rows by them, so no row of a person is ever loaded here.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    ActivityDay,
     CustomNotification,
     EnforcementAction,
     Forum,
@@ -30,9 +32,12 @@ from ceasefire.models import (
     ReferralEvent,
     StatusChange,
     User,
+    counts,
 )
+from ceasefire.models import activity as activity_days
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
 from ceasefire.services.clock import local_date, program_today, zone
+from ceasefire.services.records import Page
 from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
@@ -93,7 +98,38 @@ def groups(user: User, window: Window) -> dict[str, Any]:
     ).all()
     if not rows:
         return {"items": []}
+    return {"items": _group_items(window, [(gid, name, n) for gid, name, n in rows])}
+
+
+def groups_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
+    """One page of the groups report (the page's view): the rows of groups(), in its order, for the page's groups
+    alone, each measure counted for those groups only (off the indexes by group and by member), so a page costs
+    the same whatever the number of groups. A page past the end shows the last one."""
+    policy.require(user, "report.groups")
+    total = counts.table_rows(db.session, Group)
+    if total is None:
+        total = db.session.scalar(sa.select(sa.func.count(Group.id))) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    shown = db.session.execute(
+        sa.select(Group.id, Group.name).order_by(Group.name, Group.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    if not shown:
+        return Page((), total, page, per_page)
+    ids = [gid for gid, _name in shown]
+    identified = dict(db.session.execute(
+        sa.select(Participant.group_id, sa.func.count(Participant.id))
+        .where(Participant.group_id.in_(ids), *window.days(Participant.identified_on))
+        .group_by(Participant.group_id)
+    ).all())
+    rows = [(gid, name, identified.get(gid, 0)) for gid, name in shown]
+    return Page(tuple(_group_items(window, rows, ids)), total, page, per_page)
+
+
+def _group_items(window: Window, rows: list[tuple[int, str, int]], only: list[int] | None = None) -> list[dict]:
+    """The report's rows for `rows` (group id, name, members identified), in their order; with `only`, every
+    measure is counted for those groups alone."""
     forum_ok = [Forum.status != ForumStatus.CANCELLED, *window.moments(Forum.scheduled_at)]
+    of_groups = [Participant.group_id.in_(only)] if only is not None else [Participant.group_id.is_not(None)]
     called = {
         gid: (invited, attended, first)
         for gid, invited, attended, first in db.session.execute(
@@ -104,19 +140,11 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             )
             .join(Participant, Participant.id == Invitation.participant_id)
             .join(Forum, Forum.id == Invitation.forum_id)
-            .where(Participant.group_id.is_not(None), *forum_ok)
+            .where(*of_groups, *forum_ok)
             .group_by(Participant.group_id)
         )
     }
-    member = aliased(Participant)
-    group_of_action = sa.func.coalesce(EnforcementAction.group_id, member.group_id)
-    enforced: dict[int, int] = dict(db.session.execute(
-        sa.select(group_of_action, _distinct(EnforcementAction.id))
-        .select_from(EnforcementAction)
-        .outerjoin(member, member.id == EnforcementAction.participant_id)
-        .where(group_of_action.is_not(None), *window.days(EnforcementAction.occurred_on))
-        .group_by(group_of_action)
-    ).all())
+    enforced = _enforced(window, only)
     first_day = {gid: local_date(first) for gid, (_i, _a, first) in called.items() if first is not None}
     before: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
     after: dict[int, dict[str, int]] = {gid: _outcome_counts() for gid in first_day}
@@ -136,6 +164,7 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             )
             .join(Participant, Participant.id == Outcome.participant_id)
             .join(firsts, firsts.c.group_id == Participant.group_id)
+            .where(*([Participant.group_id.in_(list(first_day))] if only is not None else []))
             .group_by(Participant.group_id, Outcome.type)
         ):
             before[gid][OutcomeType(kind).value] = n_before
@@ -156,7 +185,34 @@ def groups(user: User, window: Window) -> dict[str, Any]:
             "outcomes_after": after.get(gid, dict.fromkeys(OUTCOME_NAMES)),
         }
         items.append(item)
-    return {"items": items}
+    return items
+
+
+def _enforced(window: Window, only: list[int] | None) -> dict[int, int]:
+    """Enforcement actions a group, on the group or on a member (an action names a group, or else counts for its
+    participant's group); with `only`, of those groups alone: the actions naming one of them and those of their
+    members naming none, each found off its index."""
+    member = aliased(Participant)
+    when = window.days(EnforcementAction.occurred_on)
+    if only is None:
+        group_of_action = sa.func.coalesce(EnforcementAction.group_id, member.group_id)
+        return dict(db.session.execute(
+            sa.select(group_of_action, _distinct(EnforcementAction.id))
+            .select_from(EnforcementAction)
+            .outerjoin(member, member.id == EnforcementAction.participant_id)
+            .where(group_of_action.is_not(None), *when)
+            .group_by(group_of_action)
+        ).all())
+    actions = sa.union_all(
+        sa.select(EnforcementAction.group_id.label("gid"), EnforcementAction.id.label("action_id"))
+        .where(EnforcementAction.group_id.in_(only), *when),
+        sa.select(member.group_id, EnforcementAction.id)
+        .join(member, member.id == EnforcementAction.participant_id)
+        .where(EnforcementAction.group_id.is_(None), member.group_id.in_(only), *when),
+    ).subquery("actions")
+    return dict(db.session.execute(
+        sa.select(actions.c.gid, _distinct(actions.c.action_id)).group_by(actions.c.gid)
+    ).all())
 
 
 # Activity by month
@@ -201,14 +257,20 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     is): forums held, invitations delivered, custom notifications, outreach contacts and referrals sent."""
     policy.require(user, "report.activity")
     measures = _activity_measures()
-    bounds = db.session.execute(sa.select(*[
-        sa.select(agg(column)).where(*conditions).scalar_subquery()
-        for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
-    ])).one()
-    moments = [m for m in bounds if m is not None]
+    days_kept = activity_days.kept(db.session)
+    if days_kept:
+        kept = ActivityDay
+        days = [d for d in db.session.execute(sa.select(sa.func.min(kept.day), sa.func.max(kept.day)).where(
+            kept.measure.in_([name for name, _c, _w in measures]), kept.n > 0)).one() if d is not None]
+    else:
+        bounds = db.session.execute(sa.select(*[
+            sa.select(agg(column)).where(*conditions).scalar_subquery()
+            for _name, column, conditions in measures for agg in (sa.func.min, sa.func.max)
+        ])).one()
+        days = [local_date(m) for m in bounds if m is not None]
     today = program_today()
-    earliest = local_date(min(moments)) if moments else today
-    latest = max(today, local_date(max(moments))) if moments else today
+    earliest = min(days) if days else today
+    latest = max(today, max(days)) if days else today
     first, last = window.start or earliest, window.end or latest
     if _month_count(first, last) > MOST_MONTHS:  # a window far wider than the history: the history's months
         first, last = max(first, earliest), min(last, latest)
@@ -217,8 +279,11 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     months = _months(first, last) if first <= last else []
     if not months:
         return {"items": []}
-    cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
     counts = {label: dict.fromkeys((name for name, _c, _w in measures), 0) for label, _s in months}
+    if days_kept:
+        _kept_months(months, first, last, counts)
+        return _activity_items(user, counts)
+    cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
     for name, column, conditions in measures:
         month = sa.case(
             *[(column < cuts[i + 1], sa.literal_column(f"'{label}'")) for i, (label, _s) in enumerate(months)]
@@ -227,6 +292,25 @@ def activity(user: User, window: Window) -> dict[str, Any]:
             sa.select(month, sa.func.count()).where(*conditions, column >= cuts[0], column < cuts[-1]).group_by(month)
         ):
             counts[label][name] = n
+    return _activity_items(user, counts)
+
+
+def _kept_months(months: list[tuple[str, date]], first: date, last: date, counts: dict[str, dict[str, int]]) -> None:
+    """The months' counts summed off the days kept (models.activity), in one statement."""
+    kept = ActivityDay
+    month = sa.case(
+        *[(kept.day < start, sa.literal_column(f"'{label}'")) for (label, _s), (_l, start) in pairwise(months)],
+        (kept.day <= last, sa.literal_column(f"'{months[-1][0]}'")),
+    ).label("month")
+    for name, label, n in db.session.execute(
+        sa.select(kept.measure, month, sa.func.sum(kept.n))
+        .where(kept.measure.in_(list(ACTIVITY_MEASURES)), kept.day >= first, kept.day <= last)
+        .group_by(kept.measure, month)
+    ):
+        counts[label][name] = int(n)
+
+
+def _activity_items(user: User, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
     items = [{"month": label, **values} for label, values in counts.items()]
     if _hidden(user):
         items = [_suppress_all(item) for item in items]

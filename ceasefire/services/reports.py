@@ -313,11 +313,44 @@ def _listed_total(listed: sa.Select) -> int:
 # Referral outcomes
 
 
+def _referral_scope(user: User) -> list:
+    """A provider's referral statistics are its own organization's alone."""
+    if user.role in policy.REPORT_OWN_ORGANIZATION:
+        return [Service.organization_id == user.organization_id]
+    return []
+
+
 def referrals(user: User, window: Window) -> dict[str, Any]:
     policy.require(user, "report.referrals")
-    scope = []
-    if user.role in policy.REPORT_OWN_ORGANIZATION:
-        scope.append(Service.organization_id == user.organization_id)
+    return {"items": _referral_items(_referral_scope(user), window)}
+
+
+def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
+    """One page of the referral outcomes (the page's view): the rows of referrals(), in its order, for the page's
+    services alone. The services with a referral sent in the window are found one index probe each
+    (ix_referrals_service_sent), then only the page's services' referrals are counted. A page past the end shows the
+    last one."""
+    policy.require(user, "report.referrals")
+    scope = _referral_scope(user)
+    sent = sa.select(Referral.id).where(Referral.service_id == Service.id, *window.moments(Referral.sent_at)).exists()
+    services = (
+        sa.select(Service.id).join(Organization, Organization.id == Service.organization_id).where(*scope, sent)
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(services.subquery())) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    ids = list(db.session.scalars(
+        services.order_by(Organization.name, Service.name, Organization.id, Service.id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ))
+    items = _referral_items(scope, window, ids) if ids else []
+    return Page(tuple(items), total, page, per_page)
+
+
+def _referral_items(scope: list, window: Window, only: list[int] | None = None) -> list[dict[str, Any]]:
+    """One row a service with a referral sent in the window (in the scope), by provider and service name; with
+    `only`, those services alone."""
+    if only is not None:
+        scope = [*scope, Referral.service_id.in_(only)]
     now = utcnow()
     waiting = [
         _distinct(Referral.id, sa.and_(
@@ -377,7 +410,7 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
             "waiting_over_7_days": over_7,
             "waiting_over_14_days": over_14,
         })
-    return {"items": items}
+    return items
 
 
 # Who is identified
@@ -424,7 +457,8 @@ def identification(user: User, window: Window, agencies: bool = True) -> dict[st
     for status, name, n in grouped:
         by_supervision[SupervisionStatus(status).value] += n
         by_age[name] += n
-    rows = db.session.execute(
+    kept_agencies = counts.identified_by_agency(db.session) if agencies and window == Window() else None
+    rows = kept_agencies if kept_agencies is not None else db.session.execute(
         sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
         .select_from(Participant)
         .outerjoin(Organization, Organization.id == Participant.identifying_org_id)

@@ -1,0 +1,145 @@
+"""The reports with a row a street group or a service show a page at a time; their files and the API hold every row,
+and the pages' rows are those rows, in the same order. A page runs as many statements whatever the number of
+groups or services (the measures are counted for the page's groups or services alone)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+import sqlalchemy as sa
+from helpers import counting
+from test_program_reports import build
+
+from ceasefire.extensions import db
+from ceasefire.models import Group, Service
+from ceasefire.reports import views
+
+
+@pytest.fixture
+def world(users):
+    return build(users)
+
+
+@pytest.fixture
+def two_a_page(monkeypatch):
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+
+
+def _rows(html: str) -> list[str]:
+    """The table's row headers (a group's or a service's name), in order."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<th scope="row">([^<]*)</th>', body)
+
+
+def _file_rows(response, column: str) -> list[str]:
+    lines = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    return [dict(zip(lines[1], line, strict=True))[column] for line in lines[2:]]
+
+
+def test_the_groups_report_pages_through_every_group(client, auth, users, world, two_a_page):
+    auth.login(users["police"])
+    first = client.get("/reports/groups?date_from=2025-01-01")
+    html = first.get_data(as_text=True)
+    assert _rows(html) == ["North", "South"]
+    assert "3 groups; the downloads hold every row." in html
+    assert "Page 1 of 2" in html
+    assert 'href="/reports/groups?page=2&amp;date_from=2025-01-01"' in html
+    second = client.get("/reports/groups?date_from=2025-01-01&page=2").get_data(as_text=True)
+    assert _rows(second) == ["West"]
+    assert '<th scope="row">West</th><td>0</td><td>0</td><td>0</td><td>0</td><td>no call-in yet</td>' in re.sub(
+        r">\s+<", "><", second)
+    # past the end: the last page; the file holds every group, whatever page the link came from
+    assert _rows(client.get("/reports/groups?page=9").get_data(as_text=True)) == ["West"]
+    assert _file_rows(client.get("/reports/groups?format=csv&page=2"), "name") == ["North", "South", "West"]
+
+
+@pytest.mark.parametrize("window", ["", "?date_from=2025-04-01&date_to=2025-12-31"])
+def test_each_page_of_groups_holds_the_files_rows(client, auth, users, world, two_a_page, window):
+    """Every measure of a page's row is the file's (all groups counted together) for that group."""
+    auth.login(users["supervisor"])
+    joiner = "&" if window else "?"
+    lines = list(csv.reader(io.StringIO(client.get(f"/reports/groups{window}{joiner}format=csv")
+                                        .get_data(as_text=True))))
+    whole = [dict(zip(lines[1], line, strict=True)) for line in lines[2:]]
+    shown = []
+    for page in (1, 2):
+        html = re.sub(r">\s+<", "><", client.get(f"/reports/groups{window}{joiner}page={page}").get_data(as_text=True))
+        body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        shown += re.findall(r'<tr><th scope="row">([^<]*)</th><td>(\d+)</td><td>(\d+)</td><td>(\d+)</td>'
+                            r'<td>(\d+)</td><td>([^<]*)</td>', body)
+    assert shown == [
+        (r["name"], r["identified"], r["called_in"], r["attended"], r["enforcement_actions"],
+         r["first_call_in"] or "no call-in yet")
+        for r in whole
+    ]
+
+
+def test_the_referral_report_pages_through_the_services_with_referrals(client, auth, users, world, api_as,
+                                                                         two_a_page):
+    program = world.program
+    # two more services with a referral each (C's and A's again), one without any: it has no row
+    for name in ("Anger management", "Welding course", "Unused course"):
+        db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
+    db.session.commit()
+    services = {s.name: s for s in db.session.scalars(sa.select(Service))}
+    with program.batch():
+        program.refer(world.people["C"], services["Anger management"])
+        program.refer(world.people["A"], services["Welding course"])
+    _status, report = api_as(users["caseworker"]).get("/reports/referrals")
+    assert [r["service_name"] for r in report["items"]] == ["Anger management", "Transitional jobs", "Welding course"]
+    auth.login(users["caseworker"])
+    first = client.get("/reports/referrals").get_data(as_text=True)
+    second = client.get("/reports/referrals?page=2").get_data(as_text=True)
+    assert _rows(first) == ["Anger management", "Transitional jobs"]
+    assert _rows(second) == ["Welding course"]
+    assert "3 services; the downloads hold every row." in first
+    # each row's numbers are the API's
+    for html, items in ((first, report["items"][:2]), (second, report["items"][2:])):
+        flat = re.sub(r">\s+<", "><", html)
+        for item in items:
+            cells = "".join(f"<td>{item[k]}</td>" for k in ("sent", "accepted", "declined", "enrolled", "completed",
+                                                             "dropped", "withdrawn"))
+            assert f'<th scope="row">{item["service_name"]}</th>{cells}' in flat
+    assert _file_rows(client.get("/reports/referrals?format=csv"), "service_name") == [
+        "Anger management", "Transitional jobs", "Welding course"]
+    # a window leaves out the services with no referral sent in it
+    html = client.get("/reports/referrals?date_from=2025-06-01&date_to=2025-06-30").get_data(as_text=True)
+    assert _rows(html) == ["Transitional jobs"]
+    assert "1 service; the downloads hold every row." in html
+
+
+def _statements(client, path: str) -> int:
+    with counting() as seen:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def test_a_page_of_groups_or_services_runs_as_many_statements_for_3_as_for_40(client, auth, users, world,
+                                                                            two_a_page):
+    program = world.program
+    auth.login(users["supervisor"])
+    paths = ["/reports/groups", "/reports/groups?page=2", "/reports/referrals",
+             "/reports/referrals?date_from=2025-01-01&page=2"]
+    client.get("/reports/groups")  # the session's once-a-minute write is not what is counted here
+    small = {path: _statements(client, path) for path in paths}
+
+    def grow(n: int) -> None:
+        for i in range(n):
+            group = Group(name=f"Zone {i}")  # after North, South and West: the same first page
+            service = Service(organization_id=program.service.organization_id, name=f"Grown {i}",
+                              category="employment")
+            db.session.add_all([group, service])
+            db.session.flush()
+            with program.batch():
+                person = program.create(first_name=f"G{i}", group_id=group.id)
+                program.refer(person, service)
+
+    grow(40)
+    db.session.commit()
+    large = {path: _statements(client, path) for path in paths}
+    assert small == large
+
