@@ -264,7 +264,7 @@ def seed(count: int = 200) -> list[tuple[str, str]]:
     forums = [
         catalog.create_forum(
             cw,
-            f"Call-in forum, {when:%B %Y}",
+            f"Call-in forum, {local_date(when):%B %Y}",
             when,
             location=place,
             speakers="Division commander; a mother who lost her son; Second Chance Employment",

@@ -49,6 +49,7 @@ from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
 from ceasefire.models.fieldwork import custom_notification_organizations, custom_notification_users
 from ceasefire.models.people import FILL_SQLITE, NAME_SEARCH_TRIGGERS_SQLITE
 from ceasefire.services import outcomes as outcome_service
+from ceasefire.services.clock import local_date
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
 TEMPLATES = 100
@@ -219,7 +220,8 @@ class _Copier:
             shift = self.rng.randint(0, 20) if planned else self.rng.randint(0, SPREAD_DAYS)
             when = source.scheduled_at - timedelta(days=shift)
             self.forums.append({
-                "id": self.next_forum, "title": f"Call-in forum, {when:%B %-d, %Y}", "scheduled_at": when,
+                "id": self.next_forum, "title": f"Call-in forum, {local_date(when):%B %-d, %Y}",
+                "scheduled_at": when,
                 "location": self.rng.choice(PLACES), "status": ForumStatus.PLANNED if planned else ForumStatus.HELD,
                 "speakers": source.speakers, "created_by_id": self.rng.choice(self.staff.caseworkers),
                 "created_at": source.created_at - timedelta(days=shift),
