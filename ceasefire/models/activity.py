@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models.base import program_zone
+from ceasefire.models.base import bulk_changes, program_zone
 from ceasefire.models.enums import ForumStatus
 from ceasefire.models.fieldwork import CustomNotification, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -217,14 +217,7 @@ _WATCHED = {
 def _keep_bulk(state: Any) -> Any:
     """An UPDATE or DELETE of a watched column run through the session (a test's or a script's, none of the app's:
     a purge's UPDATE of free text watches nothing): every day counted anew after it."""
-    if not (state.is_update or state.is_delete):
-        return None
-    statement = state.statement
-    watched = _WATCHED.get(getattr(statement.table, "name", ""))
-    if watched is None:
-        return None
-    changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched
-    if not changed & watched:
+    if not bulk_changes(state, _WATCHED):
         return None
     result = state.invoke_statement()
     refresh(state.session)

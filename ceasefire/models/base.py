@@ -48,6 +48,21 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def bulk_changes(state: Any, watched: dict[str, set[str]]) -> set[str]:
+    """The watched columns that an UPDATE or DELETE run through the session (a do_orm_execute `state`) changes:
+    those of its table named in `watched` that it sets, or all of them for a DELETE; empty for any other statement.
+    The kept tables' listeners recount what such a statement moves, which no flush of theirs sees."""
+    if not (state.is_update or state.is_delete):
+        return set()
+    statement = state.statement
+    columns = watched.get(getattr(statement.table, "name", ""))
+    if columns is None:
+        return set()
+    if state.is_delete:
+        return set(columns)
+    return {getattr(key, "key", key) for key in (statement._values or {})} & columns
+
+
 def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
     """A VARCHAR column with a CHECK constraint listing the enum's values, the same on SQLite and PostgreSQL."""
     return sa.Enum(

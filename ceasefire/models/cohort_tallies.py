@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ceasefire.extensions import Model
 from ceasefire.models import stages
-from ceasefire.models.base import program_zone
+from ceasefire.models.base import bulk_changes, program_zone
 from ceasefire.models.enforcement import EnforcementAction
 from ceasefire.models.enums import OutcomeType
 from ceasefire.models.forums import Forum, Invitation
@@ -334,14 +334,7 @@ _WATCHED_COLUMNS = {
 def _keep_bulk(state: Any) -> Any:
     """An UPDATE or DELETE of watched columns run through the session: the cohorts anew (models.stages), then every
     forum's row."""
-    if not (state.is_update or state.is_delete):
-        return None
-    statement = state.statement
-    watched = _WATCHED_COLUMNS.get(getattr(statement.table, "name", ""))
-    if watched is None:
-        return None
-    changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched
-    if not changed & watched:
+    if not bulk_changes(state, _WATCHED_COLUMNS):
         return None
     result = stages.keep_bulk(state)
     if result is None:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models import stage_counts
-from ceasefire.models.base import UTCDateTime, enum_type
+from ceasefire.models.base import UTCDateTime, bulk_changes, enum_type
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.forums import Forum, Invitation
 from ceasefire.models.people import Participant, StatusChange
@@ -288,16 +288,11 @@ def keep_bulk(state: Any) -> Any:
     """An UPDATE or DELETE of watched columns, run through the session (models.cohort_tallies' listener calls it
     first): the rows of the participants it picks anew, after it (the participants found before it, as its WHERE
     may name the columns it changes). The statement's result; None, not run, when it is not one of these."""
-    if not (state.is_update or state.is_delete):
+    changed = bulk_changes(state, WATCHED_COLUMNS)
+    if not changed:
         return None
     statement = state.statement
     table = statement.table
-    watched = WATCHED_COLUMNS.get(getattr(table, "name", ""))
-    if watched is None:
-        return None
-    changed = {getattr(key, "key", key) for key in (statement._values or {})} if state.is_update else watched
-    if not changed & watched:
-        return None
     connection = state.session.connection()
     where = statement.whereclause
     people: list[int] | None = None
