@@ -11,7 +11,7 @@ from html import unescape as html_unescape
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, StatusChange, User
@@ -95,6 +95,21 @@ def test_a_malformed_date_is_said_beside_the_field(client, auth, users):
     assert 'aria-invalid="true"' in html
     assert "Download CSV" not in html
     assert client.get("/reports/?format=pdf").status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/reports/", "/reports/cohorts", "/reports/referrals", "/reports/identification",
+                                  "/reports/groups", "/reports/activity",
+                                  "/reports/funder?date_from=2025-01-01&date_to=2025-12-31"])
+def test_an_unknown_format_is_refused_before_the_report_is_counted(client, auth, users, path):
+    auth.login(users["supervisor"])
+    client.get("/reports/")  # the session settled
+    with counting() as statements:
+        response = client.get(path + ("&" if "?" in path else "?") + "format=pdf")
+    assert response.status_code == 422
+    assert "csv or xlsx" in response.get_data(as_text=True)
+    counted = [s for s in statements if re.search(r"\b(stage_|cohort_|referral|invitations|activity_days|"
+                                                   r"identification|outreach|custom_notifications)", s)]
+    assert counted == []
 
 
 def _offered(html: str, name: str) -> list[int]:

@@ -95,6 +95,8 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
                 if request.args:
                     date_field.errors = [*date_field.errors, "Choose the period's first and last day."]
     if valid:
+        if fmt is not None and fmt not in service.FORMATS:  # refused before any counting
+            raise ValidationFailed("Unknown format: choose csv or xlsx.")
         filters = _filters(form)
         window = service.Window(filters.get("from"), filters.get("to"))
         if fmt is None and name in PAGED:
@@ -103,8 +105,6 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
         else:
             report = REPORTS[name](current_user, window, **_options(name, filters))
         if fmt is not None:
-            if fmt not in service.FORMATS:
-                raise ValidationFailed("Unknown format: choose csv or xlsx.")
             file = service.export_file(current_user, name, filters, fmt, report)
             keep()
             return Response(file.body, content_type=file.content_type,
