@@ -46,9 +46,8 @@ def _searched(user: User, page: int, per_page: int, only: tuple[str, ...],
         .cte("matches").prefix_with("MATERIALIZED")
     tabs, ids = _read(matches, state, max(page, 1), per_page)
     total = tabs.get(State(state), 0) if state else sum(tabs.values())
-    last = max(1, -(-total // per_page))
-    if page > last or page < 1:  # past the end (or before the start): the nearest page, read again
-        page = min(max(page, 1), last)
+    if page != Page.shown(page, total, per_page):  # past the end (or before the start): the nearest page, read again
+        page = Page.shown(page, total, per_page)
         tabs, ids = _read(matches, state, page, per_page)
     rows = {p.id: p for p in db.session.scalars(sa.select(Participant).where(Participant.id.in_(ids)))} \
         if ids else {}

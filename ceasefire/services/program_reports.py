@@ -109,7 +109,7 @@ def groups_page(user: User, window: Window, page: int, per_page: int) -> Page[di
     total = counts.table_rows(db.session, Group)
     if total is None:
         total = db.session.scalar(sa.select(sa.func.count(Group.id))) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = Page.shown(page, total, per_page)
     shown = db.session.execute(
         sa.select(Group.id, Group.name).order_by(Group.name, Group.id).limit(per_page).offset((page - 1) * per_page)
     ).all()

@@ -73,7 +73,7 @@ def paginate(query: sa.Select, page: int, per_page: int, build: Callable[[list[A
     if total is None:
         total = _count(query)
     if clamp:
-        page = min(max(page, 1), max(1, -(-total // per_page)))
+        page = Page.shown(page, total, per_page)
     rows = _page_rows(query, page, per_page)
     return Page(tuple(build(rows)), total, page, per_page)
 

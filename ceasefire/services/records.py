@@ -350,7 +350,17 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return Page.last(self.total, self.per_page)
+
+    @staticmethod
+    def last(total: int, per_page: int) -> int:
+        """The number of the last page of `total` rows (1 when there are none)."""
+        return max(1, -(-total // per_page))
+
+    @staticmethod
+    def shown(page: int, total: int, per_page: int) -> int:
+        """The page shown when `page` is asked for: a page before the first shows the first, past the end the last."""
+        return min(max(page, 1), Page.last(total, per_page))
 
     @classmethod
     def empty(cls, per_page: int) -> Page[T]:

@@ -289,7 +289,7 @@ def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[di
     without_jit()
     listed = _listed_forums(window)
     total = _listed_total(listed)
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = Page.shown(page, total, per_page)
     rows = db.session.execute(listed.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(tuple(_cohort_items(user, rows)), total, page, per_page)
 
@@ -337,7 +337,7 @@ def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page
         sa.select(Service.id).join(Organization, Organization.id == Service.organization_id).where(*scope, sent)
     )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(services.subquery())) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = Page.shown(page, total, per_page)
     ids = list(db.session.scalars(
         services.order_by(Organization.name, Service.name, Organization.id, Service.id)
         .limit(per_page).offset((page - 1) * per_page)
