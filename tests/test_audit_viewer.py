@@ -256,18 +256,34 @@ def test_the_api_keeps_its_shape(users, api_as, make_participant):
     }
 
 
-def test_the_user_picker_offers_the_first_users_and_keeps_one_asked_for(client, auth, users, monkeypatch):
-    from ceasefire.audit import views as audit_views
+def test_a_large_programs_user_picker_is_a_typed_name(client, auth, users, make_user, monkeypatch):
+    """Beyond lookup.THRESHOLD users the picker is a text box: a name resolved to its user, a link's id shown by
+    name, a name two people share offered as links, a name no one has said; nothing is filtered then (422)."""
+    from ceasefire.services import lookup
 
-    monkeypatch.setattr(audit_views, "PEOPLE_CHOICES", 2)
+    monkeypatch.setattr(lookup, "THRESHOLD", 0)
+    police, other = users["police"], make_user("police")
     auth.login(users["supervisor"])
-
-    def offered(html: str) -> list[str]:
-        picker = re.search(r'<select[^>]*name="user_id".*?</select>', html, re.S).group(0)
-        return re.findall(r'<option[^>]*value="(\d+)"', picker)
-
-    assert len(offered(text(client.get("/audit/")))) == 2
-    last = max(users.values(), key=lambda u: (u.name.lower(), u.id))
-    response = client.get("/audit/", query_string={"user_id": last.id})
+    html = text(client.get("/audit/"))
+    assert re.search(r'<input type="text" [^>]*id="user_id" name="user" value="" autocomplete="off" '
+                     r'data-lookup="/lookup/user"', html)
+    assert '<label for="user_id">' in html
+    assert 'src="/static/js/lookup.js"' in html
+    assert "<option" not in re.search(r'<div class="field[^"]*">\s*<label for="user_id">.*?</div>', html, re.S).group(0)
+    response = client.get("/audit/", query_string={"user": f"Test police ({police.email})", "action": "sign_in"})
     assert response.status_code == 200
-    assert str(last.id) in offered(text(response))
+    html = text(response)
+    assert f'<input type="hidden" name="user_id" value="{police.id}">' in html
+    assert all("Test police" in row for row in rows_of(html))
+    html = text(client.get("/audit/", query_string={"user_id": other.id}))
+    assert f'value="Test police ({other.email})"' in html
+    response = client.get("/audit/", query_string={"user": "test police", "action": "sign_in"})
+    assert response.status_code == 422
+    html = text(response)
+    assert "More than one user is named “test police”: choose one." in html
+    for who in (police, other):
+        assert f'href="/audit/?action=sign_in&amp;user_id={who.id}"' in html
+    response = client.get("/audit/", query_string={"user": "Nobody Atall"})
+    assert response.status_code == 422
+    assert "No user is named “Nobody Atall”, and no name starts so: check the spelling." in text(response)
+    assert client.get("/audit/", query_string={"user_id": 424242}).status_code == 422

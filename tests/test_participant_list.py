@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from helpers import Program, counting, text
 
-from ceasefire import pages
 from ceasefire.extensions import db
 from ceasefire.models import Group, Organization, Participant, Service, User
 from ceasefire.models.base import utcnow
@@ -152,26 +151,3 @@ def test_the_filtered_list_costs_the_same_at_10_and_60_rows(users, client, auth,
         assert tabs(text(response))["Invited"] == size
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
-
-
-def test_the_filters_offer_the_first_choices_and_keep_one_asked_for_beyond_them(listed, users, client, auth,
-                                                                                  make_forum, monkeypatch):
-    monkeypatch.setattr(pages, "FILTER_CHOICES", 2)
-    later = [make_forum(), make_forum()]  # scheduled no earlier than the listed forum: the latest two
-    auth.login(users["supervisor"])
-    offered = re.findall(r'<option value="(\d+)"', re.search(
-        r'<select[^>]*name="forum_id".*?</select>', text(client.get("/participants/")), re.S).group(0))
-    assert sorted(int(i) for i in offered) == sorted(f.id for f in later)
-    response = client.get(f"/participants/?forum_id={listed['forum'].id}")
-    assert response.status_code == 200
-    assert names(text(response)) == ["Able, Ann"]
-    assert client.get("/participants/?forum_id=99999").status_code == 422
-    groups = re.findall(r'<option value="(\d+)"', re.search(
-        r'<select[^>]*name="group_id".*?</select>', text(client.get("/participants/")), re.S).group(0))
-    assert len(groups) == 2  # Crew, Hustlers (by name) and no more
-    db.session.add_all([Group(name="Aces"), Group(name="Bloods")])
-    db.session.commit()
-    response = client.get(f"/participants/?group_id={listed['hustlers'].id}")  # now third by name: still offered
-    assert response.status_code == 200
-    assert names(text(response)) == ["Able, Ann", "Dunn, Dee"]
-    assert f'<option selected value="{listed["hustlers"].id}">' in text(response)

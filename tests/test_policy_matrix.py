@@ -865,6 +865,8 @@ LOOKUPS: dict[str, set[Role]] = {
     "team_organization": _SETTERS,
     "organization": {Role.ADMIN},  # a user's, on the admin pages
     "provider": {Role.ADMIN},  # a service's
+    "forum": {Role.CASEWORKER, Role.POLICE, Role.SUPERVISOR, Role.COMMUNITY},  # the list's filter: who sees invitations
+    "user": {Role.SUPERVISOR},  # the audit trail's filter
 }
 
 

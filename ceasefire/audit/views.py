@@ -1,6 +1,7 @@
 """The supervisor's audit trail page and its CSV export: names beside the ids, actions in words, pickers for the user
-and the participant, a date range in the program's time zone, fifty rows at a time, moved through by "older" and
-"newer" (services/audit_read.py: a trail of millions is never counted whole)."""
+(a select, or a typed name in a large program: ceasefire.lookup.filters) and the participant, a date range in the
+program's time zone, fifty rows at a time, moved through by "older" and "newer" (services/audit_read.py: a trail of
+millions is never counted whole)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,13 @@ from wtforms.widgets import HiddenInput
 from ceasefire import limits, policy
 from ceasefire.errors import ServiceError
 from ceasefire.exports import csv_lines
+from ceasefire.lookup import filters as lookup_filters
+from ceasefire.lookup.filters import NO_SUCH_ID, LookupFilter
 from ceasefire.pages import keep, local_zone
-from ceasefire.participants.forms import optional_int
 from ceasefire.services import audit, audit_read, audit_trail, read
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PER_PAGE = 50
-PEOPLE_CHOICES = 100  # the users the picker offers at most (and the one asked for beyond them)
-NO_SUCH_ID = f"There is no such id: ids run from 1 to {limits.ID_MAX}."
 
 # Each action of the trail (API.md's codes) as a supervisor reads it.
 ACTION_WORDS: dict[str, str] = {
@@ -56,8 +56,7 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
-    user_id = SelectField("User", coerce=optional_int, validate_choice=False,
-                          validators=[Optional(), NumberRange(1, limits.ID_MAX, NO_SUCH_ID)])
+    user_id = LookupFilter("User", kind="user", typed_name="user", blank="Anyone")  # typed in a large program
     participant = SearchField("Participant", validators=[Optional(), Length(max=limits.NAME)])
     # Set by links that name one participant (their page, a row here); the search box is for people.
     participant_id = IntegerField("Participant id", widget=HiddenInput(),
@@ -81,10 +80,7 @@ class AuditFilterForm(FlaskForm):
 
 def _form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
-    form.user_id.choices = [SelectChoice("", "Anyone")] + [
-        SelectChoice(str(i), f"{name} ({role})") for i, name, role in audit_trail.people(
-            current_user, PEOPLE_CHOICES, request.args.get("user_id", type=int))
-    ]
+    lookup_filters.prepare(form, current_user)
     return form
 
 
@@ -116,7 +112,7 @@ def index():
         else:
             audit_trail.note_read(current_user, _filters(form))
             keep()
-    args = {k: v for k, v in request.args.items() if k not in PLACE and v}
+    args = lookup_filters.filter_args(form, PLACE)
     return render_template("audit/index.html", form=form, listing=listing, words=action_words, zone=local_zone().key,
                            args=args, everyone={k: v for k, v in args.items() if k != "participant_id"},
                            error=error, cap=audit_read.COUNT_CAP), 200 if valid else 422

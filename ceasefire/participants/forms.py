@@ -1,8 +1,8 @@
 """Participant forms. Their field names are the API's keys, so form data goes to the services unchanged.
 
-Choices that come from the database are filled in by the view: forums and agencies as selects; groups, caseworkers,
-community groups, services and visit teams as look-ups (ceasefire.lookup.fields), which become typed names in a
-large program.
+Choices that come from the database are filled in by the view: agencies as selects; groups, caseworkers, community
+groups, services, forums and visit teams as look-ups (ceasefire.lookup.fields, and the list's filters
+ceasefire.lookup.filters), which become typed names in a large program.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 from ceasefire import limits
 from ceasefire.lookup.fields import LookupField
+from ceasefire.lookup.filters import LookupFilter
 from ceasefire.models.enums import (
     ActionType,
     CloseReason,
@@ -63,9 +64,9 @@ class FilterForm(FlaskForm):
 
     q = SearchField("Name or alias", validators=[Optional(), Length(max=limits.NAME)])
     state = SelectField("State", choices=[*options([("", "Any state")]), *_choices(State)], validators=[Optional()])
-    group_id = SelectField("Group", coerce=optional_int, validators=[Optional()])
-    caseworker_id = SelectField("Caseworker", coerce=optional_int, validators=[Optional()])
-    forum_id = SelectField("Forum", coerce=optional_int, validators=[Optional()])
+    group_id = LookupFilter("Group", kind="group", typed_name="group", blank="Any group")
+    caseworker_id = LookupFilter("Caseworker", kind="caseworker", typed_name="caseworker", blank="Any caseworker")
+    forum_id = LookupFilter("Forum", kind="forum", typed_name="forum", blank="Any forum")
     supervision_status = SelectField(
         "Supervision", choices=[*options([("", "Any supervision")]), *_choices(SupervisionStatus)],
         validators=[Optional()],

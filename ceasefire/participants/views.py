@@ -11,30 +11,27 @@ from contextlib import suppress
 from datetime import datetime
 from typing import Any, cast
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from ceasefire import flashes, pipeline, policy
 from ceasefire.errors import NotFound, ServiceError, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.lookup import fields as lookups
-from ceasefire.models import Forum, Group, Participant, Service, User
+from ceasefire.lookup import filters as lookup_filters
+from ceasefire.models import Forum, Participant, Service, User
 from ceasefire.models.enums import (
     NoteVisibility,
     OutcomeType,
     ReferralStatus,
-    Role,
 )
 from ceasefire.pages import (
     actor,
     attempt,
-    capped,
     form_values,
     keep,
     local_zone,
     page_number,
     signed_in_blueprint,
-    when,
     words,
 )
 from ceasefire.participants.forms import (
@@ -90,23 +87,6 @@ DETAILS: tuple[tuple[str, str], ...] = (
     ("identifying_org_name", "Identified by"),
     ("identified_on", "Identified on"),
 )
-
-
-# Choices the forms offer, from the database.
-
-
-def _group_choices(blank: str, arg: str | None = None) -> list[tuple[Any, str]]:
-    groups = capped(sa.select(Group).order_by(Group.name, Group.id), arg)
-    return options([("", blank), *((g.id, g.name) for g in groups)])
-
-
-def _caseworker_choices(blank: str = "Not assigned", arg: str | None = None) -> list[tuple[Any, str]]:
-    staff = capped(
-        sa.select(User)
-        .where(User.role.in_([Role.CASEWORKER, Role.SUPERVISOR]), User.active.is_(True))
-        .order_by(User.name, User.id), arg
-    )
-    return options([("", blank), *((u.id, u.name) for u in staff)])
 
 
 def _participant_form(form_cls: type[ParticipantForm], user: User, **kwargs: Any) -> ParticipantForm:
@@ -207,15 +187,11 @@ def _page(user: User, p: Participant, status: int = 200, error: ServiceError | N
 # The pages.
 
 
-def _forum_choices() -> list[tuple[Any, str]]:
-    """The latest forums first (and one asked for beyond them)."""
-    forums = capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
-    return options([("", "Any forum"), *((f.id, f"{f.title} ({when(f.scheduled_at)})") for f in forums)])
-
-
 def _filter_form(user: User) -> FilterForm:
     """The list's filters: only those on fields the user's role sees. A filter the role may not use is no field of
-    the form, so its value in the URL is ignored, never applied."""
+    the form, so its value in the URL is ignored, never applied. A group, caseworker or forum is a select in a small
+    program and a typed name in a large one (ceasefire.lookup.filters), each offered by its look-up's kind to the
+    roles that could choose it before."""
     form = FilterForm(formdata=request.args)
     offered = {
         "state": policy.sees(user.role, "state"),
@@ -227,12 +203,7 @@ def _filter_form(user: User) -> FilterForm:
     for name, shown in offered.items():
         if not shown:
             del form[name]
-    if "group_id" in form:
-        form.group_id.choices = _group_choices("Any group", "group_id")
-    if "caseworker_id" in form:
-        form.caseworker_id.choices = _caseworker_choices("Any caseworker", "caseworker_id")
-    if "forum_id" in form:
-        form.forum_id.choices = _forum_choices()
+    lookup_filters.prepare(form, user)
     if not offered["state"]:
         form.sort.choices = options([("name", "Name")])
     return form
@@ -252,7 +223,7 @@ def index():
     tabs, listing = listing_service.participant_list(
         user, page_number(), PER_PAGE, ("first_name", "last_name", *(f for f, _ in columns)), **filters
     )
-    args = {k: v for k, v in request.args.items() if k != "page" and v and k in form}
+    args = lookup_filters.filter_args(form)
     return render_template(
         "participants/index.html",
         form=form,

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from ceasefire import limits, policy
+from ceasefire import policy
 from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import AuditEvent, Participant, User
@@ -71,17 +71,6 @@ def named(text: str) -> list[int]:
             f"More than {NAMED_MAX:,} people's names hold \"{text.strip()}\": type more of the name.",
             {"participant": f"More than {NAMED_MAX:,} people match: type more of the name."},
         )
-    return found
-
-
-def people(actor: User, limit: int | None = None, chosen: int | None = None) -> list[tuple[int, str, str]]:
-    """The users, by name, for the page's picker: (id, name, role). With `limit`, the first so many and the one
-    `chosen` beyond them (a large program's every user would be a list no one reads, rendered on every page)."""
-    policy.require(actor, "audit.view")
-    rows = sa.select(User.id, User.name, User.role).order_by(sa.func.lower(User.name), User.id)
-    found = [(i, name, str(role)) for i, name, role in db.session.execute(rows.limit(limit)).all()]
-    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(i != chosen for i, _, _ in found):
-        found += [(i, name, str(role)) for i, name, role in db.session.execute(rows.where(User.id == chosen)).all()]
     return found
 
 

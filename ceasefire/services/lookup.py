@@ -20,6 +20,7 @@ from ceasefire import pipeline, policy
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Group, Organization, Service, User
 from ceasefire.models.enums import ForumStatus, OrgKind, Role
+from ceasefire.services.clock import zone
 from ceasefire.services.fieldwork import TEAM_ORG_KINDS, TEAM_ROLES
 
 THRESHOLD = 100  # beyond this many rows a form asks for a typed name instead of a select
@@ -43,6 +44,7 @@ class Resolution:
     id: int | None
     message: str | None = None
     candidates: tuple[Choice, ...] = ()
+    choice: Choice | None = None  # the row, when resolved
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Kind:
     allowed: Callable[[User], bool]
     also: Any = None  # a second indexed name (a service's provider's)
     order: Any = None  # what comes first in a list of them, when not the name (a forum's day)
+    latest_first: bool = False  # `order` descending (the list's forum filter: the latest forums first)
 
 
 def _users(roles: frozenset[Role]) -> sa.Select:
@@ -111,14 +114,27 @@ KINDS: dict[str, Kind] = {
                         lambda user: policy.can(user, "custom_notification.create")),
     "team_organization": Kind("organization", Organization.name, lambda: _organizations(TEAM_ORG_KINDS),
                               lambda user: policy.can(user, "custom_notification.create")),
+    # The participant list's forum filter: every forum, the latest first, for the roles that see invitations; found
+    # by its title or its place.
+    "forum": Kind(
+        "forum", Forum.title, lambda: sa.select(Forum.id, Forum.title, Forum.location, Forum.scheduled_at),
+        lambda user: policy.can(user, "participant.list") and bool(policy.invitation_fields(user.role)),
+        also=Forum.location, order=Forum.scheduled_at, latest_first=True,
+    ),
+    # The audit trail's user filter: anyone who ever acted, active or not.
+    "user": Kind("user", User.name, lambda: sa.select(User.id, User.name, User.email, User.role),
+                 lambda user: policy.can(user, "audit.view")),
 }
 
 
-def _choice(kind: str, row: sa.Row) -> Choice:
+def _choice(kind: str, row: Any) -> Choice:
     id_, name, detail, extra = row
-    if kind in ("caseworker", "team_member"):
+    if kind in ("caseworker", "team_member", "user"):
         role = getattr(extra, "value", extra)
         return Choice(id_, f"{name} ({detail})", name if kind == "caseworker" else f"{name} ({role})")
+    if kind == "forum":
+        local = extra.astimezone(zone())
+        return Choice(id_, f"{name} ({detail})" if detail else name, f"{name} ({local:%Y-%m-%d %H:%M %Z})")
     if kind == "planned_forum":
         return Choice(id_, f"{name} ({detail})" if name else detail, f"{detail} — {name or 'place to be set'}")
     if kind in ("organization", "provider"):
@@ -133,22 +149,42 @@ def may_look_up(user: User, kind: str) -> bool:
 
 
 def _ordered(kind: Kind, query: sa.Select) -> sa.Select:
-    first = [kind.order] if kind.order is not None else []
+    first = [kind.order.desc() if kind.latest_first else kind.order] if kind.order is not None else []
     return query.order_by(*first, sa.func.lower(kind.name), query.selected_columns[0])
 
 
-def _key(k: Kind) -> Callable[[sa.Row], tuple]:
-    """The order of _ordered, in Python: a list read without ORDER BY, or two lists merged."""
-    return lambda r: (r[3] if k.order is not None else 0, (r[1] or "").lower(), r[0])
+def _sorted(k: Kind, rows: Any) -> list[Any]:
+    """The order of _ordered, in Python: a list read without ORDER BY, or two lists merged (sorts are stable)."""
+    ordered = sorted(rows, key=lambda r: ((r[1] or "").lower(), r[0]))
+    if k.order is not None:
+        ordered.sort(key=lambda r: r[3], reverse=k.latest_first)
+    return ordered
 
 
 def options(kind: str) -> list[Choice] | None:
     """Every row of a small table, for a select; None when there are more than THRESHOLD (a typed name then). Read
     unordered, so that a large table stops at THRESHOLD + 1 rows whatever its order's index (ordering 4,000 planned
     forums among 40,000 by day read every past one first)."""
+    return offer(kind)[0]
+
+
+def offer(kind: str, wanted: int | None = None) -> tuple[list[Choice] | None, Choice | None]:
+    """options(kind), and the row `wanted` (an id a list's filter was given) when the kind offers it, read by the
+    same statement: a large program's list filtered from a link costs no statement more than a small one's."""
     k = KINDS[kind]
-    rows = db.session.execute(k.rows().limit(THRESHOLD + 1)).all()
-    return None if len(rows) > THRESHOLD else [_choice(kind, r) for r in sorted(rows, key=_key(k))]
+    first = k.rows().limit(THRESHOLD + 1)
+    if wanted is None:
+        rows: list[Any] = list(db.session.execute(first).all())
+        found: list[Any] = []
+    else:
+        probe = sa.select(sa.literal(0).label("wanted"), first.subquery())
+        every = k.rows().subquery()
+        asked = sa.select(sa.literal(1).label("wanted"), every).where(every.c[0] == wanted)
+        both = db.session.execute(sa.union_all(probe, asked)).all()
+        rows = [r[1:] for r in both if not r[0]]
+        found = [r[1:] for r in both if r[0]]
+    chosen = _choice(kind, found[0]) if found else None
+    return (None if len(rows) > THRESHOLD else [_choice(kind, r) for r in _sorted(k, rows)]), chosen
 
 
 def choices(kind: str, ids: list[int]) -> list[Choice]:
@@ -184,7 +220,7 @@ def _matching(kind: str, k: Kind, by_name: sa.ColumnElement[bool], by_also: sa.C
     rows = list(db.session.execute(_ordered(k, k.rows().where(by_name)).limit(limit)).all())
     if by_also is not None:
         rows += db.session.execute(_ordered(k, k.rows().where(by_also)).limit(limit)).all()
-        rows = sorted({r[0]: r for r in rows}.values(), key=_key(k))
+        rows = _sorted(k, {r[0]: r for r in rows}.values())
     return [_choice(kind, r) for r in rows[:limit]]
 
 
@@ -212,18 +248,19 @@ def suggest(kind: str, text: str, limit: int = CANDIDATES) -> list[Choice]:
     return _matching(kind, k, _prefix(k.name, start), also, limit)
 
 
-def resolve(kind: str, text: str, pick: int | None = None) -> Resolution:
+def resolve(kind: str, text: str, pick: int | None = None, picked: Choice | None = None) -> Resolution:
     """A typed name as a row of `kind`: a pick among the candidates offered before (kept while the text still names
-    it), else the one row named so; several named so, or none, come back as a message with the rows it may mean."""
+    it; `picked`: that row, read already), else the one row named so; several named so, or none, come back as a
+    message with the rows it may mean."""
     k = KINDS[kind]
     text = " ".join(text.split())
-    if pick is not None:
-        picked = choices(kind, [pick])
-        if picked and text.lower() in picked[0].text.lower():
-            return Resolution(picked[0].id)
+    if picked is None and pick is not None:
+        picked = next(iter(choices(kind, [pick])), None)
+    if picked is not None and text.lower() in picked.text.lower():
+        return Resolution(picked.id, choice=picked)
     exact = _exact(kind, k, text)
     if len(exact) == 1:
-        return Resolution(exact[0].id)
+        return Resolution(exact[0].id, choice=exact[0])
     if exact:
         return Resolution(None, f"More than one {k.noun} is named “{text}”: choose one.", tuple(exact[:CANDIDATES]))
     near = suggest(kind, text)

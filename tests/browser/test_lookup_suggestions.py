@@ -36,3 +36,37 @@ def test_a_typed_group_name_is_suggested_and_saved(users, live_server, page, sig
     settle()
     assert "Marcus Bell added." in page.content()
     assert db.session.scalar(sa.select(Participant.group_id).where(Participant.last_name == "Bell")) == wanted
+
+
+def test_the_list_filters_by_a_typed_group(users, live_server, page, sign_in, settle, assert_accessible,
+                                           make_participant):
+    """The participant list of a large program: the group filter is a text box with suggestions; a name two groups
+    start with lists both as links to the list filtered by each."""
+    grow_staff(lookup.THRESHOLD + 5)
+    twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
+    db.session.add_all(twins)
+    db.session.commit()
+    make_participant(users["supervisor"], last_name="Bell", group_id=twins[1].id)
+    make_participant(users["supervisor"], last_name="Cole", group_id=twins[0].id)
+    sign_in(page, users["caseworker"])
+    page.goto(f"{live_server}/participants/")
+    group = page.get_by_label("Group", exact=True)
+    group.press_sequentially("westsi", delay=30)
+    options = page.locator("#group_id-suggestions option")
+    options.nth(1).wait_for(state="attached")
+    group.fill("Westside Crew Juniors (West)")
+    assert page.locator("input[name=group-pick]").input_value() == str(twins[1].id)
+    assert_accessible(page)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    settle()
+    listed = page.get_by_role("region", name="Participants table").locator("tbody th[scope=row]")
+    assert listed.all_inner_texts() == ["Bell, Test"]
+    assert page.get_by_label("Group", exact=True).input_value() == "Westside Crew Juniors (West)"
+    page.goto(f"{live_server}/participants/?group=westside")
+    assert "No group is named “westside”" in page.content()
+    assert_accessible(page)
+    page.get_by_role("link", name="Westside Crew (West)", exact=True).click()
+    page.wait_for_load_state()
+    settle()
+    assert listed.all_inner_texts() == ["Cole, Test"]
