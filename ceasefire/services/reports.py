@@ -322,15 +322,17 @@ def _referral_scope(user: User) -> list:
 
 def referrals(user: User, window: Window) -> dict[str, Any]:
     policy.require(user, "report.referrals")
+    without_jit()
     return {"items": _referral_items(_referral_scope(user), window)}
 
 
 def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
     """One page of the referral outcomes (the page's view): the rows of referrals(), in its order, for the page's
     services alone. The services with a referral sent in the window are found one index probe each
-    (ix_referrals_service_sent), then only the page's services' referrals are counted. A page past the end shows the
-    last one."""
+    (ix_referrals_service_sent), then only the page's services' referrals are counted (off that index alone on
+    PostgreSQL: what the report reads of each referral is kept on it). A page past the end shows the last one."""
     policy.require(user, "report.referrals")
+    without_jit()
     scope = _referral_scope(user)
     sent = sa.select(Referral.id).where(Referral.service_id == Service.id, *window.moments(Referral.sent_at)).exists()
     services = (
