@@ -2,7 +2,10 @@
 
 import sqlalchemy as sa
 
-from ceasefire.models import cohort_tallies  # the forums' kept cohort counts, and their hooks
+from ceasefire.models import (
+    cohort_tallies,  # the forums' kept cohort counts, and their hooks
+    referral_outcomes,  # what each referral's events reached, kept on it, and its hooks
+)
 from ceasefire.models.activity import ActivityDay
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import AgencyCount, IdentificationCount, ParticipantCount, ReferralCount, TableCount
@@ -61,6 +64,7 @@ __all__ = [
     "UserSession",
     "cohort_tallies",
     "participant_criteria",
+    "referral_outcomes",
 ]
 
 # Looking a row up by its typed name (ceasefire.services.lookup): each chosen table's lowered name (a forum's place

@@ -33,6 +33,14 @@ class Service(Model):
     organization: Mapped[Organization] = relationship(back_populates="services")
 
 
+# Each status a referral can reach, as a bit of Referral.reached (fixed here, and in the migration that fills them:
+# never renumbered).
+REACHED_BITS: dict[ReferralStatus, int] = {
+    ReferralStatus.SENT: 1, ReferralStatus.ACCEPTED: 2, ReferralStatus.DECLINED: 4, ReferralStatus.ENROLLED: 8,
+    ReferralStatus.COMPLETED: 16, ReferralStatus.DROPPED: 32, ReferralStatus.WITHDRAWN: 64,
+}
+ANSWERS = (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED)  # a referral is answered by the first of these
+
 WAITING = "status IN ('sent', 'accepted')"  # a referral waits on its provider (workspaces.WAITING_ON_PROVIDER)
 
 
@@ -42,7 +50,10 @@ class Referral(Model):
     __table_args__ = (
         sa.Index("ix_referrals_sent", "sent_at", "id"),
         sa.Index("ix_referrals_status_sent", "status", "sent_at", "id"),
-        sa.Index("ix_referrals_service_sent", "service_id", "sent_at", "id"),
+        # The referral outcomes report counts a page of services' referrals in a window off this index alone on
+        # PostgreSQL (index-only), what it reads of each referral carried in the index (models.referral_outcomes).
+        sa.Index("ix_referrals_service_sent", "service_id", "sent_at", "id",
+                 postgresql_include=["status", "reached", "answered_at"]),
         # The homes: a caseworker's referrals sent by them; the referrals waiting on a provider (sent or accepted)
         # that waited longest, read in that order off a partial index whatever the number of referrals.
         sa.Index("ix_referrals_sent_by", "sent_by_id"),
@@ -63,6 +74,10 @@ class Referral(Model):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Kept from the referral's events (models.referral_outcomes), for the referral outcomes report: the statuses it
+    # ever reached, one bit each (REACHED_BITS), and its first answer (accept or decline), null while unanswered.
+    reached: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     participant: Mapped[Participant] = relationship()
     service: Mapped[Service] = relationship()

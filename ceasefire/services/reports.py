@@ -25,7 +25,6 @@ from ceasefire.models import (
     Organization,
     Participant,
     Referral,
-    ReferralEvent,
     Service,
     User,
     cohort_tallies,
@@ -34,6 +33,7 @@ from ceasefire.models import (
 from ceasefire.models.base import utcnow
 from ceasefire.models.cohort_tallies import TALLIES
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State, SupervisionStatus
+from ceasefire.models.referrals import REACHED_BITS
 from ceasefire.services import audit, percentiles, stage_report
 from ceasefire.services.clock import local_date, zone
 from ceasefire.services.records import Page
@@ -322,15 +322,17 @@ def _referral_scope(user: User) -> list:
 
 def referrals(user: User, window: Window) -> dict[str, Any]:
     policy.require(user, "report.referrals")
+    without_jit()
     return {"items": _referral_items(_referral_scope(user), window)}
 
 
 def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
     """One page of the referral outcomes (the page's view): the rows of referrals(), in its order, for the page's
     services alone. The services with a referral sent in the window are found one index probe each
-    (ix_referrals_service_sent), then only the page's services' referrals are counted. A page past the end shows the
-    last one."""
+    (ix_referrals_service_sent), then only the page's services' referrals are counted (off that index alone on
+    PostgreSQL: what the report reads of each referral is kept on it). A page past the end shows the last one."""
     policy.require(user, "report.referrals")
+    without_jit()
     scope = _referral_scope(user)
     sent = sa.select(Referral.id).where(Referral.service_id == Service.id, *window.moments(Referral.sent_at)).exists()
     services = (
@@ -348,49 +350,45 @@ def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page
 
 def _referral_items(scope: list, window: Window, only: list[int] | None = None) -> list[dict[str, Any]]:
     """One row a service with a referral sent in the window (in the scope), by provider and service name; with
-    `only`, those services alone."""
+    `only`, those services alone. What each referral's events reached, and its first answer, are read off the
+    referral itself (models.referral_outcomes): no referral event is read."""
+    picked = [*window.moments(Referral.sent_at)]
     if only is not None:
-        scope = [*scope, Referral.service_id.in_(only)]
+        picked.append(Referral.service_id.in_(only))
+    if scope:
+        picked.append(Referral.service_id.in_(sa.select(Service.id).where(*scope)))
     now = utcnow()
-    waiting = [
-        _distinct(Referral.id, sa.and_(
-            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)
-        ))
-        for days in (7, 14)
-    ]
+
+    def reached(status: ReferralStatus) -> Any:
+        return sa.func.count(sa.case((Referral.reached.op("&")(REACHED_BITS[status]) != 0, 1)))
+
+    def waiting(days: int) -> Any:
+        return sa.func.count(sa.case((sa.and_(
+            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)), 1)))
+
+    counted = (
+        sa.select(Referral.service_id.label("service_id"), sa.func.count().label("sent"),
+                  *[reached(s).label(s.value) for s in REFERRAL_COUNTED],
+                  waiting(7).label("over_7"), waiting(14).label("over_14"))
+        .where(*picked)
+        .group_by(Referral.service_id)
+        .subquery("counted")
+    )
     rows = db.session.execute(
-        sa.select(
-            Organization.id, Organization.name, Service.id, Service.name, _distinct(Referral.id),
-            *[_distinct(Referral.id, ReferralEvent.to_status == s.value) for s in REFERRAL_COUNTED],
-            *waiting,
-        )
-        .select_from(Referral)
-        .join(Service, Service.id == Referral.service_id)
+        sa.select(Organization.id, Organization.name, Service.id, Service.name,
+                  *(c for c in counted.c if c.key != "service_id"))
+        .select_from(counted)
+        .join(Service, Service.id == counted.c.service_id)
         .join(Organization, Organization.id == Service.organization_id)
-        .outerjoin(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .where(*scope, *window.moments(Referral.sent_at))
-        .group_by(Organization.id, Organization.name, Service.id, Service.name)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
     ).all()
-    # Each answered referral's first answer (accept or decline), one aggregate row each inside the database; the
-    # median per service is taken there too (one statement).
-    answered_at = (
-        sa.select(Referral.service_id.label("key"), Referral.sent_at.label("sent_at"),
-                  sa.func.min(ReferralEvent.at).label("answered_at"))
-        .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-        .join(Service, Service.id == Referral.service_id)
-        .where(
-            *scope, *window.moments(Referral.sent_at),
-            ReferralEvent.to_status.in_([ReferralStatus.ACCEPTED.value, ReferralStatus.DECLINED.value]),
-        )
-        .group_by(Referral.id, Referral.service_id, Referral.sent_at)
-        .subquery("answered")
-    )
+    # Each answered referral's days from sent to its first answer; the median per service is taken inside the
+    # database (one statement).
     answers = percentiles.percentile_days(
         sa.select(
-            answered_at.c.key,
-            percentiles.span_microseconds(answered_at.c.answered_at, answered_at.c.sent_at).label("span"),
-        ).subquery("spans"),
+            Referral.service_id.label("key"),
+            percentiles.span_microseconds(Referral.answered_at, Referral.sent_at).label("span"),
+        ).where(*picked, Referral.answered_at.is_not(None)).subquery("spans"),
         (percentiles.MEDIAN,),
     )
     items = []
