@@ -4,16 +4,20 @@ hand, so a run on SQLite and a run on PostgreSQL (TEST_DATABASE_URL) must both g
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from helpers import counting
+from helpers import text as html_of
 
 from ceasefire.extensions import db
 from ceasefire.models import Participant, User
-from ceasefire.models.enums import Role
+from ceasefire.models.enums import Role, State
+from ceasefire.participants import views as participant_views
+from ceasefire.services import events, read, retention, search
 from ceasefire.services import participants as participant_service
-from ceasefire.services import read, retention, search
 
 PEOPLE = [
     ("Marcus", "Johnson", "Lil Man"),
@@ -208,3 +212,52 @@ def test_a_bulk_seeded_program_is_searched_alike(runner):
         expected = _like(q)
         got = read.participant_page(user, 1, 20, q=q)
         assert (got.total, [p.id for p in got.items]) == (len(expected), expected[:20]), q
+
+
+def test_a_short_search_is_read_off_its_postings_on_every_face(users, api_as, client, auth, make_forum,
+                                                               make_participant, monkeypatch):
+    """Every `q` of two letters (and some of three) for the list of everyone or of one state is read
+    off the postings (search_postings), and finds what the LIKE scan finds, in its order, on every face: the API's
+    list (two pages, and within a state), the list page, and the door's search of identified people not on the
+    roster."""
+    monkeypatch.setattr(participant_views, "PER_PAGE", 3)
+    supervisor = users["supervisor"]
+    people = [make_participant(users["caseworker"], first_name=first, last_name=last, aliases=aliases)
+              for first, last, aliases in CROWD]
+    forum = make_forum(actor=supervisor)
+    for p in people[::3]:  # a third of them invited: the lists of one state differ from everyone's
+        events.invite(supervisor, p, p.version, forum.id, "letter")
+    db.session.commit()
+    state = {p.id: p.state for p in people}
+    api = api_as(supervisor)
+    auth.login(supervisor)
+
+    def posted(url: str, get) -> object:
+        with counting() as statements:
+            answer = get(url)
+        assert any("search_postings" in s for s in statements), url
+        return answer
+
+    # Each two-letter piece once, as written where its letters are not all lower case, and some of three.
+    pieces: dict[str, str] = {}
+    for q in _queries():
+        if len(search.needle(q)) == 2 or search.needle(q) in ("s j", "o'n", "ard", "émi", "ñez", "% o", "d_l"):
+            pieces[search.needle(q)] = min(pieces.get(search.needle(q), q), q)
+    queries = sorted(pieces.values())
+    assert len(queries) > 100
+    for q in queries:
+        expected = _like(q)
+        for page in (1, 2) if len(expected) > 3 else (1,):
+            status, body = posted(f"/participants?per_page=3&page={page}&q={quote(q)}", api.get)
+            assert status == 200, body
+            assert (body["total"], [p["id"] for p in body["items"]]) == \
+                (len(expected), expected[(page - 1) * 3:page * 3]), (q, page)
+        invited = [i for i in expected if state[i] == State.INVITED]
+        status, body = posted(f"/participants?per_page=3&q={quote(q)}&state=invited", api.get)
+        assert (body["total"], [p["id"] for p in body["items"]]) == (len(invited), invited[:3]), q
+        html = html_of(posted(f"/participants/?q={quote(q)}", client.get))
+        assert [int(i) for i in re.findall(r'<th scope="row"><a href="/participants/(\d+)">', html)] == \
+            expected[:3], q
+        html = html_of(posted(f"/forums/{forum.id}/door?q={quote(q)}", client.get))
+        identified = [i for i in expected if state[i] == State.IDENTIFIED]  # the invited are on the roster
+        assert [int(i) for i in re.findall(r'<li class="door-row" id="c-(\d+)">', html)] == identified[:8], q

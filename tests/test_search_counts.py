@@ -1,6 +1,7 @@
 """The kept counts of the name search's pieces and its postings (ceasefire.models.search_counts) equal those cut from
 the rows after every
-kind of change (create, rename, aliases set and cleared, each state change, purge, a bulk seed and refresh), and a
+kind of change (create, rename, aliases set and cleared, each state change, purge, delete, a bulk seed and refresh),
+and a
 short search read off them (the API's total, the list page's tabs and page, within a state) finds exactly what a
 plain LIKE scan finds; without them (a table emptied) the search counts off its index and still agrees."""
 
@@ -14,7 +15,7 @@ from helpers import Program
 from ceasefire.extensions import db
 from ceasefire.models import Participant, SearchGramCount, User
 from ceasefire.models.enums import Role, State
-from ceasefire.models.search_counts import GRAM_MAX
+from ceasefire.models.search_counts import GRAM_MAX, POSTED
 from ceasefire.services import listing, read, search
 
 NAMES = [("Marcus", "Johnson", "Lil Man"), ("Jose", "Garcia", None), ("Andre", "Jones", "Dre"),
@@ -40,7 +41,8 @@ def _expected() -> dict[tuple[str, str], int]:
 
 
 def _postings() -> tuple[set[tuple[str, str, str, int, str]], set[tuple[str, str, str, int, str]]]:
-    """The postings kept, and those cut here from the rows (each person's distinct pieces of three letters)."""
+    """The postings kept, and those cut here from the rows (each person's distinct pieces of two and three
+    letters)."""
     with db.engine.connect() as conn:
         kept = {tuple(r) for r in conn.execute(sa.text(
             "SELECT gram, last_name, first_name, participant_id, state FROM search_postings"))}
@@ -48,8 +50,10 @@ def _postings() -> tuple[set[tuple[str, str, str, int, str]], set[tuple[str, str
             "SELECT lower(first_name || ' ' || last_name), lower(coalesce(aliases, '')), last_name, first_name, id, "
             "state FROM participants WHERE purged_at IS NULL"
         )).all()
-    expected = {(t[i:i + 3], last, first, ident, state) for name, aliases, last, first, ident, state in rows
-                for t in (name, aliases) for i in range(len(t) - 2) if t[i] != " " and t[i + 2] != " "}
+    assert POSTED == (2, 3)
+    expected = {(t[i:i + n], last, first, ident, state) for name, aliases, last, first, ident, state in rows
+                for t in (name, aliases) for n in POSTED for i in range(len(t) - n + 1)
+                if t[i] != " " and t[i + n - 1] != " "}
     return kept, expected
 
 
@@ -121,6 +125,12 @@ def test_the_kept_pieces_follow_every_change(users, api_as, client, auth):
 
     status, body = api.post(f"/participants/{people[1].id}/review", json={"decision": "purge", "reason": "Moved."})
     assert status == 200, body
+    _check(api, user)
+
+    gone = program.create(first_name="Joel", last_name="Brandt", aliases="Jo-Jo")  # deleted outright: no history
+    _check(api, user)
+    db.session.delete(gone)
+    db.session.commit()
     _check(api, user)
 
     auth.login(users["supervisor"])

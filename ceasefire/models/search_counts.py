@@ -31,7 +31,7 @@ from ceasefire.models.enums import State
 from ceasefire.models.people import Participant
 
 GRAM_MAX = 3  # the longest piece counted: a longer `q` is counted off the search index
-POSTED = 3  # the length of the pieces posted, each with the participant's place in the name order
+POSTED = (2, 3)  # the lengths of the pieces posted, each with the participant's place in the name order
 
 
 class SearchGramCount(Model):
@@ -43,8 +43,9 @@ class SearchGramCount(Model):
 
 
 class SearchPosting(Model):
-    """Each participant's distinct pieces of POSTED letters, with their name and state: a page of a search is read
-    off the primary key in the list's order (by name, then id), the participants found by their piece alone."""
+    """Each participant's distinct pieces of two and three letters (POSTED), with their name and state: a page of a
+    search is read off the primary key in the list's order (by name, then id), the participants found by their piece
+    alone."""
 
     __tablename__ = "search_postings"
     __table_args__ = {"sqlite_with_rowid": False}  # on SQLite the rows are the key's: no second copy
@@ -97,8 +98,8 @@ def grams_sql(dialect: str, source: str) -> str:
 
 def postings_sql(dialect: str, source: str, add: bool) -> str:
     """The INSERT (`add`) or DELETE of the postings of `source` (rows of k: the participant's id, name and aliases
-    lowered, last_name, first_name, state): each of their distinct pieces of POSTED letters."""
-    pieces = _pieces(dialect, source, (POSTED,), False)
+    lowered, last_name, first_name, state): each of their distinct pieces of the POSTED lengths."""
+    pieces = _pieces(dialect, source, POSTED, False)
     if add:
         return pieces + (  # noqa: S608
             "INSERT INTO search_postings (gram, last_name, first_name, participant_id, state) "

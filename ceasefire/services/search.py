@@ -10,9 +10,10 @@ How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows o
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index.
 
 A page of a search is found one of three ways:
-- posted: for the list of everyone (or of one state) and a `q` of three letters, the postings of `q` (each
-  participant's pieces of three letters with their name and state, ceasefire.models.search_counts) are read off
-  their primary key in the list's order and joined to the participants by id: only about a page of rows is read;
+- posted: for the list of everyone (or of one state) and a `q` of two or three letters, the postings of `q` (each
+  participant's pieces of two and three letters with their name and state, ceasefire.models.search_counts) are
+  read off their primary key in the list's order and joined to the participants by id: only about a page of rows
+  is read;
 - walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
   matches: at least one in DENSE);
 - sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
@@ -125,12 +126,12 @@ def kept(q: str) -> dict[State, tuple[int, int]] | None:
 
 
 def posted(q: str) -> str | None:
-    """The piece whose postings a page of `q` reads in the list's order: `q` itself when it has POSTED letters
-    (every posting matches); None for any other `q`, or when the counts are not kept. (A longer `q` read off its
-    rarest piece's postings, each compared with LIKE, was planned by PostgreSQL as the trigram index's matches
-    sorted, or worse, a scan: its page is walked or sorted as before.)"""
+    """The piece whose postings a page of `q` reads in the list's order: `q` itself when it has two or three
+    letters (POSTED: every posting matches); None for any other `q`, or when the counts are not kept. (A longer `q`
+    read off its rarest piece's postings, each compared with LIKE, was planned by PostgreSQL as the trigram index's
+    matches sorted, or worse, a scan: its page is walked or sorted as before.)"""
     key = needle(q)
-    if len(key) != POSTED or _rows(q) is None:
+    if len(key) not in POSTED or _rows(q) is None:
         return None
     return key
 
@@ -200,7 +201,8 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
              broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
     """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
     three ways:
-    - `broad` (the list of everyone, or of one `state`) and a `q` of POSTED letters: read off its postings (posted)
+    - `broad` (the list of everyone, or of one `state`) and a `q` of two or three letters (POSTED): read off its
+      postings (posted)
       in that order, joined to the participants by id;
     - walked down the name index, each row compared (many matches: walks);
     - sorted from the index's matches (few).
