@@ -220,7 +220,7 @@ def test_the_cohort_page_and_chart_count_the_forums_the_api_lists(client, auth, 
                                                                  monkeypatch, kept):
     """The count of a period's forums (read off the activity report's days of forums held when they are kept, else
     counted) is the number of the API's rows: held forums, and forums not cancelled with a check-in; never a
-    cancelled one, nor one planned with nobody checked in."""
+    cancelled one, nor one planned with nobody checked in. The chart draws the latest of them."""
     from ceasefire.models import ActivityDay
     from ceasefire.reports import charts
 
@@ -241,7 +241,7 @@ def test_the_cohort_page_and_chart_count_the_forums_the_api_lists(client, auth, 
     db.session.commit()
     auth.login(sup)
     for query in ("", "?from=2025-04-01", "?to=2025-03-31", "?from=2025-03-12&to=2025-03-12",
-                  "?from=2025-03-13&to=2025-04-04", "?from=2025-04-21"):
+                  "?from=2025-03-13&to=2025-04-04", "?from=2025-04-21", "?to=2025-06-30"):
         status, body = api_as(sup).get("/reports/cohorts" + query)
         assert status == 200
         n = len(body["items"])
@@ -250,3 +250,6 @@ def test_the_cohort_page_and_chart_count_the_forums_the_api_lists(client, auth, 
         assert f'{n} forum{"" if n == 1 else "s"} in this period' in page, query
         chart = client.get("/reports/cohorts.svg" + args).get_data(as_text=True)
         assert (f"the latest 1 forums of {n};" in chart) == (n > 1), query
+        # the chart draws the latest forum listed (past the planned one of May 2)
+        drawn = {f"{item['title']} ({item['held_on']}): cohort" for item in body["items"] if item["title"] in chart}
+        assert drawn == ({f"{body['items'][-1]['title']} ({body['items'][-1]['held_on']}): cohort"} if n else set())

@@ -302,9 +302,28 @@ def latest_cohorts(user: User, window: Window, n: int) -> dict[str, Any]:
     policy.require(user, "report.cohorts")
     without_jit()
     listed = _listed_forums(window)
+    days = _latest_days(window, n)
     rows = db.session.execute(
-        listed.order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)).all()
+        _listed_forums(days).order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)
+    ).all() if days is not None else []
     return {"items": _cohort_items(user, rows[::-1]), "total": _listed_total(listed, window)}
+
+
+def _latest_days(window: Window, n: int) -> Window | None:
+    """The window narrowed to the days of its latest `n` forums, when the activity report's days of forums held are
+    kept: the latest n days with a forum held hold n forums or more, and after them the window has none. Walking the
+    forums back from the newest would pass every forum still planned (4,341 at a million) before the first held. None:
+    the window lists no forum."""
+    if not activity.kept(db.session):
+        return window
+    days = list(db.session.scalars(
+        sa.select(ActivityDay.day)
+        .where(ActivityDay.measure == activity.FORUMS_HELD, ActivityDay.n > 0, *window.days(ActivityDay.day))
+        .order_by(ActivityDay.day.desc()).limit(n)
+    ))
+    if not days:
+        return None
+    return Window(days[-1], days[0])
 
 
 def _listed_total(listed: sa.Select, window: Window) -> int:
