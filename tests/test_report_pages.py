@@ -213,3 +213,43 @@ def test_the_cohort_page_runs_as_many_statements_for_3_forums_as_for_9(client, a
             assert client.get("/reports/cohorts?page=2").status_code == 200
         seen.append(list(statements))
     assert len(seen[0]) == len(seen[1])
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["days kept", "days not kept"])
+def test_the_cohort_page_and_chart_count_the_forums_the_api_lists(client, auth, users, api_as, held_forum,
+                                                                 monkeypatch, kept):
+    """The count of a period's forums (read off the activity report's days of forums held when they are kept, else
+    counted) is the number of the API's rows: held forums, and forums not cancelled with a check-in; never a
+    cancelled one, nor one planned with nobody checked in. The chart draws the latest of them."""
+    from ceasefire.models import ActivityDay
+    from ceasefire.reports import charts
+
+    monkeypatch.setattr(charts, "CHART_FORUMS", 1)
+    sup = users["supervisor"]
+    _more_held_forums(sup, 5)  # held, nobody checked in
+    cancelled = catalog.create_forum(sup, "Cancelled", datetime(2025, 4, 20, 18, tzinfo=UTC))
+    catalog.update_forum(sup, cancelled, {"status": ForumStatus.CANCELLED})
+    catalog.create_forum(sup, "Planned", datetime(2025, 5, 2, 18, tzinfo=UTC))
+    program = Program.build(sup)
+    today = program.forum()  # planned, with a check-in: listed
+    with program.batch():
+        p = program.create(first_name="Di")
+        program.fire(p, "invite", forum_id=today.id, method="letter")
+        program.fire(p, "attend")
+    if not kept:
+        db.session.execute(sa.delete(ActivityDay).where(ActivityDay.measure.like("@%")))
+    db.session.commit()
+    auth.login(sup)
+    for query in ("", "?from=2025-04-01", "?to=2025-03-31", "?from=2025-03-12&to=2025-03-12",
+                  "?from=2025-03-13&to=2025-04-04", "?from=2025-04-21", "?to=2025-06-30"):
+        status, body = api_as(sup).get("/reports/cohorts" + query)
+        assert status == 200
+        n = len(body["items"])
+        args = query.replace("from=", "date_from=").replace("to=", "date_to=")
+        page = client.get("/reports/cohorts" + args).get_data(as_text=True)
+        assert f'{n} forum{"" if n == 1 else "s"} in this period' in page, query
+        chart = client.get("/reports/cohorts.svg" + args).get_data(as_text=True)
+        assert (f"the latest 1 forums of {n};" in chart) == (n > 1), query
+        # the chart draws the latest forum listed (past the planned one of May 2)
+        drawn = {f"{item['title']} ({item['held_on']}): cohort" for item in body["items"] if item["title"] in chart}
+        assert drawn == ({f"{body['items'][-1]['title']} ({body['items'][-1]['held_on']}): cohort"} if n else set())

@@ -20,6 +20,7 @@ from ceasefire import exports, policy
 from ceasefire.errors import Forbidden, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
+    ActivityDay,
     Forum,
     Invitation,
     Organization,
@@ -27,6 +28,7 @@ from ceasefire.models import (
     Referral,
     Service,
     User,
+    activity,
     cohort_tallies,
     counts,
 )
@@ -288,7 +290,7 @@ def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[di
     policy.require(user, "report.cohorts")
     without_jit()
     listed = _listed_forums(window)
-    total = _listed_total(listed)
+    total = _listed_total(listed, window)
     page = Page.shown(page, total, per_page)
     rows = db.session.execute(listed.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(tuple(_cohort_items(user, rows)), total, page, per_page)
@@ -300,12 +302,39 @@ def latest_cohorts(user: User, window: Window, n: int) -> dict[str, Any]:
     policy.require(user, "report.cohorts")
     without_jit()
     listed = _listed_forums(window)
+    days = _latest_days(window, n)
     rows = db.session.execute(
-        listed.order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)).all()
-    return {"items": _cohort_items(user, rows[::-1]), "total": _listed_total(listed)}
+        _listed_forums(days).order_by(None).order_by(Forum.scheduled_at.desc(), Forum.id.desc()).limit(n)
+    ).all() if days is not None else []
+    return {"items": _cohort_items(user, rows[::-1]), "total": _listed_total(listed, window)}
 
 
-def _listed_total(listed: sa.Select) -> int:
+def _latest_days(window: Window, n: int) -> Window | None:
+    """The window narrowed to the days of its latest `n` forums, when the activity report's days of forums held are
+    kept: the latest n days with a forum held hold n forums or more, and after them the window has none. Walking the
+    forums back from the newest would pass every forum still planned (4,341 at a million) before the first held. None:
+    the window lists no forum."""
+    if not activity.kept(db.session):
+        return window
+    days = list(db.session.scalars(
+        sa.select(ActivityDay.day)
+        .where(ActivityDay.measure == activity.FORUMS_HELD, ActivityDay.n > 0, *window.days(ActivityDay.day))
+        .order_by(ActivityDay.day.desc()).limit(n)
+    ))
+    if not days:
+        return None
+    return Window(days[-1], days[0])
+
+
+def _listed_total(listed: sa.Select, window: Window) -> int:
+    """How many forums the window lists. A listed forum is a forum held as the activity report counts them, which
+    keeps them by the program's day (models.activity, `forums_held`): when the days are kept in the program's zone the
+    window's days are summed (a row a day, at any size), else the listed forums are counted (27,612 at a million)."""
+    if activity.kept(db.session):
+        return int(db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(ActivityDay.n), 0))
+            .where(ActivityDay.measure == activity.FORUMS_HELD, *window.days(ActivityDay.day))
+        ) or 0)
     return db.session.scalar(sa.select(sa.func.count()).select_from(
         listed.with_only_columns(Forum.id).order_by(None).subquery())) or 0
 
