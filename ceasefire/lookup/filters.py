@@ -33,6 +33,7 @@ class LookupFilter(LookupField):
         self.typed_name = typed_name  # the text box's key in the URL; the field's own name carries the id
         self.typed_text: str | None = None  # what the box sent; None when it was not sent (a link, a select)
         self.chosen: Choice | None = None  # the row filtered by, once resolved (a typed list shows its name)
+        self.named: list[Choice] | None = None  # the rows named as typed, read with the choices (prepare)
 
     def url_keys(self) -> tuple[str, ...]:
         """The field's keys in the URL: the id, the box, and the suggestion the script picked."""
@@ -63,7 +64,7 @@ class LookupFilter(LookupField):
         if wanted is None:
             with suppress(ValidationError):  # said when validated
                 wanted = self._id()
-        self.offered, self.chosen = lookup.offer(self.kind, wanted)
+        self.offered, self.chosen, self.named = lookup.offer(self.kind, wanted, self.typed_text or None)
         self.prepared = True
 
     def pre_validate(self, form: FlaskForm) -> None:
@@ -71,7 +72,7 @@ class LookupFilter(LookupField):
             if not self.typed_text:  # sent empty: no filter, whatever id came with it
                 self.chosen = None
                 return
-            found = lookup.resolve(self.kind, self.typed_text, picked=self.chosen)
+            found = lookup.resolve(self.kind, self.typed_text, picked=self.chosen, exact=self.named)
             self.chosen = found.choice
             if found.id is None:
                 self.candidates.append((0, self.typed_text, list(found.candidates)))

@@ -168,23 +168,35 @@ def options(kind: str) -> list[Choice] | None:
     return offer(kind)[0]
 
 
-def offer(kind: str, wanted: int | None = None) -> tuple[list[Choice] | None, Choice | None]:
-    """options(kind), and the row `wanted` (an id a list's filter was given) when the kind offers it, read by the
-    same statement: a large program's list filtered from a link costs no statement more than a small one's."""
+def offer(kind: str, wanted: int | None = None, named: str | None = None
+          ) -> tuple[list[Choice] | None, Choice | None, list[Choice] | None]:
+    """options(kind), the row `wanted` (an id a list's filter was given) when the kind offers it, and the rows
+    `named` so exactly (a name typed into a list's filter: what resolve() would read first; None when not read
+    here), all read by one statement: a large program's list filtered from a link or by a typed name costs no
+    statement more than a small one's."""
     k = KINDS[kind]
     first = k.rows().limit(THRESHOLD + 1)
-    if wanted is None:
-        rows: list[Any] = list(db.session.execute(first).all())
-        found: list[Any] = []
-    else:
-        probe = sa.select(sa.literal(0).label("wanted"), first.subquery())
+    parts = [sa.select(sa.literal(0).label("part"), first.subquery())]
+    if wanted is not None:
         every = k.rows().subquery()
-        asked = sa.select(sa.literal(1).label("wanted"), every).where(every.c[0] == wanted)
-        both = db.session.execute(sa.union_all(probe, asked)).all()
-        rows = [r[1:] for r in both if not r[0]]
-        found = [r[1:] for r in both if r[0]]
+        parts.append(sa.select(sa.literal(1).label("part"), every).where(every.c[0] == wanted))
+    if named is not None:  # as _exact reads them: by the name, and by the second name (a forum's place)
+        text = " ".join(named.split())
+        for part, condition in ((2, _named(k, text)), (3, _also_named(k, text))):
+            if condition is not None:
+                query = _ordered(k, k.rows().where(condition)).limit(CANDIDATES + 1)
+                parts.append(sa.select(sa.literal(part).label("part"), query.subquery()))
+    found_rows = db.session.execute(parts[0] if len(parts) == 1 else sa.union_all(*parts)).all()
+    by_part: dict[int, list[Any]] = {0: [], 1: [], 2: [], 3: []}
+    for row in found_rows:
+        by_part[row[0]].append(row[1:])
+    rows, found = by_part[0], by_part[1]
     chosen = _choice(kind, found[0]) if found else None
-    return (None if len(rows) > THRESHOLD else [_choice(kind, r) for r in _sorted(k, rows)]), chosen
+    exact = None
+    if named is not None:
+        merged = _sorted(k, {r[0]: r for r in by_part[2] + by_part[3]}.values())
+        exact = [_choice(kind, r) for r in merged[: CANDIDATES + 1]]
+    return (None if len(rows) > THRESHOLD else [_choice(kind, r) for r in _sorted(k, rows)]), chosen, exact
 
 
 def choices(kind: str, ids: list[int]) -> list[Choice]:
@@ -224,16 +236,25 @@ def _matching(kind: str, k: Kind, by_name: sa.ColumnElement[bool], by_also: sa.C
     return [_choice(kind, r) for r in rows[:limit]]
 
 
-def _exact(kind: str, k: Kind, text: str) -> list[Choice]:
-    """The rows named `text` exactly (case aside), or by their "Name (detail)" text."""
+def _named(k: Kind, text: str) -> sa.ColumnElement[bool]:
+    """Named `text` exactly (case aside), or by the "Name (detail)" text."""
     lowered = text.lower()
     named = [sa.func.lower(k.name) == lowered]
     parts = _split(text)
     if parts:
         detail = k.rows().selected_columns[2]
         named.append(sa.and_(sa.func.lower(k.name) == parts[0].lower(), sa.func.lower(detail) == parts[1].lower()))
-    also = sa.func.lower(k.also) == lowered if k.also is not None else None
-    return _matching(kind, k, sa.or_(*named), also, CANDIDATES + 1)
+    return sa.or_(*named)
+
+
+def _also_named(k: Kind, text: str) -> sa.ColumnElement[bool] | None:
+    """Named `text` exactly by the second name (case aside), for a kind that has one."""
+    return sa.func.lower(k.also) == text.lower() if k.also is not None else None
+
+
+def _exact(kind: str, k: Kind, text: str) -> list[Choice]:
+    """The rows named `text` exactly (case aside), or by their "Name (detail)" text, or by the second name."""
+    return _matching(kind, k, _named(k, text), _also_named(k, text), CANDIDATES + 1)
 
 
 def suggest(kind: str, text: str, limit: int = CANDIDATES) -> list[Choice]:
@@ -248,17 +269,19 @@ def suggest(kind: str, text: str, limit: int = CANDIDATES) -> list[Choice]:
     return _matching(kind, k, _prefix(k.name, start), also, limit)
 
 
-def resolve(kind: str, text: str, pick: int | None = None, picked: Choice | None = None) -> Resolution:
+def resolve(kind: str, text: str, pick: int | None = None, picked: Choice | None = None,
+            exact: list[Choice] | None = None) -> Resolution:
     """A typed name as a row of `kind`: a pick among the candidates offered before (kept while the text still names
-    it; `picked`: that row, read already), else the one row named so; several named so, or none, come back as a
-    message with the rows it may mean."""
+    it; `picked`: that row, read already), else the one row named so (`exact`: those rows, read already by
+    offer()); several named so, or none, come back as a message with the rows it may mean."""
     k = KINDS[kind]
     text = " ".join(text.split())
     if picked is None and pick is not None:
         picked = next(iter(choices(kind, [pick])), None)
     if picked is not None and text.lower() in picked.text.lower():
         return Resolution(picked.id, choice=picked)
-    exact = _exact(kind, k, text)
+    if exact is None:
+        exact = _exact(kind, k, text)
     if len(exact) == 1:
         return Resolution(exact[0].id, choice=exact[0])
     if exact:
