@@ -93,6 +93,22 @@ def _app(url: str) -> Iterator:
             db.engine.dispose()
 
 
+@contextmanager
+def seeded_at_head(backend: str, tmp_path, label: str, participants: int = 1100) -> Iterator[str]:
+    """A scratch database at the head revision holding a program seeded in bulk, its kept tables recounted, inside
+    an app on it: for a test that a migration fills what it adds for the rows already there."""
+    from ceasefire import demo_bulk
+    from ceasefire.models import counts
+
+    with _scratch_database(backend, tmp_path, label) as url, _app(url):
+        flask_migrate.upgrade()
+        db.session.remove()
+        db.engine.dispose()  # SQLite: the bulk seed's PRAGMA on a connection of its own, outside the migration's
+        demo_bulk.seed(participants)
+        counts.refresh(db.session)
+        db.session.commit()
+        yield url
+
 def _tables(url: str) -> set[str]:
     engine = sa.create_engine(url)
     try:

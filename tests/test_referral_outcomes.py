@@ -14,7 +14,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from helpers import Program
-from test_migrations import BACKENDS, _app, _scratch_database
+from test_migrations import BACKENDS, seeded_at_head
 
 from ceasefire.extensions import db
 from ceasefire.models import Organization, Participant, Referral, ReferralEvent, Service, User
@@ -240,16 +240,7 @@ def test_the_bulk_seed_is_kept_by_its_refresh(runner, api_as):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_migration_fills_them_for_the_referrals_already_there(backend, tmp_path):
-    from ceasefire import demo_bulk
-    from ceasefire.models import counts
-
-    with _scratch_database(backend, tmp_path, "outcomes") as url, _app(url):
-        flask_migrate.upgrade()
-        db.session.remove()
-        db.engine.dispose()  # SQLite: the bulk seed's PRAGMA on a connection of its own, outside the migration's
-        demo_bulk.seed(1100)
-        counts.refresh(db.session)
-        db.session.commit()
+    with seeded_at_head(backend, tmp_path, "outcomes"):
         before = check_outcomes()
         assert any(answered is not None for _reached, answered in before.values())
         flask_migrate.downgrade(revision="b8d4f2a6c1e3")

@@ -18,7 +18,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from helpers import REASONS, Program, at, check_tallies, set_history
-from test_migrations import BACKENDS, _app, _scratch_database
+from test_migrations import BACKENDS, seeded_at_head
 
 from ceasefire.extensions import db
 from ceasefire.models import (
@@ -303,16 +303,7 @@ def test_the_bulk_seed_is_kept_by_its_refresh(runner):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_migration_fills_the_tables_for_the_data_already_there(backend, tmp_path):
-    from ceasefire import demo_bulk
-    from ceasefire.models import counts
-
-    with _scratch_database(backend, tmp_path, "stages") as url, _app(url):
-        flask_migrate.upgrade()
-        db.session.remove()
-        db.engine.dispose()  # SQLite: the bulk seed's PRAGMA on a connection of its own, outside the migration's
-        demo_bulk.seed(1100)
-        counts.refresh(db.session)
-        db.session.commit()
+    with seeded_at_head(backend, tmp_path, "stages"):
         _check()
         with db.engine.connect() as conn:
             before = _kept(conn)
