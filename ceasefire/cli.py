@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--participants", "count", type=int, default=200, show_default=True)
     def seed_demo(count: int):
-        """Fill an empty database with a believable demo program and print the demo sign-ins (above 1,000
+        """Fill an empty database with a believable demo program and print the demo sign-ins (above 200
         participants the rest of the program is built in bulk from the first hundred)."""
         from ceasefire import bulk_sql, demo, demo_bulk
 

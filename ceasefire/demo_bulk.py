@@ -53,8 +53,11 @@ from ceasefire.services.clock import local_date
 
 # One full turn of the demo's plan: every stage of the pipeline, in the demo's proportions.
 TEMPLATES = 100
-# Above this size seed-demo builds in bulk; at or below it every participant goes through the services.
-BULK_ABOVE = 1000
+# Above this size seed-demo builds in bulk; at or below it (make run's demo) every participant goes through the
+# services, with the demo's five forums, six street groups and eight services. A program of 1,000 is built like
+# one of a million: forums of 15 to 40 invitees, a street group per 20, staff in proportion (its forums had 200
+# invitees each when it went through the services).
+BULK_ABOVE = 200
 # How far back a copy's timeline may move (days).
 SPREAD_DAYS = 540
 PLACES = ("Garfield Park Fieldhouse", "Greater Hope Baptist Church", "Westside Community Center",
