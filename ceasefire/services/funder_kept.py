@@ -1,0 +1,139 @@
+"""The funder's period report (program_reports.funder) off the rows kept for it (models.funder_days) and the activity
+days (models.activity): three statements summing a few thousand small rows, whatever the number of participants.
+
+The window's days [a, b] (either end open) are cut into its full months, read at month grain, and the days of the
+partial months at its ends, read at day grain; a person engaged in it is a row with a <= day <= b and since < a,
+read as since in a month before a's (month grain) or in a's month before a (day grain). With `from` open, the rows
+of each person's first engagement (since NO_DAY) up to b."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ceasefire.models import ActivityDay, FunderCount
+from ceasefire.models import activity as activity_days
+from ceasefire.models.funder_days import CASELOAD, ENGAGED, ENGAGEMENTS, NO_DAY, WAYS, month
+from ceasefire.services.reports import Window
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _day_ends(window: Window) -> tuple[date | None, date | None]:
+    """The window's first and last program days as its moments say (None: open)."""
+    first = window.start if window.start_at is not None else None
+    last = window.end if window.end_at is not None else None
+    return first, last
+
+
+def _engaged_pieces(first: date | None, last: date | None) -> list[sa.Select]:
+    """Selects of (measure, n) whose sum by measure is each way's people engaged in [first, last]."""
+    c = FunderCount
+    if first == date.min:
+        first = None
+    full: tuple[date | None, date | None] | None  # full months [low, high): first days; None, open
+    try:
+        low = None if first is None else (first if first.day == 1 else _next_month(first))
+        high = None if last is None else (
+            last + timedelta(days=1) if (last + timedelta(days=1)).day == 1 else month(last))
+        full = (low, high) if low is None or high is None or low < high else None
+    except (ValueError, OverflowError):
+        full = None
+    partial: list[tuple[date | None, date | None]] = []
+    if full is None:
+        partial.append((first, last))
+    else:
+        low, high = full
+        if first is not None and low is not None and first < low:
+            partial.append((first, low - timedelta(days=1)))
+        if last is not None and high is not None and high <= last:
+            partial.append((high, last))
+    if first is None:
+        since = [("m", [c.since == NO_DAY])]
+    else:
+        since = [("m", [c.since < month(first)]), ("d", [c.since >= month(first), c.since < first])]
+    selects = []
+    for day_grain, days in [("d", p) for p in partial] + ([("m", full)] if full is not None else []):
+        lo, hi = days
+        bounds = [] if lo is None else [c.day >= lo]
+        if hi is not None:
+            bounds.append(c.day <= hi if day_grain == "d" else c.day < hi)
+        for since_grain, condition in since:
+            selects.append(sa.select(c.measure, c.n).where(
+                c.measure.in_(ENGAGEMENTS), c.grain == day_grain + since_grain, *bounds, *condition))
+    return selects
+
+
+def _engaged(session: Any, first: date | None, last: date | None) -> dict[str, int]:
+    found = dict.fromkeys(ENGAGEMENTS, 0)
+    selects = _engaged_pieces(first, last)
+    if selects:
+        rows = sa.union_all(*selects).subquery("pieces")
+        for measure, n in session.execute(
+                sa.select(rows.c.measure, sa.func.sum(rows.c.n)).group_by(rows.c.measure)):
+            found[measure] = int(n or 0)
+    return found
+
+
+def _within(column: Any, first: date | None, last: date | None) -> Any:
+    conditions = ([] if first is None else [column >= first]) + ([] if last is None else [column <= last])
+    return sa.and_(*conditions) if conditions else sa.true()
+
+
+def _caseload(session: Any, window: Window, first: date | None, last: date | None) -> dict[str, Any]:
+    """Each caseload measure summed before the window (when it has a start), over its days (identified_on's
+    window) and over the days of its moments (the closings')."""
+    c = FunderCount
+    start = window.start if window.start_at is not None else None
+    before = sa.func.sum(sa.case((c.day < start, c.n), else_=0)) if start is not None else sa.literal(0)
+    rows = session.execute(
+        sa.select(c.measure, before, sa.func.sum(sa.case((_within(c.day, window.start, window.end), c.n), else_=0)),
+                  sa.func.sum(sa.case((_within(c.day, first, last), c.n), else_=0)))
+        .where(c.measure.in_(CASELOAD), c.grain == "d").group_by(c.measure)
+    ).all()
+    sums = {measure: (int(b or 0), int(d or 0), int(m or 0)) for measure, b, d, m in rows}
+
+    def of(measure: str, i: int) -> int:
+        return sums.get(measure, (0, 0, 0))[i]
+
+    carried = 0
+    if start is not None:
+        carried = of("identified", 0) - (of("closed_from", 0) - of("closed_until", 0))
+    return {"carried": carried, "new": of("identified", 1), "closed": of("closings", 2),
+            "days": of("closing_days", 2)}
+
+
+def _implementation(session: Any, first: date | None, last: date | None, counted: list) -> dict[str, int]:
+    """Forums held and custom notifications: off the activity days when they are kept in the program's zone, else
+    `counted`'s (name, select) counted."""
+    names = [name for name, _s in counted]
+    if not activity_days.kept(session):
+        row = session.execute(sa.select(*[select.scalar_subquery() for _n, select in counted])).one()
+        return dict(zip(names, row, strict=True))
+    kept = ActivityDay
+    found = dict(session.execute(
+        sa.select(kept.measure, sa.func.sum(kept.n))
+        .where(kept.measure.in_(names), _within(kept.day, first, last)).group_by(kept.measure)
+    ).all())
+    return {name: int(found.get(name) or 0) for name in names}
+
+
+def report(session: Any, window: Window, implementation: list) -> dict[str, Any]:
+    """The funder's report before suppression, as program_reports.funder counts it."""
+    first, last = _day_ends(window)
+    engaged = _engaged(session, first, last)
+    done = _implementation(session, first, last, implementation)
+    case = _caseload(session, window, first, last)
+    closed = case["closed"]
+    return {
+        "engaged": engaged[ENGAGED],
+        "engaged_by": {way: engaged[way] for way in WAYS},
+        "implementation": done,
+        "caseload": {"carried_over": case["carried"], "new": case["new"], "total": case["carried"] + case["new"]},
+        "cases_closed": closed,
+        "average_days_to_closure": round(case["days"] / closed, 1) if closed else None,
+    }
