@@ -345,15 +345,22 @@ def _people_of(connection: sa.Connection, referrals: set[int], forums: set[int])
 
 @sa.event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """The participants of the referrals and forums the flush touches, as the database still has them (a referral
-    or a check-in it moves to another person, or deletes)."""
+    """The participants of the referrals and forums the flush touches, and of the records it moves to another
+    person, as the database still has them (an object expired by a commit does not hold its old value)."""
     session.info.pop(_PEOPLE, None)
     if not any(type(o) in _WATCHED or isinstance(o, Forum) for o in (*session.new, *session.dirty, *session.deleted)):
         return
     _people, referrals, forums = _touched(session)
-    referrals = {r for r in referrals if r is not None}
-    if referrals or forums:
-        session.info[_PEOPLE] = _people_of(session.connection(), referrals, forums)
+    connection = session.connection()
+    found = _people_of(connection, referrals, forums) if referrals or forums else set()
+    moved = [o for o in session.dirty if isinstance(o, (Invitation, OutreachContact, StatusChange))
+             and o.id is not None and stages.changed(o, ("participant_id",))]
+    for model in {type(o) for o in moved}:
+        table = cast(sa.Table, model.__table__).c
+        found |= set(connection.execute(sa.select(table.participant_id).where(
+            table.id.in_(sorted(o.id for o in moved if type(o) is model)))).scalars())
+    if found:
+        session.info[_PEOPLE] = found
 
 
 @sa.event.listens_for(Session, "after_flush")

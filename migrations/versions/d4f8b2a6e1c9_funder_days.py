@@ -46,12 +46,12 @@ def _zone() -> ZoneInfo:
 
 def _rows(connection, zone):
     """Every participant's rows, as ceasefire.models.funder_days.person_rows() works them out."""
-    to_moment = sa.DateTime().result_processor(connection.dialect, None)
-    to_day = sa.Date().result_processor(connection.dialect, None)
+    def typed(select, *columns):  # SQLite hands back text where the type is not said
+        return connection.execute(sa.text(select).columns(*columns))
+
+    moment_col = sa.column("moment", sa.DateTime())
 
     def day_of(moment):
-        if isinstance(moment, str):  # SQLite hands back text where the type is not said
-            moment = to_moment(moment)
         aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         try:
             return aware.astimezone(zone).date()
@@ -60,14 +60,16 @@ def _rows(connection, zone):
 
     ways = {}
     for way, select in SOURCES:
-        for pid, moment in connection.execute(sa.text(select)):
+        for pid, moment in typed(select, sa.column("pid", sa.Integer()), moment_col):
             ways.setdefault(pid, {}).setdefault(way, set()).add(day_of(moment))
     identified = {}
-    for pid, on in connection.execute(sa.text("SELECT id, identified_on FROM participants")):
-        identified[pid] = to_day(on) if isinstance(on, str) and to_day else on
+    for pid, on in typed("SELECT id, identified_on FROM participants", sa.column("id", sa.Integer()),
+                         sa.column("identified_on", sa.Date())):
+        identified[pid] = on
     steps = {}
-    for pid, moment, to_state in connection.execute(sa.text(
-            "SELECT participant_id, at, to_state FROM status_changes ORDER BY participant_id, at, id")):
+    for pid, moment, to_state in typed(
+            "SELECT participant_id, at, to_state FROM status_changes ORDER BY participant_id, at, id",
+            sa.column("participant_id", sa.Integer()), sa.column("at", sa.DateTime()), sa.column("to_state")):
         steps.setdefault(pid, []).append((day_of(moment), to_state == "closed"))
     for pid in sorted(set(ways) | set(identified) | set(steps)):
         yield from _person(pid, ways.get(pid, {}), identified.get(pid), steps.get(pid, []))
