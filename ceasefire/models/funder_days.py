@@ -15,7 +15,8 @@ funder_days holds each participant's own rows (measure, day, since, n), worked o
   those counted from before a less those counted until before a. "closings": the steps closing a case on a day, and
   "closing_days": their days from identified_on summed.
 
-funder_counts sums them: each caseload row by (measure, day) (grain "d"), each engagement row at four grains, by
+funder_counts sums them: each caseload row by day and by month (its first day) (grains "d" and "m"), each engagement
+row at four grains, by
 day or by month (its first day) of `day` and of `since`: "dd", "dm", "md", "mm". A window's people engaged are
 then its partial months' days and its full months, each crossed with since before a's month (month grain) or since
 in a's month before a (day grain) (services.funder_kept).
@@ -168,7 +169,7 @@ def count_keys(row: Row) -> list[tuple[tuple[str, str, date, date], int]]:
     """The rows of funder_counts a participant's row counts in, and by how much."""
     _pid, measure, day, since, n = row
     if measure in CASELOAD:
-        return [((measure, "d", day, NO_DAY), n)]
+        return [((measure, "d", day, NO_DAY), n), ((measure, "m", month(day), NO_DAY), n)]
     return [((measure, grain, d, s), n) for grain, d, s in (
         ("dd", day, since), ("dm", day, month(since)), ("md", month(day), since), ("mm", month(day), month(since)))]
 

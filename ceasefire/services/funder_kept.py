@@ -30,42 +30,44 @@ def _day_ends(window: Window) -> tuple[date | None, date | None]:
     return first, last
 
 
-def _engaged_pieces(first: date | None, last: date | None) -> list[sa.Select]:
-    """Selects of (measure, n) whose sum by measure is each way's people engaged in [first, last]."""
+def _split(first: date | None, last: date | None) -> list[tuple[str, list]]:
+    """The days [first, last] (None: open) as pieces of FunderCount rows: (grain of day, conditions on its day), the
+    days of the partial months at either end at grain "d", the full months between at grain "m"."""
     c = FunderCount
-    if first == date.min:
-        first = None
-    full: tuple[date | None, date | None] | None  # full months [low, high): first days; None, open
+    full: tuple[date | None, date | None] | None  # the full months [low, high): first days; None, open
     try:
         low = None if first is None else (first if first.day == 1 else _next_month(first))
         high = None if last is None else (
             last + timedelta(days=1) if (last + timedelta(days=1)).day == 1 else month(last))
         full = (low, high) if low is None or high is None or low < high else None
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError):  # at the calendar's end: days alone
         full = None
-    partial: list[tuple[date | None, date | None]] = []
     if full is None:
-        partial.append((first, last))
-    else:
-        low, high = full
-        if first is not None and low is not None and first < low:
-            partial.append((first, low - timedelta(days=1)))
-        if last is not None and high is not None and high <= last:
-            partial.append((high, last))
+        if first is not None and last is not None and first > last:
+            return []
+        return [("d", [*([] if first is None else [c.day >= first]), *([] if last is None else [c.day <= last])])]
+    low, high = full
+    pieces = [("m", [*([] if low is None else [c.day >= low]), *([] if high is None else [c.day < high])])]
+    if first is not None and low is not None and first < low:
+        pieces.append(("d", [c.day >= first, c.day < low]))
+    if last is not None and high is not None and high <= last:
+        pieces.append(("d", [c.day >= high, c.day <= last]))
+    return pieces
+
+
+def _engaged_pieces(first: date | None, last: date | None) -> list[sa.Select]:
+    """Selects of (measure, n) whose sum by measure is each way's people engaged in [first, last]."""
+    c = FunderCount
+    if first == date.min:
+        first = None
     if first is None:
         since = [("m", [c.since == NO_DAY])]
     else:
         since = [("m", [c.since < month(first)]), ("d", [c.since >= month(first), c.since < first])]
-    selects = []
-    for day_grain, days in [("d", p) for p in partial] + ([("m", full)] if full is not None else []):
-        lo, hi = days
-        bounds = [] if lo is None else [c.day >= lo]
-        if hi is not None:
-            bounds.append(c.day <= hi if day_grain == "d" else c.day < hi)
-        for since_grain, condition in since:
-            selects.append(sa.select(c.measure, c.n).where(
-                c.measure.in_(ENGAGEMENTS), c.grain == day_grain + since_grain, *bounds, *condition))
-    return selects
+    return [
+        sa.select(c.measure, c.n).where(c.measure.in_(ENGAGEMENTS), c.grain == day_grain + since_grain, *days, *when)
+        for day_grain, days in _split(first, last) for since_grain, when in since
+    ]
 
 
 def _engaged(session: Any, first: date | None, last: date | None) -> dict[str, int]:
@@ -86,25 +88,31 @@ def _within(column: Any, first: date | None, last: date | None) -> Any:
 
 def _caseload(session: Any, window: Window, first: date | None, last: date | None) -> dict[str, Any]:
     """Each caseload measure summed before the window (when it has a start), over its days (identified_on's
-    window) and over the days of its moments (the closings')."""
+    window) and over the days of its moments (the closings'), each off the months and days it covers."""
     c = FunderCount
     start = window.start if window.start_at is not None else None
-    before = sa.func.sum(sa.case((c.day < start, c.n), else_=0)) if start is not None else sa.literal(0)
-    rows = session.execute(
-        sa.select(c.measure, before, sa.func.sum(sa.case((_within(c.day, window.start, window.end), c.n), else_=0)),
-                  sa.func.sum(sa.case((_within(c.day, first, last), c.n), else_=0)))
-        .where(c.measure.in_(CASELOAD), c.grain == "d").group_by(c.measure)
-    ).all()
-    sums = {measure: (int(b or 0), int(d or 0), int(m or 0)) for measure, b, d, m in rows}
+    ranges = {"days": (window.start, window.end), "moments": (first, last)}
+    if start is not None:
+        ranges["before"] = (None, start - timedelta(days=1)) if start > date.min else (date.max, date.min)
+    selects = [
+        sa.select(sa.literal(label).label("range"), c.measure, c.n)
+        .where(c.measure.in_(CASELOAD), c.grain == grain, *days)
+        for label, (low, high) in ranges.items() for grain, days in _split(low, high)
+    ]
+    sums: dict[tuple[str, str], int] = {}
+    if selects:
+        rows = sa.union_all(*selects).subquery("pieces")
+        sums = {(label, measure): int(n or 0) for label, measure, n in session.execute(
+            sa.select(rows.c.range, rows.c.measure, sa.func.sum(rows.c.n)).group_by(rows.c.range, rows.c.measure))}
 
-    def of(measure: str, i: int) -> int:
-        return sums.get(measure, (0, 0, 0))[i]
+    def of(label: str, measure: str) -> int:
+        return sums.get((label, measure), 0)
 
     carried = 0
     if start is not None:
-        carried = of("identified", 0) - (of("closed_from", 0) - of("closed_until", 0))
-    return {"carried": carried, "new": of("identified", 1), "closed": of("closings", 2),
-            "days": of("closing_days", 2)}
+        carried = of("before", "identified") - (of("before", "closed_from") - of("before", "closed_until"))
+    return {"carried": carried, "new": of("days", "identified"), "closed": of("moments", "closings"),
+            "days": of("moments", "closing_days")}
 
 
 def _implementation(session: Any, first: date | None, last: date | None, counted: list) -> dict[str, int]:

@@ -118,7 +118,7 @@ def _person(pid, ways, identified_on, steps):
 
 def _keys(measure, day, since, n):
     if measure not in (*WAYS, "engaged"):
-        return [((measure, "d", day, NO_DAY), n)]
+        return [((measure, "d", day, NO_DAY), n), ((measure, "m", day.replace(day=1), NO_DAY), n)]
     m_day, m_since = day.replace(day=1), since.replace(day=1)
     return [((measure, "dd", day, since), n), ((measure, "dm", day, m_since), n),
             ((measure, "md", m_day, since), n), ((measure, "mm", m_day, m_since), n)]
