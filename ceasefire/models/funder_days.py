@@ -174,45 +174,65 @@ def count_keys(row: Row) -> list[tuple[tuple[str, str, date, date], int]]:
         ("dd", day, since), ("dm", day, month(since)), ("md", month(day), since), ("mm", month(day), month(since)))]
 
 
-def worked_out(connection: sa.Connection, people: Any) -> list[Row]:
-    """The rows of `people`: a list of participant ids, or a (low, high) range of them, inclusive."""
+_STATEMENTS: dict[bool, tuple[Any, Any]] = {}
+
+
+def _statements(ranged: bool) -> tuple[Any, Any]:
+    """The two statements reading what participants' rows are worked out from, built once: for a list of ids
+    (parameter "people") or a range of them ("low" and "high")."""
+    if ranged in _STATEMENTS:
+        return _STATEMENTS[ranged]
+
     def of(column: Any) -> Any:
-        return column.in_(people) if isinstance(people, list) else column.between(*people)
-
-    ways: dict[int, dict[str, set[date]]] = {}
-
-    def note(pid: int, way: str, moment: datetime) -> None:
-        ways.setdefault(pid, {}).setdefault(way, set()).add(local_day(moment))
+        if ranged:
+            return column.between(sa.bindparam("low"), sa.bindparam("high"))
+        return column.in_(sa.bindparam("people", expanding=True))
 
     invitations, forums = cast(sa.Table, Invitation.__table__).c, cast(sa.Table, Forum.__table__).c
-    for pid, moment in connection.execute(
-        sa.select(invitations.participant_id, forums.scheduled_at).join_from(
-            Invitation.__table__, Forum.__table__, forums.id == invitations.forum_id)
-        .where(invitations.attended.is_(True), forums.status != ForumStatus.CANCELLED.value,
-               of(invitations.participant_id))
-    ):
-        note(pid, WAYS[0], moment)
     referrals, events = cast(sa.Table, Referral.__table__).c, cast(sa.Table, ReferralEvent.__table__).c
-    for pid, moment in connection.execute(
-        sa.select(referrals.participant_id, events.at).join_from(
-            ReferralEvent.__table__, Referral.__table__, referrals.id == events.referral_id)
-        .where(events.to_status.in_(ENGAGING), of(referrals.participant_id))
-    ):
-        note(pid, WAYS[1], moment)
     contacts = cast(sa.Table, OutreachContact.__table__).c
-    for pid, moment in connection.execute(
-            sa.select(contacts.participant_id, contacts.contacted_at).where(of(contacts.participant_id))):
-        note(pid, WAYS[2], moment)
-    people_c = cast(sa.Table, Participant.__table__).c
-    identified = dict(connection.execute(
-        sa.select(people_c.id, people_c.identified_on).where(of(people_c.id))).all())
     changes = cast(sa.Table, StatusChange.__table__).c
+
+    def kind(n: int) -> Any:
+        return sa.literal_column(str(n), sa.Integer)
+
+    # (source, participant, moment, closes, id): the three ways of engaging (WAYS' order), then the pipeline's steps
+    moments = sa.union_all(
+        sa.select(kind(0), invitations.participant_id, forums.scheduled_at, kind(0), kind(0))
+        .join_from(Invitation.__table__, Forum.__table__, forums.id == invitations.forum_id)
+        .where(invitations.attended.is_(True), forums.status != ForumStatus.CANCELLED.value,
+               of(invitations.participant_id)),
+        sa.select(kind(1), referrals.participant_id, events.at, kind(0), kind(0))
+        .join_from(ReferralEvent.__table__, Referral.__table__, referrals.id == events.referral_id)
+        .where(events.to_status.in_(ENGAGING), of(referrals.participant_id)),
+        sa.select(kind(2), contacts.participant_id, contacts.contacted_at, kind(0), kind(0))
+        .where(of(contacts.participant_id)),
+        sa.select(kind(3), changes.participant_id, changes.at,
+                  sa.case((changes.to_state == State.CLOSED.value, 1), else_=0), changes.id)
+        .where(of(changes.participant_id)),
+    )
+    people_c = cast(sa.Table, Participant.__table__).c
+    identified = sa.select(people_c.id, people_c.identified_on).where(of(people_c.id))
+    _STATEMENTS[ranged] = (moments, identified)
+    return moments, identified
+
+
+def worked_out(connection: sa.Connection, people: Any) -> list[Row]:
+    """The rows of `people`: a list of participant ids, or a (low, high) range of them, inclusive."""
+    ranged = not isinstance(people, list)
+    moments, identified_on = _statements(ranged)
+    params = {"low": people[0], "high": people[1]} if ranged else {"people": people}
+    ways: dict[int, dict[str, set[date]]] = {}
+    found_steps: list[tuple[int, datetime, int, date, bool]] = []
+    for source, pid, moment, closes, step in connection.execute(moments, params):
+        if source < 3:
+            ways.setdefault(pid, {}).setdefault(WAYS[source], set()).add(local_day(moment))
+        else:
+            found_steps.append((pid, moment, step, local_day(moment), bool(closes)))
     steps: dict[int, list[tuple[date, bool]]] = {}
-    for pid, moment, to_state in connection.execute(
-        sa.select(changes.participant_id, changes.at, changes.to_state).where(of(changes.participant_id))
-        .order_by(changes.participant_id, changes.at, changes.id)
-    ):
-        steps.setdefault(pid, []).append((local_day(moment), to_state == State.CLOSED.value))
+    for pid, _moment, _id, day, closes in sorted(found_steps):  # each person's in order (at, id)
+        steps.setdefault(pid, []).append((day, closes))
+    identified = dict(connection.execute(identified_on, params).all())
     rows: list[Row] = []
     for pid in sorted(set(ways) | set(identified) | set(steps)):
         rows += person_rows(pid, ways.get(pid, {}), identified.get(pid), steps.get(pid, []))
@@ -231,15 +251,18 @@ def _shift(connection: sa.Connection, shifts: dict[tuple[str, str, date, date], 
         set_={"n": table.c.n + insert.excluded.n}), changes)
 
 
+_DAYS = cast(sa.Table, FunderDay.__table__)
+_KEPT = sa.select(_DAYS.c.participant_id, _DAYS.c.measure, _DAYS.c.day, _DAYS.c.since, _DAYS.c.n).where(
+    _DAYS.c.participant_id.in_(sa.bindparam("people", expanding=True)))
+
+
 def keep(connection: sa.Connection, people: Iterable[int]) -> None:
     """The rows of these participants anew from their records; the counts moved by the rows removed and added."""
     ordered = sorted(set(people))
     table = cast(sa.Table, FunderDay.__table__)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start:start + CHUNK]
-        old = {tuple(row) for row in connection.execute(sa.select(
-            table.c.participant_id, table.c.measure, table.c.day, table.c.since, table.c.n,
-        ).where(table.c.participant_id.in_(chunk)))}
+        old = {tuple(row) for row in connection.execute(_KEPT, {"people": chunk})}
         new = set(worked_out(connection, chunk))
         removed, added = old - new, new - old
         if not removed and not added:
