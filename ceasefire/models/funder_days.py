@@ -15,11 +15,10 @@ funder_days holds each participant's own rows (measure, day, since, n), worked o
   those counted from before a less those counted until before a. "closings": the steps closing a case on a day, and
   "closing_days": their days from identified_on summed.
 
-funder_counts sums them: each caseload row by day and by month (its first day) (grains "d" and "m"), each engagement
-row at four grains, by
-day or by month (its first day) of `day` and of `since`: "dd", "dm", "md", "mm". A window's people engaged are
-then its partial months' days and its full months, each crossed with since before a's month (month grain) or since
-in a's month before a (day grain) (services.funder_kept).
+funder_counts sums them: each caseload row by day and by month (its first day), grains "d" and "m"; each engagement
+row at four grains, by day or by month of `day` and of `since`: "dd", "dm", "md", "mm". A window's people engaged
+are then its partial months' days and its full months, each crossed with since before a's month (month grain) or
+since in a's month before a (day grain) (services.funder_kept).
 
 Both are kept in the transaction of every change: after each flush, the participants whose check-ins, forums,
 referral events, outreach contacts, pipeline steps or identification it touched get their rows worked out anew, and

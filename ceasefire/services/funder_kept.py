@@ -1,5 +1,6 @@
 """The funder's period report (program_reports.funder) off the rows kept for it (models.funder_days) and the activity
-days (models.activity): three statements summing a few thousand small rows, whatever the number of participants.
+days (models.activity): four statements (people engaged, whether the activity days are kept, forums held and custom
+notifications, the caseload) summing a few thousand small rows at most, whatever the number of participants.
 
 The window's days [a, b] (either end open) are cut into its full months, read at month grain, and the days of the
 partial months at its ends, read at day grain; a person engaged in it is a row with a <= day <= b and since < a,
