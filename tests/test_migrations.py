@@ -34,8 +34,9 @@ pytestmark = pytest.mark.filterwarnings(
 BACKENDS = ["postgresql"] if os.environ.get("TEST_DATABASE_URL") else ["sqlite"]
 
 
-def _config(url: str) -> dict:
-    return {"TESTING": True, "ENV_NAME": "testing", "SECRET_KEY": "migrations-only", "SQLALCHEMY_DATABASE_URI": url}
+def _config(url: str, **settings: str) -> dict:
+    return {"TESTING": True, "ENV_NAME": "testing", "SECRET_KEY": "migrations-only", "SQLALCHEMY_DATABASE_URI": url,
+            **settings}
 
 
 @contextmanager
@@ -85,8 +86,8 @@ def _logging_kept() -> Iterator[None]:
 
 
 @contextmanager
-def _app(url: str) -> Iterator:
-    app = create_app(_config(url))
+def _app(url: str, **settings: str) -> Iterator:
+    app = create_app(_config(url, **settings))
     with app.app_context(), _logging_kept():
         try:
             yield app

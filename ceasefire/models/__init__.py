@@ -14,6 +14,7 @@ from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest,
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
 from ceasefire.models.fieldwork import CustomNotification, Note, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
+from ceasefire.models.funder_days import FunderCount, FunderDay
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
@@ -35,6 +36,8 @@ __all__ = [
     "DirectoryCount",
     "EnforcementAction",
     "Forum",
+    "FunderCount",
+    "FunderDay",
     "Group",
     "GroupEnforcement",
     "IdentificationCount",

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import activity, cohort_tallies, referral_outcomes, search_counts, stages
+from ceasefire.models import activity, cohort_tallies, funder_days, referral_outcomes, search_counts, stages
 from ceasefire.models.base import enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
@@ -223,6 +223,7 @@ def refresh(session: Session | Any) -> None:
     search_counts.refresh(session)  # and the name search's pieces
     activity.refresh(session)  # and the activity report's days
     referral_outcomes.refresh(session)  # and the statuses each referral reached, and its first answer
+    funder_days.refresh(session)  # and the funder report's engagements and caseload
 
 
 def _place(state: Any, status: str, purged_at: Any) -> tuple[str, str] | None:

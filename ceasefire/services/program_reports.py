@@ -33,9 +33,11 @@ from ceasefire.models import (
     StatusChange,
     User,
     counts,
+    funder_days,
 )
 from ceasefire.models import activity as activity_days
 from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
+from ceasefire.services import funder_kept
 from ceasefire.services.clock import local_date, program_today, zone
 from ceasefire.services.records import Page
 from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
@@ -379,6 +381,19 @@ def funder(user: User, window: Window) -> dict[str, Any]:
     custom notifications delivered) and the caseload (carried over plus new; days from identification to closure)."""
     policy.require(user, "report.funder")
     without_jit()
+    if funder_days.kept(db.session):
+        report = funder_kept.report(db.session, window, _implementation(window))
+    else:
+        report = _funder_counted(window)
+    if _hidden(user):
+        report = _suppress_all(report)
+        if report["cases_closed"] == SUPPRESSED:
+            report["average_days_to_closure"] = None
+    return report
+
+
+def _funder_counted(window: Window) -> dict[str, Any]:
+    """The funder's report counted off the records (when the rows kept for it are not, in the program's zone)."""
     ways = _engagements(window)
     # The people engaged, each once with a flag for each way they engaged (one pass over each way's rows, grouped
     # once), then counted: the same numbers as a count of distinct people of each way and of them all.
@@ -444,10 +459,6 @@ def funder(user: User, window: Window) -> dict[str, Any]:
         "cases_closed": closed,
         "average_days_to_closure": round(float(average), 1) if closed and average is not None else None,
     }
-    if _hidden(user):
-        report = _suppress_all(report)
-        if report["cases_closed"] == SUPPRESSED:
-            report["average_days_to_closure"] = None
     return report
 
 
