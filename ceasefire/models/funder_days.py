@@ -30,7 +30,7 @@ they are kept and in which zone: the report reads them only in that zone, and co
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -39,7 +39,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models import stages
-from ceasefire.models.base import bulk_changes, program_zone
+from ceasefire.models.activity import KEPT_DAY, kept_in, local_day
+from ceasefire.models.base import bulk_changes
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.fieldwork import OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -47,7 +48,6 @@ from ceasefire.models.people import Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent
 
 NO_DAY = date(1, 1, 1)  # `since` of a first engagement, and of every caseload row
-KEPT_DAY = date(1970, 1, 1)
 WAYS = ("attended_forum", "referral_taken_up", "outreach_contact")
 ENGAGED = "engaged"
 ENGAGEMENTS = (*WAYS, ENGAGED)
@@ -83,24 +83,9 @@ def _kept_from_the_start(table: sa.Table, connection: sa.Connection, **_kw: Any)
     connection.execute(table.insert(), [{"measure": kept_in(), "grain": "", "day": KEPT_DAY, "since": NO_DAY, "n": 0}])
 
 
-def kept_in() -> str:
-    """The measure of the row saying the rows are kept, in the program's zone."""
-    return "@" + program_zone().key
-
-
 def kept(session: Session | Any) -> bool:
     return session.execute(sa.select(FunderCount.n).where(
         FunderCount.measure == kept_in(), FunderCount.grain == "", FunderCount.day == KEPT_DAY)).first() is not None
-
-
-def local_day(moment: datetime) -> date:
-    """The program's day of a moment (a naive one is UTC, as SQLite hands it back)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(program_zone()).date()
-    except OverflowError:
-        return moment.date()
 
 
 def month(day: date) -> date:

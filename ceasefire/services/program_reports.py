@@ -36,7 +36,7 @@ from ceasefire.models import (
     funder_days,
 )
 from ceasefire.models import activity as activity_days
-from ceasefire.models.enums import ForumStatus, OutcomeType, ReferralStatus, State
+from ceasefire.models.enums import ForumStatus, OutcomeType, State
 from ceasefire.services import funder_kept
 from ceasefire.services.clock import local_date, program_today, zone
 from ceasefire.services.records import Page
@@ -44,7 +44,6 @@ from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, su
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
 OUTCOME_NAMES = tuple(t.value for t in OutcomeType)
-ENGAGING_REFERRAL = (ReferralStatus.ACCEPTED, ReferralStatus.ENROLLED, ReferralStatus.COMPLETED)
 
 
 def _hidden(user: User) -> bool:
@@ -341,7 +340,7 @@ def _engagements(window: Window) -> list:
                 *window.moments(Forum.scheduled_at))),
         ("referral_taken_up", sa.select(Referral.participant_id.label("pid"))
          .join(ReferralEvent, ReferralEvent.referral_id == Referral.id)
-         .where(ReferralEvent.to_status.in_([s.value for s in ENGAGING_REFERRAL]), *window.moments(ReferralEvent.at))),
+         .where(ReferralEvent.to_status.in_(funder_days.ENGAGING), *window.moments(ReferralEvent.at))),
         *_fieldwork_engagements(window),
     ]
 
