@@ -14,7 +14,7 @@ from helpers import counting
 from test_program_reports import build
 
 from ceasefire.extensions import db
-from ceasefire.models import Group, Service
+from ceasefire.models import Group, Referral, Service, ServiceReferralCount, TableCount, counts
 from ceasefire.reports import views
 
 
@@ -109,6 +109,73 @@ def test_the_referral_report_pages_through_the_services_with_referrals(client, a
     html = client.get("/reports/referrals?date_from=2025-06-01&date_to=2025-06-30").get_data(as_text=True)
     assert _rows(html) == ["Transitional jobs"]
     assert "1 service; the downloads hold every row." in html
+
+
+def _kept_and_counted() -> tuple[dict[int, int], dict[int, int]]:
+    kept = dict(db.session.execute(sa.select(ServiceReferralCount.service_id, ServiceReferralCount.referrals)
+                                   .where(ServiceReferralCount.referrals != 0)).all())
+    counted = dict(db.session.execute(sa.select(Referral.service_id, sa.func.count(Referral.id))
+                                      .group_by(Referral.service_id)).all())
+    return kept, counted
+
+
+def test_the_whole_historys_services_are_read_off_counts_kept_with_each_referral(client, auth, users, world,
+                                                                                two_a_page):
+    """Over the whole history the page finds its services off a count kept a service (no referral probed for each);
+    the counts follow every referral sent, moved to another service or deleted, and a load around the ORM once
+    counted again; not kept, the page probes and shows the same."""
+    program = world.program
+    for name in ("Anger management", "Welding course", "Unused course"):
+        db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
+    db.session.commit()
+    services = {s.name: s for s in db.session.scalars(sa.select(Service))}
+    with program.batch():
+        program.refer(world.people["C"], services["Anger management"])
+        moved = program.refer(world.people["A"], services["Anger management"])
+        gone = program.refer(world.people["B"], services["Unused course"])
+    kept, counted = _kept_and_counted()
+    assert kept == counted
+    assert counted[services["Anger management"].id] == 2
+    moved.service_id = services["Welding course"].id
+    db.session.delete(db.session.get(Referral, gone.id))
+    db.session.commit()
+    kept, counted = _kept_and_counted()
+    assert kept == counted
+    assert services["Unused course"].id not in kept
+    assert counts.table_rows(db.session, Referral) == sum(counted.values())
+
+    auth.login(users["supervisor"])
+    client.get("/reports/referrals")  # the session's once-a-minute write is not what is counted here
+
+    def shown(services: int = 3) -> tuple[list[str], list[str]]:
+        with counting() as seen:
+            pages = [client.get(f"/reports/referrals?page={n}").get_data(as_text=True) for n in (1, 2)]
+        assert f"{services} services; the downloads hold every row." in pages[0]
+        return [row for html in pages for row in _rows(html)], seen
+
+    rows, seen = shown()
+    assert rows == ["Anger management", "Transitional jobs", "Welding course"]
+    assert not [s for s in seen if "EXISTS (SELECT referrals.id" in s], seen
+    db.session.execute(sa.delete(TableCount).where(TableCount.table_name == "referrals"))
+    db.session.commit()
+    rows, seen = shown()  # not kept: probed
+    assert rows == ["Anger management", "Transitional jobs", "Welding course"]
+    assert [s for s in seen if "EXISTS (SELECT referrals.id" in s]
+
+    with program.batch():
+        extra = program.refer(world.people["D"], services["Unused course"])
+    db.session.execute(sa.insert(Referral), [{
+        "participant_id": extra.participant_id, "service_id": services["Unused course"].id, "status": "sent",
+        "sent_at": extra.sent_at, "updated_at": extra.sent_at}])
+    db.session.commit()
+    counts.refresh(db.session)
+    db.session.commit()
+    kept, counted = _kept_and_counted()
+    assert kept == counted
+    assert counted[services["Unused course"].id] == 2
+    assert counts.table_rows(db.session, Referral) == sum(counted.values())
+    rows, seen = shown(4)
+    assert rows == ["Anger management", "Transitional jobs", "Unused course", "Welding course"]
 
 
 def _statements(client, path: str) -> int:

@@ -8,7 +8,14 @@ from ceasefire.models import (
 )
 from ceasefire.models.activity import ActivityDay
 from ceasefire.models.audit import AuditCount, AuditEvent
-from ceasefire.models.counts import AgencyCount, IdentificationCount, ParticipantCount, ReferralCount, TableCount
+from ceasefire.models.counts import (
+    AgencyCount,
+    IdentificationCount,
+    ParticipantCount,
+    ReferralCount,
+    ServiceReferralCount,
+    TableCount,
+)
 from ceasefire.models.directory_counts import DirectoryCount
 from ceasefire.models.dueprocess import IdentificationCriterion, RemovalRequest, Review, participant_criteria
 from ceasefire.models.enforcement import EnforcementAction, GroupEnforcement
@@ -57,6 +64,7 @@ __all__ = [
     "Review",
     "SearchGramCount",
     "Service",
+    "ServiceReferralCount",
     "SpanCount",
     "StageCount",
     "StageEntry",

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +62,19 @@ def bulk_changes(state: Any, watched: dict[str, set[str]]) -> set[str]:
     if state.is_delete:
         return set(columns)
     return {getattr(key, "key", key) for key in (statement._values or {})} & columns
+
+
+def add_to_counts(connection: sa.Connection, table: sa.Table, keys: list[str], column: str,
+                  rows: list[dict[str, Any]]) -> None:
+    """Add each row's `column` to that of the row of `table` with the same `keys`, or insert the row when there is
+    none (INSERT ... ON CONFLICT, the same on PostgreSQL and SQLite): how the kept counts move. The rows go in the
+    order given, which the callers sort, one order for every transaction, so that two never wait on each other
+    crosswise."""
+    if not rows:
+        return
+    insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+    connection.execute(insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys], set_={column: table.c[column] + insert.excluded[column]}), rows)
 
 
 def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:

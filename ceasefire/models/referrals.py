@@ -64,7 +64,8 @@ class Referral(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # the old value loaded before a change, so that the cohort members kept of both people are made anew
     participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id"), index=True, active_history=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), index=True)
+    # the old value loaded before a change, so that the kept counts of both services move (models.counts)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), index=True, active_history=True)
     status: Mapped[ReferralStatus] = mapped_column(
         enum_type(ReferralStatus, "referral_status"), default=ReferralStatus.SENT, index=True
     )

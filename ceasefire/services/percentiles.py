@@ -20,6 +20,7 @@ from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from ceasefire.extensions import db
 from ceasefire.models import stages
@@ -48,6 +49,27 @@ def percentile_rows(spans: sa.Subquery, points: Iterable[tuple[int, int]]) -> sa
     ranked = sa.select(spans.c.key, spans.c.span, rank.label("position"), total.label("n")).subquery("ranked")
     wanted = [ranked.c.position == side for point in points for side in _positions(ranked.c.n, point)]
     return sa.select(ranked.c.key, ranked.c.span, ranked.c.position, ranked.c.n).where(sa.or_(*wanted))
+
+
+def middle_spans(span: Any, present: Any) -> tuple[Any, Any, Any] | None:
+    """For a GROUP BY on PostgreSQL, three aggregate columns: how many of the group's rows meet `present` (a
+    condition; `span`, in microseconds, is not null on them), and their two spans beside the median (the same one
+    when that number is odd, null when it is 0), for median_from_middle(). The spans are sorted inside the
+    aggregate that counts the rest of the group, so a report reads its rows once. None on SQLite, which has no
+    array_agg: percentile_days() there."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    spans = sa.func.array_agg(aggregate_order_by(span, span), type_=ARRAY(sa.BigInteger)).filter(present)
+    n = sa.func.count(sa.case((present, 1)))
+    return n, spans[(n + 1) // 2], spans[n // 2 + 1]  # 1-based
+
+
+def median_from_middle(n: int, low: int | None, high: int | None) -> float | None:
+    """The median in days, not rounded, of n spans whose two middle ones (middle_spans()) are low and high; None
+    when n is 0."""
+    if not n or low is None or high is None:
+        return None
+    return at_positions({(n - 1) // 2: low, n // 2: high}, n, (MEDIAN,))[MEDIAN]
 
 
 def percentile_days(

@@ -357,17 +357,26 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
 
 def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
     """One page of the referral outcomes (the page's view): the rows of referrals(), in its order, for the page's
-    services alone. The services with a referral sent in the window are found one index probe each
-    (ix_referrals_service_sent), then only the page's services' referrals are counted (off that index alone on
-    PostgreSQL: what the report reads of each referral is kept on it). A page past the end shows the last one."""
+    services alone. Over the whole history the services with a referral are read off their kept counts
+    (models.counts); in a window (or when not kept) they are found one index probe each (ix_referrals_service_sent).
+    Then only the page's services' referrals are counted (off that index alone on PostgreSQL: what the report reads
+    of each referral is kept on it). A page past the end shows the last one."""
     policy.require(user, "report.referrals")
     without_jit()
     scope = _referral_scope(user)
-    sent = sa.select(Referral.id).where(Referral.service_id == Service.id, *window.moments(Referral.sent_at)).exists()
+    kept = counts.referred_services(db.session) if window.start_at is None and window.end_at is None else None
+    sent: sa.ColumnElement[bool]
+    if kept is not None:
+        sent = Service.id.in_(kept.scalar_subquery())
+    else:
+        sent = sa.select(Referral.id).where(
+            Referral.service_id == Service.id, *window.moments(Referral.sent_at)).exists()
     services = (
         sa.select(Service.id).join(Organization, Organization.id == Service.organization_id).where(*scope, sent)
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(services.subquery())) or 0
+    # every service is some organization's: without a scope the kept rows are counted alone
+    counted = kept if kept is not None and not scope else services
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
     page = Page.shown(page, total, per_page)
     ids = list(db.session.scalars(
         services.order_by(Organization.name, Service.name, Organization.id, Service.id)
@@ -395,31 +404,37 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
         return sa.func.count(sa.case((sa.and_(
             Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)), 1)))
 
+    span = percentiles.span_microseconds(Referral.answered_at, Referral.sent_at)
+    middle = percentiles.middle_spans(span, Referral.answered_at.is_not(None))
     counted = (
         sa.select(Referral.service_id.label("service_id"), sa.func.count().label("sent"),
                   *[reached(s).label(s.value) for s in REFERRAL_COUNTED],
-                  waiting(7).label("over_7"), waiting(14).label("over_14"))
+                  waiting(7).label("over_7"), waiting(14).label("over_14"),
+                  *([] if middle is None else [c.label(f"middle_{i}") for i, c in enumerate(middle)]))
         .where(*picked)
         .group_by(Referral.service_id)
         .subquery("counted")
     )
-    rows = db.session.execute(
+    rows: list[Any] = list(db.session.execute(
         sa.select(Organization.id, Organization.name, Service.id, Service.name,
                   *(c for c in counted.c if c.key != "service_id"))
         .select_from(counted)
         .join(Service, Service.id == counted.c.service_id)
         .join(Organization, Organization.id == Service.organization_id)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
-    ).all()
-    # Each answered referral's days from sent to its first answer; the median per service is taken inside the
-    # database (one statement).
-    answers = percentiles.percentile_days(
-        sa.select(
-            Referral.service_id.label("key"),
-            percentiles.span_microseconds(Referral.answered_at, Referral.sent_at).label("span"),
-        ).where(*picked, Referral.answered_at.is_not(None)).subquery("spans"),
-        (percentiles.MEDIAN,),
-    )
+    ))
+    if middle is None:
+        # Each answered referral's days from sent to its first answer; the median per service is taken inside
+        # the database (one statement more). On PostgreSQL the two middle ones came with the counts.
+        answers = percentiles.percentile_days(
+            sa.select(Referral.service_id.label("key"), span.label("span"))
+            .where(*picked, Referral.answered_at.is_not(None)).subquery("spans"),
+            (percentiles.MEDIAN,),
+        )
+        medians = {key: found.get(percentiles.MEDIAN) for key, found in answers.items()}
+    else:
+        medians = {row[2]: percentiles.median_from_middle(*row[-3:]) for row in rows}
+        rows = [row[:-3] for row in rows]
     items = []
     for org_id, org_name, service_id, service_name, sent, *rest in rows:
         statuses = dict(zip((s.value for s in REFERRAL_COUNTED), rest[: len(REFERRAL_COUNTED)], strict=True))
@@ -433,7 +448,7 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
             "sent": sent,
             **statuses,
             "acceptance_rate": statuses["accepted"] / answered if answered else None,
-            "median_days_to_answer": percentiles.rounded(answers.get(service_id, {}).get(percentiles.MEDIAN)),
+            "median_days_to_answer": percentiles.rounded(medians.get(service_id)),
             "waiting_over_7_days": over_7,
             "waiting_over_14_days": over_14,
         })
