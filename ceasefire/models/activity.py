@@ -15,14 +15,13 @@ that changed its TIMEZONE and has not recounted with refresh())."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models.base import bulk_changes, program_zone
+from ceasefire.models.base import add_to_counts, bulk_changes, program_zone
 from ceasefire.models.enums import ForumStatus
 from ceasefire.models.fieldwork import CustomNotification, OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -198,12 +197,9 @@ def _keep(session: Session, _context: Any) -> None:
     changes = {key: n for key, n in shifts.items() if n}
     if not changes:
         return
-    table: Any = ActivityDay.__table__
-    insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
-    for (measure, day) in sorted(changes):  # one order for every transaction: no deadlock
-        n = changes[(measure, day)]
-        connection.execute(insert.values(measure=measure, day=day, n=n).on_conflict_do_update(
-            index_elements=[table.c.measure, table.c.day], set_={"n": table.c.n + n}))
+    add_to_counts(connection, cast(sa.Table, ActivityDay.__table__), ["measure", "day"], "n",
+                  [{"measure": measure, "day": day, "n": changes[(measure, day)]}
+                   for (measure, day) in sorted(changes)])  # one order for every transaction: no deadlock
 
 
 # The columns a day's count depends on, by table.

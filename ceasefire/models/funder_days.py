@@ -34,13 +34,12 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models import stages
 from ceasefire.models.activity import KEPT_DAY, kept_in, local_day
-from ceasefire.models.base import bulk_changes
+from ceasefire.models.base import add_to_counts, bulk_changes
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.fieldwork import OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -224,15 +223,9 @@ def worked_out(connection: sa.Connection, people: Any) -> list[Row]:
 
 
 def _shift(connection: sa.Connection, shifts: dict[tuple[str, str, date, date], int]) -> None:
-    changes = [{"measure": m, "grain": g, "day": d, "since": s, "n": n}
-               for (m, g, d, s), n in sorted(shifts.items()) if n]  # one order for every transaction: no deadlock
-    if not changes:
-        return
-    table = cast(sa.Table, FunderCount.__table__)
-    insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
-    connection.execute(insert.on_conflict_do_update(
-        index_elements=[table.c.measure, table.c.grain, table.c.day, table.c.since],
-        set_={"n": table.c.n + insert.excluded.n}), changes)
+    add_to_counts(connection, cast(sa.Table, FunderCount.__table__), ["measure", "grain", "day", "since"], "n",
+                  [{"measure": m, "grain": g, "day": d, "since": s, "n": n}
+                   for (m, g, d, s), n in sorted(shifts.items()) if n])  # one order for every transaction: no deadlock
 
 
 _DAYS = cast(sa.Table, FunderDay.__table__)

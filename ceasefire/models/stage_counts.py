@@ -22,11 +22,10 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models.base import enum_type
+from ceasefire.models.base import add_to_counts, enum_type
 from ceasefire.models.enums import State
 
 WIDE, NARROW = 40, 30  # a bucket's width, as a power of two of microseconds
@@ -77,19 +76,9 @@ def shift(connection: sa.Connection, removed: Iterable[Any], added: Iterable[Any
         if participants or spans:
             connection.execute(sa.update(STAGES).where(STAGES.c.stage == stage).values(
                 participants=STAGES.c.participants + participants, spans=STAGES.c.spans + spans))
-    moved = [{"stage": stage, "width": width, "bucket": bucket, "spans": n}
-             for (stage, width, bucket), n in sorted(buckets.items()) if n]
-    if moved:
-        connection.execute(_add_spans(connection.dialect.name), moved)
-
-
-def _add_spans(dialect: str) -> Any:
-    """INSERT a bucket's count, or add it to the count there (ON CONFLICT, the same on both databases)."""
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(SPANS)
-    return statement.on_conflict_do_update(
-        index_elements=["stage", "width", "bucket"], set_={"spans": SPANS.c.spans + statement.excluded.spans},
-    )
+    add_to_counts(connection, SPANS, ["stage", "width", "bucket"], "spans",
+                  [{"stage": stage, "width": width, "bucket": bucket, "spans": n}
+                   for (stage, width, bucket), n in sorted(buckets.items()) if n])
 
 
 def refresh(connection: sa.Connection) -> None:
