@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import requests
 import sqlalchemy as sa
@@ -152,6 +153,11 @@ def routes() -> list[Route]:
     page("caseworker", "report pipeline", "/reports/")
     page("police", "report pipeline", "/reports/")
     page("provider", "report referrals", "/reports/referrals")
+    # the referral outcomes over the last year, and over a quarter before it (each service's referrals probed)
+    year_ago, quarter = date.today() - timedelta(days=365), date.today() - timedelta(days=500)
+    page("supervisor", "report referrals last year", f"/reports/referrals?date_from={year_ago}")
+    page("supervisor", "report referrals a past quarter",
+         f"/reports/referrals?date_from={quarter}&date_to={quarter + timedelta(days=90)}")
     # Due process and the audit trail.
     page("supervisor", "reviews", "/reviews/")
     page("supervisor", "review", "/reviews/{review}")

@@ -11,7 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from helpers import counting
-from test_program_reports import build
+from test_program_reports import at, build
 
 from ceasefire.extensions import db
 from ceasefire.models import Group, Referral, Service, ServiceReferralCount, TableCount, counts
@@ -111,19 +111,28 @@ def test_the_referral_report_pages_through_the_services_with_referrals(client, a
     assert "1 service; the downloads hold every row." in html
 
 
-def _kept_and_counted() -> tuple[dict[int, int], dict[int, int]]:
-    kept = dict(db.session.execute(sa.select(ServiceReferralCount.service_id, ServiceReferralCount.referrals)
-                                   .where(ServiceReferralCount.referrals != 0)).all())
-    counted = dict(db.session.execute(sa.select(Referral.service_id, sa.func.count(Referral.id))
-                                      .group_by(Referral.service_id)).all())
+def _kept_and_counted() -> tuple[dict[int, tuple], dict[int, tuple]]:
+    kept = {k: tuple(v) for k, *v in db.session.execute(
+        sa.select(ServiceReferralCount.service_id, ServiceReferralCount.referrals, ServiceReferralCount.first_sent_at,
+                  ServiceReferralCount.last_sent_at).where(ServiceReferralCount.referrals != 0)).all()}
+    counted = {k: tuple(v) for k, *v in db.session.execute(
+        sa.select(Referral.service_id, sa.func.count(Referral.id), sa.func.min(Referral.sent_at),
+                  sa.func.max(Referral.sent_at)).group_by(Referral.service_id)).all()}
     return kept, counted
 
 
-def test_the_whole_historys_services_are_read_off_counts_kept_with_each_referral(client, auth, users, world,
-                                                                                two_a_page):
-    """Over the whole history the page finds its services off a count kept a service (no referral probed for each);
-    the counts follow every referral sent, moved to another service or deleted, and a load around the ORM once
-    counted again; not kept, the page probes and shows the same."""
+# the whole history; from, up to and between days; between days with no referral (the services' first before and
+# last after: each is probed); a day
+WINDOWS = ["", "date_from=2025-06-01", "date_to=2025-06-30", "date_from=2025-06-01&date_to=2025-06-30",
+           "date_from=2025-03-01&date_to=2025-03-31", "date_from=2025-05-20&date_to=2025-05-20"]
+
+
+def test_the_services_of_a_window_are_read_off_counts_kept_with_each_referral(client, auth, users, world,
+                                                                              two_a_page):
+    """The page finds the services with a referral sent in its window off a row kept a service (over the whole
+    history and from or up to a day, no service's referrals probed); the rows follow every referral sent, moved to
+    another service or another moment, or deleted, and a load around the ORM once counted again; not kept, the
+    page probes every service and shows the same, in every window."""
     program = world.program
     for name in ("Anger management", "Welding course", "Unused course"):
         db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
@@ -135,47 +144,64 @@ def test_the_whole_historys_services_are_read_off_counts_kept_with_each_referral
         gone = program.refer(world.people["B"], services["Unused course"])
     kept, counted = _kept_and_counted()
     assert kept == counted
-    assert counted[services["Anger management"].id] == 2
+    assert counted[services["Anger management"].id][0] == 2
     moved.service_id = services["Welding course"].id
     db.session.delete(db.session.get(Referral, gone.id))
     db.session.commit()
     kept, counted = _kept_and_counted()
     assert kept == counted
     assert services["Unused course"].id not in kept
-    assert counts.table_rows(db.session, Referral) == sum(counted.values())
+    assert counts.table_rows(db.session, Referral) == sum(n for n, _first, _last in counted.values())
+    db.session.execute(sa.update(Referral).where(Referral.id == moved.id).values(sent_at=at("2025-06-10")))
+    db.session.commit()
+    kept, counted = _kept_and_counted()
+    assert kept == counted
+    assert counted[services["Welding course"].id][1] == at("2025-06-10")
 
     auth.login(users["supervisor"])
     client.get("/reports/referrals")  # the session's once-a-minute write is not what is counted here
 
-    def shown(services: int = 3) -> tuple[list[str], list[str]]:
+    def shown(window: str) -> tuple[list[str], str, list[str]]:
         with counting() as seen:
-            pages = [client.get(f"/reports/referrals?page={n}").get_data(as_text=True) for n in (1, 2)]
-        assert f"{services} services; the downloads hold every row." in pages[0]
-        return [row for html in pages for row in _rows(html)], seen
+            pages = [client.get(f"/reports/referrals?{window}&page={n}").get_data(as_text=True) for n in (1, 2)]
+        total = re.search(r"(\d+) services?; the downloads hold every row.", pages[0])
+        return [row for html in pages for row in _rows(html)], total and total.group(1), seen
 
-    rows, seen = shown()
-    assert rows == ["Anger management", "Transitional jobs", "Welding course"]
-    assert not [s for s in seen if "EXISTS (SELECT referrals.id" in s], seen
+    def probed(seen: list[str]) -> bool:
+        return any("EXISTS (SELECT referrals.id" in s for s in seen)
+
+    found = {}
+    for window in WINDOWS:
+        rows, total, seen = shown(window)
+        found[window] = rows, total
+        assert not probed(seen) or ("date_from" in window and "date_to" in window), (window, seen)
+    assert found[""] == (["Anger management", "Transitional jobs", "Welding course"], "3")
+    # the test's own referrals are sent today, the world's in 2025; the one moved to June 2025 is Welding course's
+    assert {window: total for window, (_rows, total) in found.items()} == dict(zip(WINDOWS, "332210", strict=True))
+    assert found["date_to=2025-06-30"][0][:2] == ["Transitional jobs", "Welding course"]
     db.session.execute(sa.delete(TableCount).where(TableCount.table_name == "referrals"))
     db.session.commit()
-    rows, seen = shown()  # not kept: probed
-    assert rows == ["Anger management", "Transitional jobs", "Welding course"]
-    assert [s for s in seen if "EXISTS (SELECT referrals.id" in s]
+    for window in WINDOWS:  # not kept: probed, the same
+        rows, total, seen = shown(window)
+        assert (rows, total) == found[window], window
+        assert probed(seen)
 
     with program.batch():
         extra = program.refer(world.people["D"], services["Unused course"])
     db.session.execute(sa.insert(Referral), [{
         "participant_id": extra.participant_id, "service_id": services["Unused course"].id, "status": "sent",
-        "sent_at": extra.sent_at, "updated_at": extra.sent_at}])
+        "sent_at": at("2025-03-15"), "updated_at": at("2025-03-15")}])
     db.session.commit()
     counts.refresh(db.session)
     db.session.commit()
     kept, counted = _kept_and_counted()
     assert kept == counted
-    assert counted[services["Unused course"].id] == 2
-    assert counts.table_rows(db.session, Referral) == sum(counted.values())
-    rows, seen = shown(4)
-    assert rows == ["Anger management", "Transitional jobs", "Unused course", "Welding course"]
+    assert counted[services["Unused course"].id][0] == 2
+    assert counts.table_rows(db.session, Referral) == sum(n for n, _first, _last in counted.values())
+    rows, total, _seen = shown("")
+    assert (rows, total) == (["Anger management", "Transitional jobs", "Unused course", "Welding course"], "4")
+    rows, total, _seen = shown("date_from=2025-03-01&date_to=2025-03-31")  # the load's referral is in March
+    assert (rows[:2], total) == (["Transitional jobs", "Unused course"], "2")
 
 
 def _statements(client, path: str) -> int:

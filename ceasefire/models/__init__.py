@@ -13,7 +13,6 @@ from ceasefire.models.counts import (
     IdentificationCount,
     ParticipantCount,
     ReferralCount,
-    ServiceReferralCount,
     TableCount,
 )
 from ceasefire.models.directory_counts import DirectoryCount
@@ -26,6 +25,7 @@ from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
 from ceasefire.models.search_counts import SearchGramCount
+from ceasefire.models.service_referrals import ServiceReferralCount
 from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.stage_counts import SpanCount, StageCount
 from ceasefire.models.stages import CohortMember, StageEntry

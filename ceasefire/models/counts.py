@@ -4,9 +4,8 @@ total and its tabs for a viewer who sees everyone (filtered by state, supervisio
 by supervision status and age band at identification (purged ones kept, as the identification report counts
 them): the summary beside the list. And how many referrals are in each status, those of purged participants left
 out: the referral list's total for caseworkers and supervisors, who see every referral. And how many forums,
-groups and referrals there are: the total of their lists, which everyone who sees them sees whole. And how many
-referrals each service has had: the services the referral outcomes page lists over the whole history, read off a
-row a service instead of probed one by one (4,000 at a million).
+groups and referrals there are: the total of their lists, which everyone who sees them sees whole (the referrals'
+row also says that models.service_referrals keeps its rows).
 
 The rows are kept in the transaction of every change: before each flush, the participants the flush inserts,
 moves to another state, purges or deletes shift the rows (in one order, so two transactions never wait on each
@@ -22,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import activity, cohort_tallies, funder_days, referral_outcomes, search_counts, stages
+from ceasefire.models import (
+    activity,
+    cohort_tallies,
+    funder_days,
+    referral_outcomes,
+    search_counts,
+    service_referrals,
+    stages,
+)
 from ceasefire.models.base import add_to_counts, enum_type, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
@@ -50,7 +57,7 @@ class ReferralCount(Model):
 
 class TableCount(Model):
     """The rows of a table whose list is never filtered: forums and groups; and referrals, whose row also says
-    that ServiceReferralCount is kept."""
+    that the services' counts of referrals are kept (models.service_referrals)."""
 
     __tablename__ = "table_counts"
 
@@ -60,16 +67,6 @@ class TableCount(Model):
 
 # The models whose rows are kept in table_counts, by table name.
 KEPT_TABLES: dict[str, Any] = {"forums": Forum, "groups": Group, "referrals": Referral}
-
-
-class ServiceReferralCount(Model):
-    """A service's referrals, every one (a purged participant's too, as the referral outcomes report counts them); a
-    service with none may have no row. Kept while table_counts has its row "referrals"."""
-
-    __tablename__ = "service_referral_counts"
-
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("services.id"), primary_key=True, autoincrement=False)
-    referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
@@ -140,14 +137,6 @@ def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
 def table_rows(session: Session | Any, model: Any) -> int | None:
     """The kept number of rows of a table of KEPT_TABLES; None when not kept (its row is missing)."""
     return session.scalar(sa.select(TableCount.rows).where(TableCount.table_name == model.__tablename__))
-
-
-def referred_services(session: Session | Any) -> sa.Select | None:
-    """The ids of the services with a referral, as a SELECT of the kept counts; None when they are not kept
-    (table_counts has no row "referrals"): the caller then probes the referrals."""
-    if table_rows(session, Referral) is None:
-        return None
-    return sa.select(ServiceReferralCount.service_id).where(ServiceReferralCount.referrals > 0)
 
 
 def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
@@ -238,10 +227,7 @@ def refresh(session: Session | Any) -> None:
         {"table_name": name, "rows": session.scalar(sa.select(sa.func.count()).select_from(model))}
         for name, model in KEPT_TABLES.items()
     ])
-    session.execute(sa.delete(ServiceReferralCount))
-    session.execute(sa.insert(ServiceReferralCount).from_select(
-        ["service_id", "referrals"],
-        sa.select(Referral.service_id, sa.func.count(Referral.id)).group_by(Referral.service_id)))
+    service_referrals.refresh(session)  # and each service's referrals
     stages.refresh(session)  # and what the pipeline and cohort reports keep of each participant
     cohort_tallies.refresh(session)  # and of each forum
     search_counts.refresh(session)  # and the name search's pieces
@@ -349,34 +335,6 @@ def _table_shifts(session: Session) -> dict[str, int]:
     return {k: n for k, n in shifts.items() if n}
 
 
-def _service_shifts(session: Session) -> dict[int, int]:
-    """Referrals added to a service, deleted, or moved from one service to another."""
-    shifts: dict[int, int] = {}
-
-    def shift(service_id: int | None, n: int) -> None:
-        if service_id is not None:
-            shifts[service_id] = shifts.get(service_id, 0) + n
-
-    def service_of(r: Referral) -> int | None:
-        """Its service now: one given as the relationship has no service_id before the flush."""
-        given = sa.inspect(r).attrs["service"].history.added
-        return given[0].id if given and given[0] is not None else r.service_id
-
-    for r in session.new:
-        if isinstance(r, Referral):
-            shift(service_of(r), 1)
-    for r in session.dirty:
-        if isinstance(r, Referral):
-            before, after = _values_of(r, "service_id"), service_of(r)
-            if before != after:
-                shift(before, -1)
-                shift(after, 1)
-    for r in session.deleted:
-        if isinstance(r, Referral):
-            shift(_values_of(r, "service_id"), -1)
-    return {k: n for k, n in shifts.items() if n}
-
-
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
     states, identification, agencies = _shifts(session)
@@ -407,9 +365,6 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     for name in sorted(tables):
         connection.execute(sa.update(table).where(table.c.table_name == name)
                            .values(rows=table.c.rows + tables[name]))
-    services = _service_shifts(session)
-    add_to_counts(connection, cast(sa.Table, ServiceReferralCount.__table__), ["service_id"], "referrals",
-                  [{"service_id": k, "referrals": services[k]} for k in sorted(services)])
 
 
 def _shift_agencies(connection: sa.Connection, agencies: dict[int, int]) -> None:

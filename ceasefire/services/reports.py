@@ -31,6 +31,7 @@ from ceasefire.models import (
     activity,
     cohort_tallies,
     counts,
+    service_referrals,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.cohort_tallies import TALLIES
@@ -357,14 +358,17 @@ def referrals(user: User, window: Window) -> dict[str, Any]:
 
 def referrals_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
     """One page of the referral outcomes (the page's view): the rows of referrals(), in its order, for the page's
-    services alone. Over the whole history the services with a referral are read off their kept counts
-    (models.counts); in a window (or when not kept) they are found one index probe each (ix_referrals_service_sent).
-    Then only the page's services' referrals are counted (off that index alone on PostgreSQL: what the report reads
-    of each referral is kept on it). A page past the end shows the last one."""
+    services alone. The services with a referral sent in the window are read off what is kept of each service's
+    referrals (models.service_referrals: a window between two days probes the referrals of the services whose first
+    and last fall outside it); when that is not kept, each service's are probed (ix_referrals_service_sent). Then
+    only the page's services' referrals are counted (off that index alone on PostgreSQL: what the report reads of
+    each referral is kept on it). A page past the end shows the last one."""
     policy.require(user, "report.referrals")
     without_jit()
     scope = _referral_scope(user)
-    kept = counts.referred_services(db.session) if window.start_at is None and window.end_at is None else None
+    kept = None
+    if counts.table_rows(db.session, Referral) is not None:
+        kept = service_referrals.sent_in(window.start_at, window.end_at)
     sent: sa.ColumnElement[bool]
     if kept is not None:
         sent = Service.id.in_(kept.scalar_subquery())

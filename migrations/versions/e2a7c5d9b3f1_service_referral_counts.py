@@ -1,6 +1,6 @@
-"""service referral counts: how many referrals each service has had, and the referrals' row of table_counts, kept
-with every change so that the referral outcomes page over the whole history finds its services off a row a service
-instead of probing the referrals of each
+"""service referral counts: how many referrals each service has had and the first and last moments one was sent,
+and the referrals' row of table_counts, kept with every change so that the referral outcomes page finds the services
+with a referral sent in its window off a row a service instead of probing the referrals of each
 
 Revision ID: e2a7c5d9b3f1
 Revises: d4f8b2a6e1c9
@@ -23,12 +23,14 @@ def upgrade():
         'service_referral_counts',
         sa.Column('service_id', sa.Integer(), nullable=False),
         sa.Column('referrals', sa.Integer(), nullable=False),
+        sa.Column('first_sent_at', sa.DateTime(), nullable=True),
+        sa.Column('last_sent_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['service_id'], ['services.id'],
                                 name=op.f('fk_service_referral_counts_service_id_services')),
         sa.PrimaryKeyConstraint('service_id', name=op.f('pk_service_referral_counts')),
     )
-    op.execute("INSERT INTO service_referral_counts (service_id, referrals)"
-               " SELECT service_id, count(id) FROM referrals GROUP BY service_id")
+    op.execute("INSERT INTO service_referral_counts (service_id, referrals, first_sent_at, last_sent_at)"
+               " SELECT service_id, count(id), min(sent_at), max(sent_at) FROM referrals GROUP BY service_id")
     op.execute("DELETE FROM table_counts WHERE table_name = 'referrals'")
     op.execute("INSERT INTO table_counts (table_name, rows) SELECT 'referrals', count(id) FROM referrals")
 
