@@ -214,26 +214,34 @@ def test_due_process_revision_dates_the_reviews_and_keeps_the_age_bands_of_exist
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_service_referral_counts_revision_counts_the_referrals_already_there(backend, tmp_path):
-    """The revision counts each service's referrals, with the first and last moments one was sent, and all of them,
-    as the flushes keep them (a seeded program at head, the revision taken down and up again)."""
-    from ceasefire.models import Referral, ServiceReferralCount, counts
+    """The revision counts each service's referrals, with the first and last moments one was sent and by month, and
+    all of them, as the flushes keep them (a seeded program at head, the revision taken down and up again)."""
+    from ceasefire.models import Referral, ServiceReferralCount, ServiceReferralMonth, counts
 
-    def kept() -> tuple[dict[int, tuple], int | None]:
+    def kept() -> tuple[dict[int, tuple], dict[tuple, int], int | None]:
         rows = db.session.execute(sa.select(
             ServiceReferralCount.service_id, ServiceReferralCount.referrals, ServiceReferralCount.first_sent_at,
             ServiceReferralCount.last_sent_at)).all()
-        return {k: tuple(v) for k, *v in rows}, counts.table_rows(db.session, Referral)
+        months = db.session.execute(sa.select(
+            ServiceReferralMonth.month, ServiceReferralMonth.service_id, ServiceReferralMonth.referrals)).all()
+        return ({k: tuple(v) for k, *v in rows}, {(m, k): n for m, k, n in months},
+                counts.table_rows(db.session, Referral))
 
     with seeded_at_head(backend, tmp_path, "service_referrals", participants=300):
         counted = {k: tuple(v) for k, *v in db.session.execute(
             sa.select(Referral.service_id, sa.func.count(Referral.id), sa.func.min(Referral.sent_at),
                       sa.func.max(Referral.sent_at)).group_by(Referral.service_id)).all()}
+        months: dict[tuple, int] = {}
+        for service_id, sent_at in db.session.execute(sa.select(Referral.service_id, Referral.sent_at)):
+            key = (sent_at.date().replace(day=1), service_id)
+            months[key] = months.get(key, 0) + 1
         total = sum(n for n, _first, _last in counted.values())
         assert len(counted) > 1
-        assert kept() == (counted, total)
+        assert len({m for m, _k in months}) > 1
+        assert kept() == (counted, months, total)
         db.session.remove()
         flask_migrate.downgrade(revision="d4f8b2a6e1c9")
         assert "service_referral_counts" not in _tables(str(db.engine.url.render_as_string(hide_password=False)))
         db.session.remove()
         flask_migrate.upgrade()
-        assert kept() == (counted, total)
+        assert kept() == (counted, months, total)

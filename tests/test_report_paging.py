@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,15 @@ from helpers import counting
 from test_program_reports import at, build
 
 from ceasefire.extensions import db
-from ceasefire.models import Group, Referral, Service, ServiceReferralCount, TableCount, counts
+from ceasefire.models import (
+    Group,
+    Referral,
+    Service,
+    ServiceReferralCount,
+    ServiceReferralMonth,
+    TableCount,
+    counts,
+)
 from ceasefire.reports import views
 
 
@@ -112,27 +121,36 @@ def test_the_referral_report_pages_through_the_services_with_referrals(client, a
 
 
 def _kept_and_counted() -> tuple[dict[int, tuple], dict[int, tuple]]:
+    """Each service's kept count, first and last moments and months, and the same counted off its referrals."""
     kept = {k: tuple(v) for k, *v in db.session.execute(
         sa.select(ServiceReferralCount.service_id, ServiceReferralCount.referrals, ServiceReferralCount.first_sent_at,
                   ServiceReferralCount.last_sent_at).where(ServiceReferralCount.referrals != 0)).all()}
+    for month, service_id, n in db.session.execute(sa.select(
+            ServiceReferralMonth.month, ServiceReferralMonth.service_id, ServiceReferralMonth.referrals)
+            .where(ServiceReferralMonth.referrals != 0)):
+        kept[(month, service_id)] = (n,)
     counted = {k: tuple(v) for k, *v in db.session.execute(
         sa.select(Referral.service_id, sa.func.count(Referral.id), sa.func.min(Referral.sent_at),
                   sa.func.max(Referral.sent_at)).group_by(Referral.service_id)).all()}
+    for r in db.session.scalars(sa.select(Referral)):
+        key = (date(r.sent_at.year, r.sent_at.month, 1), r.service_id)
+        counted[key] = (counted.get(key, (0,))[0] + 1,)
     return kept, counted
 
 
 # the whole history; from, up to and between days; between days with no referral (the services' first before and
-# last after: each is probed); a day
+# last after: each is probed); a day; months wholly inside a window, and parts of others
 WINDOWS = ["", "date_from=2025-06-01", "date_to=2025-06-30", "date_from=2025-06-01&date_to=2025-06-30",
-           "date_from=2025-03-01&date_to=2025-03-31", "date_from=2025-05-20&date_to=2025-05-20"]
+           "date_from=2025-03-01&date_to=2025-03-31", "date_from=2025-05-20&date_to=2025-05-20",
+           "date_from=2025-02-15&date_to=2025-07-10", "date_from=2025-06-11&date_to=2025-11-30"]
 
 
-def test_the_services_of_a_window_are_read_off_counts_kept_with_each_referral(client, auth, users, world,
+def test_the_services_of_a_window_are_counted_off_rows_kept_with_each_referral(client, auth, users, world,
                                                                               two_a_page):
-    """The page finds the services with a referral sent in its window off a row kept a service (over the whole
-    history and from or up to a day, no service's referrals probed); the rows follow every referral sent, moved to
-    another service or another moment, or deleted, and a load around the ORM once counted again; not kept, the
-    page probes every service and shows the same, in every window."""
+    """The page counts the services with a referral sent in its window off rows kept a service and a month (between
+    two days, probing the referrals of those it cannot tell); the rows follow every referral sent, moved to another
+    service or another moment, or deleted, and a load around the ORM once counted again; not kept, the page probes
+    every service and shows the same, in every window."""
     program = world.program
     for name in ("Anger management", "Welding course", "Unused course"):
         db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
@@ -151,8 +169,11 @@ def test_the_services_of_a_window_are_read_off_counts_kept_with_each_referral(cl
     kept, counted = _kept_and_counted()
     assert kept == counted
     assert services["Unused course"].id not in kept
-    assert counts.table_rows(db.session, Referral) == sum(n for n, _first, _last in counted.values())
+    assert counts.table_rows(db.session, Referral) == sum(v[0] for k, v in counted.items() if isinstance(k, int))
     db.session.execute(sa.update(Referral).where(Referral.id == moved.id).values(sent_at=at("2025-06-10")))
+    with program.batch():  # Anger management's first, in a month only part of which is in a window below
+        early = program.refer(world.people["B"], services["Anger management"])
+    db.session.execute(sa.update(Referral).where(Referral.id == early.id).values(sent_at=at("2025-02-10")))
     db.session.commit()
     kept, counted = _kept_and_counted()
     assert kept == counted
@@ -167,24 +188,26 @@ def test_the_services_of_a_window_are_read_off_counts_kept_with_each_referral(cl
         total = re.search(r"(\d+) services?; the downloads hold every row.", pages[0])
         return [row for html in pages for row in _rows(html)], total and total.group(1), seen
 
-    def probed(seen: list[str]) -> bool:
-        return any("EXISTS (SELECT referrals.id" in s for s in seen)
+    def kept(seen: list[str]) -> bool:
+        """Whether the page counted its services off the kept rows (not by probing every service)."""
+        return any("count(" in s and "FROM service_referral_counts" in s for s in seen)
 
     found = {}
     for window in WINDOWS:
         rows, total, seen = shown(window)
         found[window] = rows, total
-        assert not probed(seen) or ("date_from" in window and "date_to" in window), (window, seen)
+        assert kept(seen), (window, seen)
     assert found[""] == (["Anger management", "Transitional jobs", "Welding course"], "3")
-    # the test's own referrals are sent today, the world's in 2025; the one moved to June 2025 is Welding course's
-    assert {window: total for window, (_rows, total) in found.items()} == dict(zip(WINDOWS, "332210", strict=True))
-    assert found["date_to=2025-06-30"][0][:2] == ["Transitional jobs", "Welding course"]
+    # the test's own referrals are sent today, the world's in 2025; the one moved to June 2025 is Welding course's,
+    # the one moved to February Anger management's
+    assert {window: total for window, (_rows, total) in found.items()} == dict(zip(WINDOWS, "33321020", strict=True))
+    assert found["date_to=2025-06-30"][0][:3] == ["Anger management", "Transitional jobs", "Welding course"]
     db.session.execute(sa.delete(TableCount).where(TableCount.table_name == "referrals"))
     db.session.commit()
     for window in WINDOWS:  # not kept: probed, the same
         rows, total, seen = shown(window)
         assert (rows, total) == found[window], window
-        assert probed(seen)
+        assert not kept(seen)
 
     with program.batch():
         extra = program.refer(world.people["D"], services["Unused course"])
@@ -197,7 +220,7 @@ def test_the_services_of_a_window_are_read_off_counts_kept_with_each_referral(cl
     kept, counted = _kept_and_counted()
     assert kept == counted
     assert counted[services["Unused course"].id][0] == 2
-    assert counts.table_rows(db.session, Referral) == sum(n for n, _first, _last in counted.values())
+    assert counts.table_rows(db.session, Referral) == sum(v[0] for k, v in counted.items() if isinstance(k, int))
     rows, total, _seen = shown("")
     assert (rows, total) == (["Anger management", "Transitional jobs", "Unused course", "Welding course"], "4")
     rows, total, _seen = shown("date_from=2025-03-01&date_to=2025-03-31")  # the load's referral is in March

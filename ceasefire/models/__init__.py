@@ -25,7 +25,7 @@ from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
 from ceasefire.models.search_counts import SearchGramCount
-from ceasefire.models.service_referrals import ServiceReferralCount
+from ceasefire.models.service_referrals import ServiceReferralCount, ServiceReferralMonth
 from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.stage_counts import SpanCount, StageCount
 from ceasefire.models.stages import CohortMember, StageEntry
@@ -65,6 +65,7 @@ __all__ = [
     "SearchGramCount",
     "Service",
     "ServiceReferralCount",
+    "ServiceReferralMonth",
     "SpanCount",
     "StageCount",
     "StageEntry",
