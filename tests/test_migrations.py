@@ -245,3 +245,34 @@ def test_the_service_referral_counts_revision_counts_the_referrals_already_there
         db.session.remove()
         flask_migrate.upgrade()
         assert kept() == (counted, months, total)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_identification_days_revision_counts_everyone_already_identified(backend, tmp_path):
+    """The revision counts everyone identified by day, status, band and agency, as the flushes and refresh() keep
+    them (a seeded program at head with a purged person, the revision taken down and up again)."""
+    from ceasefire.models import IdentificationAgencyDay, IdentificationDay, Participant
+
+    def kept() -> dict[tuple, int]:
+        """The rows of people of both tables (the one saying they are kept included)."""
+        bands = {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
+            IdentificationDay.day, IdentificationDay.supervision_status, IdentificationDay.age_band,
+            IdentificationDay.participants).where(
+            sa.or_(IdentificationDay.participants != 0, IdentificationDay.age_band == "")))}
+        return bands | {tuple(r[:2]): r[2] for r in db.session.execute(sa.select(
+            IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id,
+            IdentificationAgencyDay.participants).where(IdentificationAgencyDay.participants != 0))}
+
+    with seeded_at_head(backend, tmp_path, "identification_days", participants=300):
+        person = db.session.scalars(sa.select(Participant).where(Participant.date_of_birth.is_not(None))).first()
+        person.age_band, person.date_of_birth = "18_24", None  # as a purge leaves them
+        db.session.commit()
+        before = kept()
+        assert sum(before.values()) == 2 * db.session.scalar(sa.select(sa.func.count(Participant.id)))
+        assert len({day for day, *_rest in before}) > 2
+        db.session.remove()
+        flask_migrate.downgrade(revision="e2a7c5d9b3f1")
+        assert "identification_days" not in _tables(str(db.engine.url.render_as_string(hide_password=False)))
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert kept() == before

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from helpers import REASONS, Program, counting, text
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, ParticipantCount, Referral, counts
+from ceasefire.models import (
+    IdentificationAgencyDay,
+    IdentificationDay,
+    Participant,
+    ParticipantCount,
+    Referral,
+    counts,
+)
 from ceasefire.models.base import today
 from ceasefire.models.enums import ReferralStatus, State
 
@@ -146,7 +153,7 @@ def _identification_both_ways(user) -> tuple[dict, dict]:
     from ceasefire.services import reports
 
     kept = reports.identification(user, reports.Window(), agencies=False)
-    counted = reports.identification(user, reports.Window(date(1900, 1, 1), None), agencies=False)
+    counted = _identification_counted(user, reports.Window(date(1900, 1, 1), None), agencies=False)
     return kept, counted
 
 
@@ -180,6 +187,91 @@ def test_identification_counts_follow_create_update_and_purge(users, api_as):
     assert kept["total"] == 4  # a purged person is still counted, in the band kept
     assert kept["by_age"]["under_18"] == 1
     assert _kept_identification() == _identification_rows()
+
+
+def _identification_counted(user, window, agencies: bool = True) -> dict:
+    """The identification report counted off the participants: the kept days' mark taken away for the call."""
+    from ceasefire.services import reports
+
+    db.session.execute(sa.delete(IdentificationDay).where(IdentificationDay.age_band == ""))
+    counted = reports.identification(user, window, agencies=agencies)
+    db.session.execute(sa.insert(IdentificationDay).values(**counts.KEPT))
+    return counted
+
+
+def _kept_days() -> dict:
+    found = {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
+        IdentificationDay.day, IdentificationDay.supervision_status, IdentificationDay.age_band,
+        IdentificationDay.participants).where(IdentificationDay.participants != 0))}
+    return found | {tuple(r[:2]): r[2] for r in db.session.execute(sa.select(
+        IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id, IdentificationAgencyDay.participants)
+        .where(IdentificationAgencyDay.participants != 0))}
+
+
+def test_the_identification_report_over_a_window_sums_days_kept_with_every_change(users, api_as):
+    """Over a window the report sums the days kept of everyone identified (by status, band and agency): the same as
+    counting the participants, in every window, after people are identified, moved to another day, status, date of
+    birth or agency, and purged; a load around the ORM is counted again by refresh()."""
+    from ceasefire.services import reports
+
+    program = Program.build(users["supervisor"])
+    supervisor = users["supervisor"]
+    people = [
+        program.create(date_of_birth=date(2000, 6, 1), supervision_status="probation"),
+        program.create(supervision_status="parole"),
+        program.create(date_of_birth=today() - timedelta(days=365 * 16)),
+        program.create(date_of_birth=date(1980, 1, 1), supervision_status="pretrial"),
+        program.create(date_of_birth=date(2006, 3, 2)),
+    ]
+    windows = [reports.Window(date(1900, 1, 1), None), reports.Window(date(2025, 1, 1), date(2025, 6, 30)),
+               reports.Window(None, date(2025, 3, 31)), reports.Window(date(2025, 4, 1), None),
+               reports.Window(today(), today()), reports.Window(date(2025, 3, 2), date(2025, 3, 2))]
+
+    def check() -> dict:
+        found = {}
+        for window in windows:
+            with counting() as seen:
+                kept = reports.identification(supervisor, window)
+            assert not [q for q in seen if "FROM participants" in q], seen  # off the kept days alone
+            assert kept == _identification_counted(supervisor, window), window
+            found[(window.start, window.end)] = kept
+        return found
+
+    found = check()
+    assert found[(date(1900, 1, 1), None)]["total"] == 5
+    assert found[(date(2025, 1, 1), date(2025, 6, 30))]["total"] == 0
+    # identified earlier, by an agency (as a data correction or an import would)
+    for person, day in zip(people[:3], (date(2025, 3, 2), date(2025, 3, 2), date(2025, 5, 9)), strict=True):
+        person.identified_on = day
+    people[1].identifying_org_id = program.police_org.id
+    db.session.commit()
+    found = check()
+    spring = found[(date(2025, 1, 1), date(2025, 6, 30))]
+    assert spring["total"] == 3
+    assert spring["by_identifying_agency"] == [
+        {"organization_id": program.police_org.id, "name": "Metro Police", "count": 1},
+        {"organization_id": None, "name": None, "count": 2}]
+    assert found[(date(2025, 3, 2), date(2025, 3, 2))]["by_supervision"] == {
+        "none": 0, "probation": 1, "parole": 1, "pretrial": 0}
+    api = api_as(supervisor)
+    status, body = api.patch(f"/participants/{people[0].id}", json={
+        "version": people[0].version, "date_of_birth": None, "supervision_status": "none"})
+    assert status == 200, body
+    status, body = api.post(f"/participants/{people[2].id}/review", json={"decision": "purge", "reason": "Moved."})
+    assert status == 200, body
+    found = check()
+    assert found[(date(2025, 1, 1), date(2025, 6, 30))]["by_age"] == {  # the purged keep their band
+        "under_18": 1, "18_24": 0, "25_34": 0, "35_plus": 0, "unknown": 2}
+    kept = _kept_days()
+    counts.refresh(db.session)
+    assert _kept_days() == kept
+    db.session.execute(sa.delete(IdentificationDay))
+    db.session.execute(sa.delete(IdentificationAgencyDay))
+    db.session.commit()
+    counts.refresh(db.session)
+    db.session.commit()
+    assert _kept_days() == kept
+    check()
 
 
 def _kept_identification() -> dict | None:

@@ -10,7 +10,9 @@ from ceasefire.models.activity import ActivityDay
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import (
     AgencyCount,
+    IdentificationAgencyDay,
     IdentificationCount,
+    IdentificationDay,
     ParticipantCount,
     ReferralCount,
     TableCount,
@@ -47,8 +49,10 @@ __all__ = [
     "FunderDay",
     "Group",
     "GroupEnforcement",
+    "IdentificationAgencyDay",
     "IdentificationCount",
     "IdentificationCriterion",
+    "IdentificationDay",
     "Invitation",
     "Note",
     "Organization",

@@ -15,6 +15,7 @@ refresh(). Rows missing (a table emptied) say "not kept": the readers then count
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -96,6 +97,32 @@ class AgencyCount(Model):
 NO_AGENCY = 0
 
 
+class IdentificationDay(Model):
+    """Everyone ever identified (purged ones kept), by date of identification, supervision status and age band: the
+    identification report over a window sums the window's days. The row KEPT (a day no one is identified on) says
+    these rows and IdentificationAgencyDay's are kept; missing, the report counts the participants."""
+
+    __tablename__ = "identification_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    supervision_status: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    age_band: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class IdentificationAgencyDay(Model):
+    """Everyone ever identified, by date of identification and identifying agency (NO_AGENCY: none)."""
+
+    __tablename__ = "identification_agency_days"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+KEPT = {"day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
+
+
 def _zero_identification() -> list[dict[str, Any]]:
     return [{"supervision_status": s.value, "age_band": b, "participants": 0} for s in SupervisionStatus
             for b in AGE_BANDS]
@@ -118,6 +145,11 @@ def _agencies_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) ->
     connection.execute(table.insert(), [{"organization_id": NO_AGENCY, "participants": 0}])
 
 
+@sa.event.listens_for(IdentificationDay.__table__, "after_create")
+def _days_kept(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    connection.execute(table.insert(), [KEPT])
+
+
 @sa.event.listens_for(TableCount.__table__, "after_create")
 def _tables_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     connection.execute(table.insert(), [{"table_name": name, "rows": 0} for name in KEPT_TABLES])
@@ -137,6 +169,25 @@ def referral_counts(session: Session | Any) -> dict[ReferralStatus, int] | None:
 def table_rows(session: Session | Any, model: Any) -> int | None:
     """The kept number of rows of a table of KEPT_TABLES; None when not kept (its row is missing)."""
     return session.scalar(sa.select(TableCount.rows).where(TableCount.table_name == model.__tablename__))
+
+
+def identified_between(session: Session | Any, start: date | None, end: date | None,
+                       agencies: bool = True) -> tuple[list[Any], list[Any]] | None:
+    """Everyone identified from `start` to `end` (dates, both inclusive, either open when None) summed off the kept
+    days: rows of (supervision status, age band, participants), and (with `agencies`) of (identifying agency's id or
+    NO_AGENCY, participants); None when they are not kept."""
+    day = IdentificationDay.day
+    if session.scalar(sa.select(day).where(day == KEPT["day"], IdentificationDay.age_band == "")) is None:
+        return None
+
+    def summed(table: Any, *columns: Any) -> list[Any]:
+        days = [table.day >= start] if start is not None else []
+        days += [table.day <= end] if end is not None else []
+        return list(session.execute(sa.select(*columns, sa.func.sum(table.participants))
+                                    .where(*days, table.participants != 0).group_by(*columns)))
+
+    bands = summed(IdentificationDay, IdentificationDay.supervision_status, IdentificationDay.age_band)
+    return bands, summed(IdentificationAgencyDay, IdentificationAgencyDay.organization_id) if agencies else []
 
 
 def identified(session: Session | Any) -> dict[tuple[str, str], int] | None:
@@ -198,13 +249,26 @@ def refresh(session: Session | Any) -> None:
         for s in State for v in SupervisionStatus
     ])
     rows = {(r["supervision_status"], r["age_band"]): r for r in _zero_identification()}
+    by_day: dict[tuple[Any, str, str], int] = {}
+    by_agency_day: dict[tuple[Any, int], int] = {}
     result = session.execute(sa.select(
-        Participant.supervision_status, Participant.date_of_birth, Participant.identified_on, Participant.age_band
+        Participant.supervision_status, Participant.date_of_birth, Participant.identified_on, Participant.age_band,
+        Participant.identifying_org_id,
     ).execution_options(yield_per=10000))
-    for status, born, on, kept in result:
-        rows[(SupervisionStatus(status).value, age_band(born, on, kept))]["participants"] += 1
+    for status, born, on, kept, agency in result:
+        status, band = SupervisionStatus(status).value, age_band(born, on, kept)
+        rows[(status, band)]["participants"] += 1
+        by_day[(on, status, band)] = by_day.get((on, status, band), 0) + 1
+        by_agency_day[(on, agency or NO_AGENCY)] = by_agency_day.get((on, agency or NO_AGENCY), 0) + 1
     session.execute(sa.delete(IdentificationCount))
     session.execute(sa.insert(IdentificationCount), list(rows.values()))
+    session.execute(sa.delete(IdentificationDay))
+    session.execute(sa.insert(IdentificationDay), [KEPT, *(
+        {"day": d, "supervision_status": s, "age_band": b, "participants": n} for (d, s, b), n in by_day.items())])
+    session.execute(sa.delete(IdentificationAgencyDay))
+    if by_agency_day:
+        session.execute(sa.insert(IdentificationAgencyDay), [
+            {"day": d, "organization_id": o, "participants": n} for (d, o), n in by_agency_day.items()])
     agencies = dict(session.execute(
         sa.select(Participant.identifying_org_id, sa.func.count(Participant.id))
         .group_by(Participant.identifying_org_id)
@@ -257,17 +321,20 @@ def _values(p: Participant, before: bool) -> dict[str, Any]:
     return values
 
 
-def _keys(v: dict[str, Any] | None) -> tuple[tuple[str, str] | None, tuple[str, str] | None, int | None]:
-    """The row of each table a participant counts in (None: none)."""
+def _keys(v: dict[str, Any] | None) -> tuple[Any, Any, Any, Any, Any]:
+    """The row of each table a participant counts in (None: none): participant_counts, identification_counts,
+    identification_agency_counts, identification_days and identification_agency_days."""
     if v is None:
-        return None, None, None
+        return None, None, None, None, None
     status = SupervisionStatus(v["supervision_status"] or SupervisionStatus.NONE).value
-    band = age_band(v["date_of_birth"], v["identified_on"] or today(), v["age_band"])
+    day = v["identified_on"] or today()
+    band = age_band(v["date_of_birth"], day, v["age_band"])
     agency = v["identifying_org_id"] or NO_AGENCY
-    return _place(v["state"] or State.IDENTIFIED, status, v["purged_at"]), (status, band), agency
+    return (_place(v["state"] or State.IDENTIFIED, status, v["purged_at"]), (status, band), agency,
+            (day, status, band), (day, agency))
 
 
-def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int]]:
+def _shifts(session: Session) -> tuple[dict[Any, int], ...]:
     moves: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
     moves += [(None, _values(p, False)) for p in session.new if isinstance(p, Participant)]
     moves += [(_values(p, True), _values(p, False)) for p in session.dirty
@@ -276,17 +343,19 @@ def _shifts(session: Session) -> tuple[dict[Any, int], dict[Any, int], dict[Any,
     states: dict[Any, int] = {}
     identification: dict[Any, int] = {}
     agencies: dict[Any, int] = {}
+    days: dict[Any, int] = {}
+    agency_days: dict[Any, int] = {}
     for before, after in moves:
-        for shifts, left, entered in zip((states, identification, agencies), _keys(before), _keys(after),
-                                         strict=True):
+        for shifts, left, entered in zip((states, identification, agencies, days, agency_days), _keys(before),
+                                         _keys(after), strict=True):
             if left == entered:
                 continue
             if left is not None:
                 shifts[left] = shifts.get(left, 0) - 1
             if entered is not None:
                 shifts[entered] = shifts.get(entered, 0) + 1
-    return tuple({k: n for k, n in shifts.items() if n}  # type: ignore[return-value]
-                 for shifts in (states, identification, agencies))
+    return tuple({k: n for k, n in shifts.items() if n}
+                 for shifts in (states, identification, agencies, days, agency_days))
 
 
 def _referral_shifts(session: Session, connection: sa.Connection) -> dict[str, int]:
@@ -337,9 +406,9 @@ def _table_shifts(session: Session) -> dict[str, int]:
 
 @sa.event.listens_for(Session, "before_flush")
 def _keep(session: Session, _context: Any, _instances: Any) -> None:
-    states, identification, agencies = _shifts(session)
+    states, identification, agencies, days, agency_days = _shifts(session)
     tables = _table_shifts(session)
-    if not states and not identification and not agencies and not tables and not any(
+    if not states and not identification and not agencies and not days and not agency_days and not tables and not any(
         isinstance(r, Referral) for r in (*session.new, *session.dirty, *session.deleted)
     ):
         return
@@ -357,6 +426,12 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
         connection.execute(sa.update(table).where(table.c.supervision_status == status, table.c.age_band == band)
                            .values(participants=table.c.participants + identification[(status, band)]))
     _shift_agencies(connection, agencies)
+    add_to_counts(connection, cast(sa.Table, IdentificationDay.__table__), ["day", "supervision_status", "age_band"],
+                  "participants", [{"day": d, "supervision_status": s, "age_band": b, "participants": n}
+                                   for (d, s, b), n in sorted(days.items())])
+    add_to_counts(connection, cast(sa.Table, IdentificationAgencyDay.__table__), ["day", "organization_id"],
+                  "participants", [{"day": d, "organization_id": o, "participants": n}
+                                   for (d, o), n in sorted(agency_days.items())])
     table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)

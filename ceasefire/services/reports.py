@@ -476,9 +476,14 @@ def age_band_sql():
 
 
 def identification(user: User, window: Window, agencies: bool = True) -> dict[str, Any]:
-    """Who is identified in the window, by supervision status and age band at identification (one statement) and,
-    with `agencies`, by identifying agency (one more)."""
+    """Who is identified in the window, by supervision status and age band at identification and, with `agencies`,
+    by identifying agency: read off the counts kept with every change (models.counts: over the whole history a row
+    each, over a window the window's days), or, when they are not kept, counted (one statement each)."""
     policy.require(user, "report.identification")
+    if window != Window():
+        days = counts.identified_between(db.session, window.start, window.end, agencies)
+        if days is not None:
+            return _identified(user, *days)
     when = window.days(Participant.identified_on)
     by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
     by_age = dict.fromkeys(AGE_BANDS, 0)
@@ -504,6 +509,24 @@ def identification(user: User, window: Window, agencies: bool = True) -> dict[st
         .where(*when)
         .group_by(Organization.id, Organization.name)
     ).all() if agencies else []
+    return _identification_report(user, by_supervision, by_age, rows)
+
+
+def _identified(user: User, bands: list[Any], agencies: list[Any]) -> dict[str, Any]:
+    """The report from the kept days' sums: (supervision status, age band, n) and (agency or NO_AGENCY, n)."""
+    by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
+    by_age = dict.fromkeys(AGE_BANDS, 0)
+    for status, name, n in bands:
+        by_supervision[SupervisionStatus(status).value] += n
+        by_age[name] += n
+    names = dict(db.session.execute(sa.select(Organization.id, Organization.name).where(
+        Organization.id.in_([a for a, _n in agencies if a != counts.NO_AGENCY]))).all()) if agencies else {}
+    rows = [(None, None, n) if a == counts.NO_AGENCY else (a, names.get(a), n) for a, n in agencies if n]
+    return _identification_report(user, by_supervision, by_age, rows)
+
+
+def _identification_report(user: User, by_supervision: dict[str, int], by_age: dict[str, int],
+                           rows: Sequence[Any]) -> dict[str, Any]:
     rows = sorted(rows, key=lambda r: (r[0] is None, r[1] or "", r[0] or 0))
     report: dict[str, Any] = {
         "total": sum(by_supervision.values()),
