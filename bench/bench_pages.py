@@ -153,8 +153,11 @@ def routes() -> list[Route]:
     page("caseworker", "report pipeline", "/reports/")
     page("police", "report pipeline", "/reports/")
     page("provider", "report referrals", "/reports/referrals")
-    # the referral outcomes over the last year, and over a quarter before it (each service's referrals probed)
+    # the referral outcomes over the last year, and over a quarter before it (each service's referrals probed); who is
+    # identified and the pipeline over the last year
     year_ago, quarter = date.today() - timedelta(days=365), date.today() - timedelta(days=500)
+    page("supervisor", "report identification last year", f"/reports/identification?date_from={year_ago}")
+    page("supervisor", "report pipeline last year", f"/reports/?date_from={year_ago}")
     page("supervisor", "report referrals last year", f"/reports/referrals?date_from={year_ago}")
     page("supervisor", "report referrals a past quarter",
          f"/reports/referrals?date_from={quarter}&date_to={quarter + timedelta(days=90)}")

@@ -86,14 +86,19 @@ def test_each_page_of_groups_holds_the_files_rows(client, auth, users, world, tw
     ]
 
 
+def _more_services(program) -> dict[str, Service]:
+    """Three more services of the program's provider, and every service by name."""
+    for name in ("Anger management", "Welding course", "Unused course"):
+        db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
+    db.session.commit()
+    return {s.name: s for s in db.session.scalars(sa.select(Service))}
+
+
 def test_the_referral_report_pages_through_the_services_with_referrals(client, auth, users, world, api_as,
                                                                          two_a_page):
     program = world.program
     # two more services with a referral each (C's and A's again), one without any: it has no row
-    for name in ("Anger management", "Welding course", "Unused course"):
-        db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
-    db.session.commit()
-    services = {s.name: s for s in db.session.scalars(sa.select(Service))}
+    services = _more_services(program)
     with program.batch():
         program.refer(world.people["C"], services["Anger management"])
         program.refer(world.people["A"], services["Welding course"])
@@ -152,10 +157,7 @@ def test_the_services_of_a_window_are_counted_off_rows_kept_with_each_referral(c
     service or another moment, or deleted, and a load around the ORM once counted again; not kept, the page probes
     every service and shows the same, in every window."""
     program = world.program
-    for name in ("Anger management", "Welding course", "Unused course"):
-        db.session.add(Service(organization_id=program.service.organization_id, name=name, category="employment"))
-    db.session.commit()
-    services = {s.name: s for s in db.session.scalars(sa.select(Service))}
+    services = _more_services(program)
     with program.batch():
         program.refer(world.people["C"], services["Anger management"])
         moved = program.refer(world.people["A"], services["Anger management"])
