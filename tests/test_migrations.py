@@ -255,12 +255,12 @@ def test_the_identification_days_revision_counts_everyone_already_identified(bac
 
     def kept() -> dict[tuple, int]:
         """The rows of people of both tables (the one saying they are kept included)."""
-        bands = {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
-            IdentificationDay.day, IdentificationDay.supervision_status, IdentificationDay.age_band,
-            IdentificationDay.participants).where(
+        bands = {tuple(r[:4]): r[4] for r in db.session.execute(sa.select(
+            IdentificationDay.grain, IdentificationDay.day, IdentificationDay.supervision_status,
+            IdentificationDay.age_band, IdentificationDay.participants).where(
             sa.or_(IdentificationDay.participants != 0, IdentificationDay.age_band == "")))}
-        return bands | {tuple(r[:2]): r[2] for r in db.session.execute(sa.select(
-            IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id,
+        return bands | {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
+            IdentificationAgencyDay.grain, IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id,
             IdentificationAgencyDay.participants).where(IdentificationAgencyDay.participants != 0))}
 
     with seeded_at_head(backend, tmp_path, "identification_days", participants=300):
@@ -268,8 +268,9 @@ def test_the_identification_days_revision_counts_everyone_already_identified(bac
         person.age_band, person.date_of_birth = "18_24", None  # as a purge leaves them
         db.session.commit()
         before = kept()
-        assert sum(before.values()) == 2 * db.session.scalar(sa.select(sa.func.count(Participant.id)))
-        assert len({day for day, *_rest in before}) > 2
+        # each person in four rows: by day and month, by status and band and by agency
+        assert sum(before.values()) == 4 * db.session.scalar(sa.select(sa.func.count(Participant.id)))
+        assert len({day for grain, day, *_rest in before if grain == "m"}) > 2
         db.session.remove()
         flask_migrate.downgrade(revision="e2a7c5d9b3f1")
         assert "identification_days" not in _tables(str(db.engine.url.render_as_string(hide_password=False)))

@@ -200,12 +200,12 @@ def _identification_counted(user, window, agencies: bool = True) -> dict:
 
 
 def _kept_days() -> dict:
-    found = {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
-        IdentificationDay.day, IdentificationDay.supervision_status, IdentificationDay.age_band,
-        IdentificationDay.participants).where(IdentificationDay.participants != 0))}
-    return found | {tuple(r[:2]): r[2] for r in db.session.execute(sa.select(
-        IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id, IdentificationAgencyDay.participants)
-        .where(IdentificationAgencyDay.participants != 0))}
+    found = {tuple(r[:4]): r[4] for r in db.session.execute(sa.select(
+        IdentificationDay.grain, IdentificationDay.day, IdentificationDay.supervision_status,
+        IdentificationDay.age_band, IdentificationDay.participants).where(IdentificationDay.participants != 0))}
+    return found | {tuple(r[:3]): r[3] for r in db.session.execute(sa.select(
+        IdentificationAgencyDay.grain, IdentificationAgencyDay.day, IdentificationAgencyDay.organization_id,
+        IdentificationAgencyDay.participants).where(IdentificationAgencyDay.participants != 0))}
 
 
 def test_the_identification_report_over_a_window_sums_days_kept_with_every_change(users, api_as):
@@ -225,7 +225,11 @@ def test_the_identification_report_over_a_window_sums_days_kept_with_every_chang
     ]
     windows = [reports.Window(date(1900, 1, 1), None), reports.Window(date(2025, 1, 1), date(2025, 6, 30)),
                reports.Window(None, date(2025, 3, 31)), reports.Window(date(2025, 4, 1), None),
-               reports.Window(today(), today()), reports.Window(date(2025, 3, 2), date(2025, 3, 2))]
+               reports.Window(today(), today()), reports.Window(date(2025, 3, 2), date(2025, 3, 2)),
+               # whole months and days around them; a month only partly inside
+               reports.Window(date(2025, 2, 15), date(2025, 5, 20)),
+               reports.Window(date(2025, 3, 3), date(2025, 5, 31)),
+               reports.Window(date(2025, 3, 3), None), reports.Window(None, date(2025, 5, 8))]
 
     def check() -> dict:
         found = {}
@@ -248,6 +252,7 @@ def test_the_identification_report_over_a_window_sums_days_kept_with_every_chang
     found = check()
     spring = found[(date(2025, 1, 1), date(2025, 6, 30))]
     assert spring["total"] == 3
+    assert found[(date(2025, 3, 3), date(2025, 5, 31))]["total"] == 1  # May's, not March 2's
     assert spring["by_identifying_agency"] == [
         {"organization_id": program.police_org.id, "name": "Metro Police", "count": 1},
         {"organization_id": None, "name": None, "count": 2}]

@@ -15,7 +15,7 @@ refresh(). Rows missing (a table emptied) say "not kept": the readers then count
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -98,12 +98,14 @@ NO_AGENCY = 0
 
 
 class IdentificationDay(Model):
-    """Everyone ever identified (purged ones kept), by date of identification, supervision status and age band: the
-    identification report over a window sums the window's days. The row KEPT (a day no one is identified on) says
-    these rows and IdentificationAgencyDay's are kept; missing, the report counts the participants."""
+    """Everyone ever identified (purged ones kept), by date of identification, supervision status and age band, kept
+    twice: by day (grain DAY) and by month (grain MONTH, `day` its first day). The identification report over a window
+    sums the months wholly inside it and the days of the rest. The row KEPT (a day no one is identified on) says these
+    rows and IdentificationAgencyDay's are kept; missing, the report counts the participants."""
 
     __tablename__ = "identification_days"
 
+    grain: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     supervision_status: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     age_band: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
@@ -111,16 +113,27 @@ class IdentificationDay(Model):
 
 
 class IdentificationAgencyDay(Model):
-    """Everyone ever identified, by date of identification and identifying agency (NO_AGENCY: none)."""
+    """Everyone ever identified, by date of identification (and month) and identifying agency (NO_AGENCY: none)."""
 
     __tablename__ = "identification_agency_days"
 
+    grain: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     organization_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     participants: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
-KEPT = {"day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
+DAY, MONTH = "d", "m"
+KEPT = {"grain": DAY, "day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
+
+
+def _both_grains(counted: dict[tuple, int]) -> list[dict[str, Any]]:
+    """Counts keyed (day, *rest) as rows of both grains: each day's, and each month's sum, in one order."""
+    rows: dict[tuple, int] = {}
+    for (day, *rest), n in counted.items():
+        for key in ((DAY, day, *rest), (MONTH, day.replace(day=1), *rest)):
+            rows[key] = rows.get(key, 0) + n
+    return [{"key": key, "n": n} for key, n in sorted(rows.items()) if n]
 
 
 def _zero_identification() -> list[dict[str, Any]]:
@@ -180,11 +193,27 @@ def identified_between(session: Session | Any, start: date | None, end: date | N
     if session.scalar(sa.select(day).where(day == KEPT["day"], IdentificationDay.age_band == "")) is None:
         return None
 
+    # the months wholly inside the window, [first, past), read by month; the days before and after them by day
+    try:
+        first = start if start is None or start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    except OverflowError:  # from December of year 9999: counted
+        return None
+    past = None if end is None or end == date.max else (end + timedelta(days=1)).replace(day=1)
+    if first is not None and past is not None and first >= past:
+        first = past = start  # no whole month: every day by day
+
     def summed(table: Any, *columns: Any) -> list[Any]:
-        days = [table.day >= start] if start is not None else []
-        days += [table.day <= end] if end is not None else []
+        months = [table.grain == MONTH]
+        months += [table.day >= first] if first is not None else []
+        months += [table.day < past] if past is not None else []
+        days = []
+        if start is not None and first != start:
+            days.append(sa.and_(table.day >= start, table.day < first))
+        if end is not None and past is not None:
+            days.append(sa.and_(table.day >= past, table.day <= end))
+        picked = sa.or_(sa.and_(*months), sa.and_(table.grain == DAY, sa.or_(*days))) if days else sa.and_(*months)
         return list(session.execute(sa.select(*columns, sa.func.sum(table.participants))
-                                    .where(*days, table.participants != 0).group_by(*columns)))
+                                    .where(picked, table.participants != 0).group_by(*columns)))
 
     bands = summed(IdentificationDay, IdentificationDay.supervision_status, IdentificationDay.age_band)
     return bands, summed(IdentificationAgencyDay, IdentificationAgencyDay.organization_id) if agencies else []
@@ -264,11 +293,13 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.insert(IdentificationCount), list(rows.values()))
     session.execute(sa.delete(IdentificationDay))
     session.execute(sa.insert(IdentificationDay), [KEPT, *(
-        {"day": d, "supervision_status": s, "age_band": b, "participants": n} for (d, s, b), n in by_day.items())])
+        {"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": r["n"]}
+        for r in _both_grains(by_day) for g, d, s, b in (r["key"],))])
     session.execute(sa.delete(IdentificationAgencyDay))
     if by_agency_day:
         session.execute(sa.insert(IdentificationAgencyDay), [
-            {"day": d, "organization_id": o, "participants": n} for (d, o), n in by_agency_day.items()])
+            {"grain": g, "day": d, "organization_id": o, "participants": r["n"]}
+            for r in _both_grains(by_agency_day) for g, d, o in (r["key"],)])
     agencies = dict(session.execute(
         sa.select(Participant.identifying_org_id, sa.func.count(Participant.id))
         .group_by(Participant.identifying_org_id)
@@ -426,12 +457,13 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
         connection.execute(sa.update(table).where(table.c.supervision_status == status, table.c.age_band == band)
                            .values(participants=table.c.participants + identification[(status, band)]))
     _shift_agencies(connection, agencies)
-    add_to_counts(connection, cast(sa.Table, IdentificationDay.__table__), ["day", "supervision_status", "age_band"],
-                  "participants", [{"day": d, "supervision_status": s, "age_band": b, "participants": n}
-                                   for (d, s, b), n in sorted(days.items())])
-    add_to_counts(connection, cast(sa.Table, IdentificationAgencyDay.__table__), ["day", "organization_id"],
-                  "participants", [{"day": d, "organization_id": o, "participants": n}
-                                   for (d, o), n in sorted(agency_days.items())])
+    add_to_counts(connection, cast(sa.Table, IdentificationDay.__table__),
+                  ["grain", "day", "supervision_status", "age_band"], "participants",
+                  [{"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": r["n"]}
+                   for r in _both_grains(days) for g, d, s, b in (r["key"],)])
+    add_to_counts(connection, cast(sa.Table, IdentificationAgencyDay.__table__), ["grain", "day", "organization_id"],
+                  "participants", [{"grain": g, "day": d, "organization_id": o, "participants": r["n"]}
+                                   for r in _both_grains(agency_days) for g, d, o in (r["key"],)])
     table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)
