@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,6 +75,39 @@ def add_to_counts(connection: sa.Connection, table: sa.Table, keys: list[str], c
     insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
     connection.execute(insert.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys], set_={column: table.c[column] + insert.excluded[column]}), rows)
+
+
+DAY_GRAIN, MONTH_GRAIN = "d", "m"  # rows kept by day, and by month (on its first day)
+
+
+def next_month(day: date) -> date:
+    """The first day of the month after `day`'s (ValueError after December of year 9999)."""
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def months_and_days(day: Any, first: date | None, last: date | None) -> list[tuple[str, list]]:
+    """The days [first, last] (None: open) as the pieces of rows kept by day (DAY_GRAIN) and by month (MONTH_GRAIN,
+    `day` the month's first day) that sum them: (grain, conditions on the `day` column), the full months between
+    at month grain, the days of the partial months at either end at day grain. Empty when first > last."""
+    full: tuple[date | None, date | None] | None  # the full months [low, high): first days; None, open
+    try:
+        low = None if first is None else (first if first.day == 1 else next_month(first))
+        high = None if last is None else (
+            last + timedelta(days=1) if (last + timedelta(days=1)).day == 1 else last.replace(day=1))
+        full = (low, high) if low is None or high is None or low < high else None
+    except (ValueError, OverflowError):  # at the calendar's end: days alone
+        full = None
+    if full is None:
+        if first is not None and last is not None and first > last:
+            return []
+        return [(DAY_GRAIN, [*([] if first is None else [day >= first]), *([] if last is None else [day <= last])])]
+    low, high = full
+    pieces = [(MONTH_GRAIN, [*([] if low is None else [day >= low]), *([] if high is None else [day < high])])]
+    if first is not None and low is not None and first < low:
+        pieces.append((DAY_GRAIN, [day >= first, day < low]))
+    if last is not None and high is not None and high <= last:
+        pieces.append((DAY_GRAIN, [day >= high, day <= last]))
+    return pieces
 
 
 def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:

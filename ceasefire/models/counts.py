@@ -15,7 +15,7 @@ refresh(). Rows missing (a table emptied) say "not kept": the readers then count
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -31,7 +31,7 @@ from ceasefire.models import (
     service_referrals,
     stages,
 )
-from ceasefire.models.base import add_to_counts, enum_type, today
+from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, add_to_counts, enum_type, months_and_days, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
 from ceasefire.models.people import Group, Participant
@@ -99,7 +99,7 @@ NO_AGENCY = 0
 
 class IdentificationDay(Model):
     """Everyone ever identified (purged ones kept), by date of identification, supervision status and age band, kept
-    twice: by day (grain DAY) and by month (grain MONTH, `day` its first day). The identification report over a window
+    twice: by day (DAY_GRAIN) and by month (MONTH_GRAIN, `day` its first day). The identification report over a window
     sums the months wholly inside it and the days of the rest. The row KEPT (a day no one is identified on) says these
     rows and IdentificationAgencyDay's are kept; missing, the report counts the participants."""
 
@@ -123,17 +123,17 @@ class IdentificationAgencyDay(Model):
     participants: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
-DAY, MONTH = "d", "m"
-KEPT = {"grain": DAY, "day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
+KEPT = {"grain": DAY_GRAIN, "day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
 
 
-def _both_grains(counted: dict[tuple, int]) -> list[dict[str, Any]]:
-    """Counts keyed (day, *rest) as rows of both grains: each day's, and each month's sum, in one order."""
+def _both_grains(counted: dict[tuple, int]) -> list[tuple[tuple, int]]:
+    """Counts keyed (day, *rest) as counts keyed (grain, day, *rest) of both grains: each day's, and each month's
+    sum on its first day, in one order."""
     rows: dict[tuple, int] = {}
     for (day, *rest), n in counted.items():
-        for key in ((DAY, day, *rest), (MONTH, day.replace(day=1), *rest)):
+        for key in ((DAY_GRAIN, day, *rest), (MONTH_GRAIN, day.replace(day=1), *rest)):
             rows[key] = rows.get(key, 0) + n
-    return [{"key": key, "n": n} for key, n in sorted(rows.items()) if n]
+    return [(key, n) for key, n in sorted(rows.items()) if n]
 
 
 def _zero_identification() -> list[dict[str, Any]]:
@@ -193,25 +193,11 @@ def identified_between(session: Session | Any, start: date | None, end: date | N
     if session.scalar(sa.select(day).where(day == KEPT["day"], IdentificationDay.age_band == "")) is None:
         return None
 
-    # the months wholly inside the window, [first, past), read by month; the days before and after them by day
-    try:
-        first = start if start is None or start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    except OverflowError:  # from December of year 9999: counted
-        return None
-    past = None if end is None or end == date.max else (end + timedelta(days=1)).replace(day=1)
-    if first is not None and past is not None and first >= past:
-        first = past = start  # no whole month: every day by day
-
     def summed(table: Any, *columns: Any) -> list[Any]:
-        months = [table.grain == MONTH]
-        months += [table.day >= first] if first is not None else []
-        months += [table.day < past] if past is not None else []
-        days = []
-        if start is not None and first != start:
-            days.append(sa.and_(table.day >= start, table.day < first))
-        if end is not None and past is not None:
-            days.append(sa.and_(table.day >= past, table.day <= end))
-        picked = sa.or_(sa.and_(*months), sa.and_(table.grain == DAY, sa.or_(*days))) if days else sa.and_(*months)
+        pieces = months_and_days(table.day, start, end)  # the window's whole months by month, the rest by day
+        if not pieces:
+            return []
+        picked = sa.or_(*(sa.and_(table.grain == grain, *conditions) for grain, conditions in pieces))
         return list(session.execute(sa.select(*columns, sa.func.sum(table.participants))
                                     .where(picked, table.participants != 0).group_by(*columns)))
 
@@ -293,13 +279,13 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.insert(IdentificationCount), list(rows.values()))
     session.execute(sa.delete(IdentificationDay))
     session.execute(sa.insert(IdentificationDay), [KEPT, *(
-        {"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": r["n"]}
-        for r in _both_grains(by_day) for g, d, s, b in (r["key"],))])
+        {"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": n}
+        for (g, d, s, b), n in _both_grains(by_day))])
     session.execute(sa.delete(IdentificationAgencyDay))
     if by_agency_day:
         session.execute(sa.insert(IdentificationAgencyDay), [
-            {"grain": g, "day": d, "organization_id": o, "participants": r["n"]}
-            for r in _both_grains(by_agency_day) for g, d, o in (r["key"],)])
+            {"grain": g, "day": d, "organization_id": o, "participants": n}
+            for (g, d, o), n in _both_grains(by_agency_day)])
     agencies = dict(session.execute(
         sa.select(Participant.identifying_org_id, sa.func.count(Participant.id))
         .group_by(Participant.identifying_org_id)
@@ -459,11 +445,11 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     _shift_agencies(connection, agencies)
     add_to_counts(connection, cast(sa.Table, IdentificationDay.__table__),
                   ["grain", "day", "supervision_status", "age_band"], "participants",
-                  [{"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": r["n"]}
-                   for r in _both_grains(days) for g, d, s, b in (r["key"],)])
+                  [{"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": n}
+                   for (g, d, s, b), n in _both_grains(days)])
     add_to_counts(connection, cast(sa.Table, IdentificationAgencyDay.__table__), ["grain", "day", "organization_id"],
-                  "participants", [{"grain": g, "day": d, "organization_id": o, "participants": r["n"]}
-                                   for r in _both_grains(agency_days) for g, d, o in (r["key"],)])
+                  "participants", [{"grain": g, "day": d, "organization_id": o, "participants": n}
+                                   for (g, d, o), n in _both_grains(agency_days)])
     table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)

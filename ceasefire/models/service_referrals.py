@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models import stages
-from ceasefire.models.base import UTCDateTime, add_to_counts, bulk_changes
+from ceasefire.models.base import UTCDateTime, add_to_counts, bulk_changes, next_month
 from ceasefire.models.referrals import Referral
 
 
@@ -90,9 +90,10 @@ def _whole_months(start: datetime, end: datetime) -> tuple[date, date]:
     """The months wholly inside [start, end), as the first day of the first one and of the month after the last."""
     first = month_of(start)
     if datetime.combine(first, time.min, tzinfo=UTC) < start:
-        if first.year == date.max.year and first.month == 12:
-            return first, first  # none
-        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        try:
+            first = next_month(first)
+        except ValueError:  # December of year 9999: none
+            return first, first
     return first, month_of(end)
 
 

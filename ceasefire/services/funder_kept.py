@@ -16,12 +16,9 @@ import sqlalchemy as sa
 
 from ceasefire.models import ActivityDay, FunderCount
 from ceasefire.models import activity as activity_days
+from ceasefire.models.base import months_and_days
 from ceasefire.models.funder_days import CASELOAD, ENGAGED, ENGAGEMENTS, NO_DAY, WAYS, month
 from ceasefire.services.reports import Window
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def _day_ends(window: Window) -> tuple[date | None, date | None]:
@@ -32,28 +29,8 @@ def _day_ends(window: Window) -> tuple[date | None, date | None]:
 
 
 def _split(first: date | None, last: date | None) -> list[tuple[str, list]]:
-    """The days [first, last] (None: open) as pieces of FunderCount rows: (grain of day, conditions on its day), the
-    days of the partial months at either end at grain "d", the full months between at grain "m"."""
-    c = FunderCount
-    full: tuple[date | None, date | None] | None  # the full months [low, high): first days; None, open
-    try:
-        low = None if first is None else (first if first.day == 1 else _next_month(first))
-        high = None if last is None else (
-            last + timedelta(days=1) if (last + timedelta(days=1)).day == 1 else month(last))
-        full = (low, high) if low is None or high is None or low < high else None
-    except (ValueError, OverflowError):  # at the calendar's end: days alone
-        full = None
-    if full is None:
-        if first is not None and last is not None and first > last:
-            return []
-        return [("d", [*([] if first is None else [c.day >= first]), *([] if last is None else [c.day <= last])])]
-    low, high = full
-    pieces = [("m", [*([] if low is None else [c.day >= low]), *([] if high is None else [c.day < high])])]
-    if first is not None and low is not None and first < low:
-        pieces.append(("d", [c.day >= first, c.day < low]))
-    if last is not None and high is not None and high <= last:
-        pieces.append(("d", [c.day >= high, c.day <= last]))
-    return pieces
+    """The days [first, last] (None: open) as pieces of FunderCount rows: (grain of day, conditions on its day)."""
+    return months_and_days(FunderCount.day, first, last)
 
 
 def _engaged_pieces(first: date | None, last: date | None) -> list[sa.Select]:
