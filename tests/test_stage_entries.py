@@ -12,11 +12,13 @@ there."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from helpers import REASONS, Program, at, check_tallies, set_history
 from test_migrations import BACKENDS, seeded_at_head
 
@@ -30,6 +32,7 @@ from ceasefire.models import (
     ReferralEvent,
     SpanCount,
     StageCount,
+    StageDay,
     StageEntry,
     StatusChange,
     stage_counts,
@@ -47,13 +50,13 @@ def _recomputed(conn) -> tuple[dict, dict, dict]:
     firsts: dict[tuple[int, str], list] = {}
     for pid, state, moment in conn.execute(sa.select(StatusChange.participant_id, StatusChange.to_state,
                                                      StatusChange.at)):
-        entry = firsts.setdefault((pid, State(state).value), [moment, moment])
-        entry[0], entry[1] = min(entry[0], moment), max(entry[1], moment)
+        entry = firsts.setdefault((pid, State(state).value), [moment, moment, 0])
+        entry[0], entry[1], entry[2] = min(entry[0], moment), max(entry[1], moment), entry[2] + 1
     stages = {}
-    for (pid, stage), (first, last) in firsts.items():
+    for (pid, stage), (first, last, entries) in firsts.items():
         earlier = STEPS.get(State(stage))
         before = firsts.get((pid, earlier.value)) if earlier is not None else None
-        stages[(pid, stage)] = (first, last, (first - before[0]) // MICROSECOND if before else None)
+        stages[(pid, stage)] = (first, last, (first - before[0]) // MICROSECOND if before else None, entries)
     attended = defaultdict(list)
     for pid, fid, scheduled in conn.execute(
         sa.select(Invitation.participant_id, Forum.id, Forum.scheduled_at)
@@ -80,9 +83,10 @@ def _recomputed(conn) -> tuple[dict, dict, dict]:
 
 def _kept(conn) -> tuple[dict, dict, dict]:
     stages = {
-        (pid, State(stage).value): (first, last, span)
-        for pid, stage, first, last, span in conn.execute(sa.select(
-            StageEntry.participant_id, StageEntry.stage, StageEntry.first_at, StageEntry.last_at, StageEntry.span
+        (pid, State(stage).value): (first, last, span, entries)
+        for pid, stage, first, last, span, entries in conn.execute(sa.select(
+            StageEntry.participant_id, StageEntry.stage, StageEntry.first_at, StageEntry.last_at, StageEntry.span,
+            StageEntry.entries,
         ))
     }
     members = conn.execute(sa.select(
@@ -93,26 +97,43 @@ def _kept(conn) -> tuple[dict, dict, dict]:
             {pid: tuple(bool(flag) for flag in flags) for pid, _fid, *flags in members})
 
 
-def _counts_recomputed(conn) -> tuple[dict, dict]:
+def _counts_recomputed(conn) -> tuple[dict, dict, dict]:
     """The kept counts of stages and spans (models.stage_counts) worked out here from the stage entries: each
-    stage's participants and spans, and each (stage, width, bucket)'s spans."""
+    stage's participants and spans, and each (stage, width, bucket)'s spans; and their days (models.stage_days):
+    entries by the program's day and month of their first and of their last moment, spans by the day and month of
+    their first and by bucket at two widths, with the row saying they are kept in the program's zone."""
     stages = {s.value: (0, 0) for s in State}
     buckets: dict[tuple[str, int, int], int] = defaultdict(int)
-    for stage, span in conn.execute(sa.select(StageEntry.stage, StageEntry.span)):
-        n, spans = stages[State(stage).value]
-        stages[State(stage).value] = (n + 1, spans + (span is not None))
+    days: dict[tuple, int] = defaultdict(int)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    for stage, span, first_at, last_at in conn.execute(
+            sa.select(StageEntry.stage, StageEntry.span, StageEntry.first_at, StageEntry.last_at)):
+        stage = State(stage).value
+        n, spans = stages[stage]
+        stages[stage] = (n + 1, spans + (span is not None))
         if span is not None:
             for width in (stage_counts.WIDE, stage_counts.NARROW):
-                buckets[(State(stage).value, width, span // 2**width)] += 1
-    return stages, dict(buckets)
+                buckets[(stage, width, span // 2**width)] += 1
+        first, last = first_at.astimezone(zone).date(), last_at.astimezone(zone).date()
+        for grain, on_first, on_last in (("d", first, last), ("m", first.replace(day=1), last.replace(day=1))):
+            days[(stage, "f", grain, on_first, 0)] += 1
+            days[(stage, "l", grain, on_last, 0)] += 1
+            if span is not None:
+                for width, kind in ((40, "w"), (36, "n")):
+                    days[(stage, kind, grain, on_first, span // 2**width)] += 1
+    days[("", "@" + zone.key, "d", date(1, 1, 1), 0)] = 0
+    return stages, dict(buckets), dict(days)
 
 
-def _counts_kept(conn) -> tuple[dict, dict]:
+def _counts_kept(conn) -> tuple[dict, dict, dict]:
     stages = {State(stage).value: (n, spans) for stage, n, spans in conn.execute(
         sa.select(StageCount.stage, StageCount.participants, StageCount.spans))}
     buckets = {(State(stage).value, width, bucket): n for stage, width, bucket, n in conn.execute(
         sa.select(SpanCount.stage, SpanCount.width, SpanCount.bucket, SpanCount.spans)) if n}
-    return stages, buckets
+    days = {tuple(key): n for *key, n in conn.execute(sa.select(
+        StageDay.stage, StageDay.kind, StageDay.grain, StageDay.day, StageDay.bucket, StageDay.n))
+        if n or key[0] == ""}
+    return stages, buckets, days
 
 
 def _check() -> None:
@@ -160,7 +181,7 @@ def test_kept_rows_follow_create_every_event_and_the_roads_back(users, api_as):
     with db.engine.connect() as conn:
         kept = _kept(conn)[0]
     assert kept[(again.id, "identified")][:2] == (at("2025-01-02"), at("2025-01-09"))
-    assert kept[(again.id, "invited")] == (at("2025-01-05"), at("2025-02-01"), 3 * 86_400 * 10**6)
+    assert kept[(again.id, "invited")] == (at("2025-01-05"), at("2025-02-01"), 3 * 86_400 * 10**6, 2)
     assert kept[(again.id, "attended")][2] == (at("2025-02-03") - at("2025-01-05")) // MICROSECOND
     # purged (by review): the history stays, and so do the kept rows
     status, body = api.post(f"/participants/{again.id}/review", json={"decision": "purge", "reason": "Moved away."})
@@ -298,7 +319,7 @@ def test_the_bulk_seed_is_kept_by_its_refresh(runner):
         kept = _kept(conn)
     assert len(kept[0]) > 1150
     assert len(kept[1]) > 100
-    assert {span is not None for (_pid, stage), (_f, _l, span) in kept[0].items() if stage == "attended"} == {True}
+    assert {span is not None for (_pid, stage), (_f, _l, span, _n) in kept[0].items() if stage == "attended"} == {True}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

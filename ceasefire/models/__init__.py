@@ -30,6 +30,7 @@ from ceasefire.models.search_counts import SearchGramCount
 from ceasefire.models.service_referrals import ServiceReferralCount, ServiceReferralMonth
 from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.stage_counts import SpanCount, StageCount
+from ceasefire.models.stage_days import StageDay
 from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
@@ -72,6 +73,7 @@ __all__ = [
     "ServiceReferralMonth",
     "SpanCount",
     "StageCount",
+    "StageDay",
     "StageEntry",
     "StatusChange",
     "StoredSession",

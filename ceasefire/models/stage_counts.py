@@ -59,11 +59,11 @@ def _stages_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> N
 
 
 def shift(connection: sa.Connection, removed: Iterable[Any], added: Iterable[Any]) -> None:
-    """Move the counts by the stage entries (rows of stage, span) a recomputation removed and wrote."""
+    """Move the counts by the stage entries (rows of stage, span, ...) a recomputation removed and wrote."""
     stages: dict[str, list[int]] = {}
     buckets: dict[tuple[str, int, int], int] = {}
     for rows, sign in ((removed, -1), (added, 1)):
-        for stage, span in rows:
+        for stage, span, *_rest in rows:
             key = State(stage).value
             counts = stages.setdefault(key, [0, 0])
             counts[0] += sign

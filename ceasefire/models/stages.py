@@ -2,11 +2,11 @@
 or every invitation of a program (services.reports):
 
 - stage_entries: one row for each stage a participant's history ever entered, with the first and the last moment
-  it did (status_changes' min(at) and max(at) for that to_state). The funnel counts those whose history entered a
-  stage in a window. For the later stage of each step of the report (invited after identified, attended after
-  invited, services offered after attended) also `span`: microseconds from the first entry into the earlier stage
-  to the first entry into this one (null when the earlier one was never entered), whose percentiles the report
-  takes by walking an index in order.
+  it did (status_changes' min(at) and max(at) for that to_state) and how many times (`entries`). The funnel counts
+  those whose history entered a stage in a window (by day, models.stage_days). For the later stage of each step of
+  the report (invited after identified, attended after invited, services offered after attended) also `span`:
+  microseconds from the first entry into the earlier stage to the first entry into this one (null when the earlier
+  one was never entered), whose percentiles the report takes by walking an index in order.
 - cohort_members: each participant's cohort, the earliest-scheduled forum (lowest id among those scheduled at the
   same moment) they were checked in at, not cancelled; and what the cohort report counts of each member that no
   window changes: whether their history entered services_offered at or after that forum's moment, and whether
@@ -27,7 +27,7 @@ recomputation by the difference of the rows it removed and wrote (its DELETE and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
-from ceasefire.models import stage_counts
+from ceasefire.models import stage_counts, stage_days
 from ceasefire.models.base import UTCDateTime, bulk_changes, enum_type
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.forums import Forum, Invitation
@@ -47,8 +47,11 @@ class StageEntry(Model):
     __tablename__ = "stage_entries"
     __table_args__ = (
         sa.Index("ix_stage_entries_stage_first_at", "stage", "first_at", "span"),
-        sa.Index("ix_stage_entries_stage_last_at", "stage", "last_at", "first_at"),
         sa.Index("ix_stage_entries_stage_span", "stage", "span", "first_at"),
+        # the stages entered more than once, by their last entry: a window's funnel looks up those entered before
+        # and after it (services.stage_report)
+        sa.Index("ix_stage_entries_reentered", "stage", "last_at", "first_at", "entries",
+                 postgresql_where=sa.text("first_at < last_at"), sqlite_where=sa.text("first_at < last_at")),
     )
 
     participant_id: Mapped[int] = mapped_column(
@@ -58,6 +61,7 @@ class StageEntry(Model):
     first_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_at: Mapped[datetime] = mapped_column(UTCDateTime)
     span: Mapped[int | None] = mapped_column(sa.BigInteger)
+    entries: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
 
 
 class CohortMember(Model):
@@ -99,7 +103,7 @@ def _stage_rows(people: Any, dialect: str) -> sa.Select:
     changes = StatusChange.__table__.c
     select = sa.select(
         changes.participant_id, changes.to_state.label("stage"), sa.func.min(changes.at).label("first_at"),
-        sa.func.max(changes.at).label("last_at"),
+        sa.func.max(changes.at).label("last_at"), sa.func.count().label("entries"),
     )
     if people is not None:
         select = select.where(changes.participant_id.in_(people))
@@ -108,7 +112,7 @@ def _stage_rows(people: Any, dialect: str) -> sa.Select:
     before = sa.case(*[(firsts.c.stage == later.value, earlier_stage.value) for later, earlier_stage in STEPS.items()])
     return (
         sa.select(firsts.c.participant_id, firsts.c.stage, firsts.c.first_at, firsts.c.last_at,
-                  span_microseconds(firsts.c.first_at, earlier.c.first_at, dialect))
+                  span_microseconds(firsts.c.first_at, earlier.c.first_at, dialect), firsts.c.entries)
         .outerjoin(earlier, sa.and_(earlier.c.participant_id == firsts.c.participant_id, earlier.c.stage == before))
     )
 
@@ -161,7 +165,7 @@ def _cohort_rows(people: Any, _dialect: str) -> sa.Select:
 
 
 _COLUMNS: tuple[tuple[Any, Callable[[Any, str], sa.Select], list[str]], ...] = (
-    (StageEntry, _stage_rows, ["participant_id", "stage", "first_at", "last_at", "span"]),
+    (StageEntry, _stage_rows, ["participant_id", "stage", "first_at", "last_at", "span", "entries"]),
     (CohortMember, _cohort_rows,
      ["participant_id", "forum_id", "services_offered", "referral_accepted", "referral_completed"]),
 )
@@ -183,8 +187,8 @@ def _statements(dialect: str, everyone: bool) -> list[tuple[Any, Any]]:
                 delete = delete.where(table.c.participant_id.in_(people))
             insert: Any = sa.insert(table).from_select(columns, rows(people, dialect))
             if model is StageEntry and not everyone:
-                delete = delete.returning(table.c.stage, table.c.span)
-                insert = insert.returning(table.c.stage, table.c.span)
+                delete = delete.returning(*_returned(table))
+                insert = insert.returning(*_returned(table))
             built.append((delete, insert))
         _BUILT[(dialect, everyone)] = built
     return built
@@ -198,13 +202,25 @@ def _recompute(connection: sa.Connection, people: list[int] | None) -> None:
         for statement in (stage_delete, stage_insert, cohort_delete, cohort_insert):
             connection.execute(statement)
         stage_counts.refresh(connection)
+        stage_days.refresh(connection)
         return
     given = {"people": people}
-    # the counts of stages and spans moved by the difference
+    # the counts of stages and spans, and of days, moved by the difference
     removed = connection.execute(stage_delete, given).all()
-    stage_counts.shift(connection, removed, connection.execute(stage_insert, given))
+    _shift(connection, removed, connection.execute(stage_insert, given).all())
     connection.execute(cohort_delete, given)
     connection.execute(cohort_insert, given)
+
+
+def _returned(table: sa.Table) -> tuple[Any, ...]:
+    """The columns of the stage entries a recomputation returns, for the counts (models.stage_counts, stage_days)."""
+    return table.c.stage, table.c.span, table.c.first_at, table.c.last_at
+
+
+def _shift(connection: sa.Connection, removed: Sequence[Any], added: Sequence[Any]) -> None:
+    """The stage entries' own counts moved by the rows a recomputation removed and wrote."""
+    stage_counts.shift(connection, removed, added)
+    stage_days.shift(connection, removed, added)
 
 
 def refresh(session: Session | Any) -> None:
@@ -270,8 +286,8 @@ def _deleting(session: Session, _context: Any, _instances: Any) -> None:
         connection = session.connection()
         table = cast(sa.Table, StageEntry.__table__)
         removed = connection.execute(sa.delete(table).where(table.c.participant_id.in_(people))
-                                     .returning(table.c.stage, table.c.span)).all()
-        stage_counts.shift(connection, removed, [])
+                                     .returning(*_returned(table))).all()
+        _shift(connection, removed, [])
 
 
 def keep_people(session: Session, connection: sa.Connection,

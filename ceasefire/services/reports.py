@@ -40,7 +40,7 @@ from ceasefire.models.referrals import REACHED_BITS
 from ceasefire.services import audit, percentiles, stage_report
 from ceasefire.services.clock import local_date, zone
 from ceasefire.services.records import Page
-from ceasefire.services.stage_report import STEPS, stages_and_days, whole_history
+from ceasefire.services.stage_report import STEPS, stages_and_days, whole_history, windowed
 
 SUPPRESSED = "<5"
 REFERRAL_COUNTED = (
@@ -157,8 +157,11 @@ def pipeline(
     for state, n in rows:
         by_state[State(state).value] += n
     points = (percentiles.MEDIAN, percentiles.P90) if p90 else (percentiles.MEDIAN,)
-    whole = whole_history(points) if not people and window.start_at is None and window.end_at is None else None
-    reached, days = whole if whole is not None else stages_and_days(people, window, points)
+    answer = None
+    if not people:  # everyone: off what is kept, over the whole history or by day
+        whole = window.start_at is None and window.end_at is None
+        answer = whole_history(points) if whole else windowed(window, points)
+    reached, days = answer if answer is not None else stages_and_days(people, window, points)
     report: dict[str, Any] = {
         "counts": {state: suppress(n) for state, n in by_state.items()} if _suppressed(user) else by_state,
         **_funnel(user, reached),

@@ -6,15 +6,24 @@ Over the whole history for everyone, off what is kept of the stage entries (mode
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, SpanCount, StageEntry, StatusChange, stage_counts
+from ceasefire.models import Participant, SpanCount, StageEntry, StatusChange, stage_counts, stage_days
+from ceasefire.models.base import DAY_GRAIN, months_and_days
 from ceasefire.models.enums import State
 from ceasefire.services import percentiles
+
+# The tables' columns, not the models' attributes: cheaper to build statements of (the report builds some hundreds of
+# conditions over the kept days)
+DAY = stage_days.DAYS.c
+SPAN = cast(sa.Table, SpanCount.__table__).c
+ENTRY = cast(sa.Table, StageEntry.__table__).c
+CHANGE = cast(sa.Table, StatusChange.__table__).c
 
 FUNNEL = (State.IDENTIFIED, State.INVITED, State.ATTENDED, State.SERVICES_OFFERED, State.ENFORCED)
 STEPS = (
@@ -44,11 +53,13 @@ def _reached(stage: State, people: list, window: Any) -> Any:
 
     if start is None:
         return count(first_in)
-    parts = [count(first_in), count(lambda e: e.first_at < start, lambda e: e.last_at >= start,
-                                    *([lambda e: e.last_at < end] if end is not None else []))]
+    # entered before the window and again: off the index of stages entered more than once
+    later = [lambda e: e.last_at < end] if end is not None else []
+    parts = [count(first_in), count(lambda e: e.first_at < e.last_at, lambda e: e.first_at < start,
+                                    lambda e: e.last_at >= start, *later)]
     if end is not None:
         parts.append(count(
-            lambda e: e.first_at < start, lambda e: e.last_at >= end,
+            lambda e: e.first_at < e.last_at, lambda e: e.first_at < start, lambda e: e.last_at >= end,
             lambda e: sa.select(StatusChange.id).where(
                 StatusChange.participant_id == e.participant_id, StatusChange.to_state == stage.value,
                 *window.moments(StatusChange.at),
@@ -101,6 +112,45 @@ def funnel() -> dict[str, int] | None:
     return None if kept is None else {s.value: kept[s][0] for s in FUNNEL}
 
 
+class _Kept:
+    """Where a percentile's bucket is found: the kept counts of spans by bucket over the whole history
+    (models.stage_counts), or a window's sums of the kept days (models.stage_days); the spans read at last are those
+    whose first entry meets `moments`."""
+
+    def __init__(self, window: Any = None) -> None:
+        self.window = window
+        self.narrow = stage_counts.NARROW if window is None else stage_days.NARROW
+        self.moments = [] if window is None else window.moments(ENTRY.first_at)
+
+    def buckets(self, width: int, targets: list[tuple[list[str], int | None, int | None]]) -> sa.Select:
+        """(stage, bucket, spans) in order, of the buckets of `width` of each target (stages, lowest bucket,
+        bucket past the highest; None for no bound), none empty. The conditions are written as one OR of ranges
+        of the table's key, each read off it."""
+        def picked(stage: Any, bucket: Any, stages: list[str], low: int | None, high: int | None) -> list:
+            return [stage.in_(stages) if len(stages) > 1 else stage == stages[0],
+                    *([] if low is None else [bucket >= low]), *([] if high is None else [bucket < high])]
+
+        if self.window is None:
+            return (sa.select(SPAN.stage, SPAN.bucket, SPAN.spans)
+                    .where(SPAN.spans != 0, SPAN.width == width,
+                           sa.or_(*(sa.and_(*picked(SPAN.stage, SPAN.bucket, *target)) for target in targets)))
+                    .order_by(SPAN.stage, SPAN.bucket))
+        total = sa.cast(sa.func.sum(DAY.n), sa.BigInteger)  # PostgreSQL's sum of bigint is numeric
+        kind = DAY.kind == stage_days.SPANS[width]
+        return (sa.select(DAY.stage, DAY.bucket, total)
+                .where(sa.or_(sa.false(), *(
+                    sa.and_(kind, *piece, *picked(DAY.stage, DAY.bucket, *target))
+                    for target in targets for piece in _pieces(self.window.start, self.window.end))))
+                .group_by(DAY.stage, DAY.bucket).having(total != 0)
+                .order_by(DAY.stage, DAY.bucket))
+
+
+def _pieces(first: date | None, last: date | None) -> list[list]:
+    """The conditions picking the kept days' rows (models.stage_days) that sum the days [first, last], None for
+    an open end: one list for each piece (the whole months, the days of a month in part)."""
+    return [[DAY.grain == grain, *conditions] for grain, conditions in months_and_days(DAY.day, first, last)]
+
+
 def whole_history(points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]] | None:
     """stages_and_days() for everyone over the whole history off the kept counts of stages and spans
     (models.stage_counts), the same answers to the report's one decimal (a percentile the buckets settle is given
@@ -114,19 +164,94 @@ def whole_history(points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[i
         return None
     reached = {s.value: kept[s][0] for s in FUNNEL}
     sizes = {i: kept[later][1] for i, (_name, _earlier, later) in enumerate(STEPS)}
+    if not any(percentiles.positions(n, points) for n in sizes.values()):
+        return reached, {}
+    source = _Kept()
+    wide = _buckets(source, stage_counts.WIDE, None)
+    days = _percentiles(source, wide, sizes, points)
+    return None if days is None else (reached, days)
+
+
+def windowed(window: Any, points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[int, int], float]]] | None:
+    """stages_and_days() for everyone over a window off the kept days (models.stage_days), the same answers to the
+    report's one decimal; None when they are not kept (in the program's zone). Who entered each stage, in one
+    statement: those whose first entry falls on a day up to the window's last, less those whose last entry falls
+    on a day before its first, less (a window closed at both ends) those entered before and after it and not in
+    it, counted off the index of stages entered more than once (and looked up in the status changes when entered
+    three times or more). Then each step's percentiles as over the whole history, its spans read by bucket off the
+    window's days, the last values fetched among the spans of a narrow bucket whose first entry is in the window."""
+    start, end = window.start, window.end
+    before = None if start is None or start == date.min else start - timedelta(days=1)
+    inside, earlier = _pieces(start, end), (_pieces(None, before) if before is not None else [])
+    is_marker = sa.and_(DAY.stage == "", DAY.kind == stage_days.kept_in(),
+                        DAY.grain == DAY_GRAIN, DAY.day == stage_days.KEPT_DAY)
+    stages = DAY.stage.in_([s.value for s in FUNNEL])
+    picked = [sa.and_(stages, DAY.kind == kind, *piece)
+              for kind, pieces in ((stage_days.FIRSTS, inside + earlier), (stage_days.LASTS, earlier))
+              for piece in pieces]
+
+    def summed(pieces: list[list]) -> Any:
+        within = sa.or_(sa.false(), *(sa.and_(*piece) for piece in pieces))
+        return sa.cast(sa.func.sum(sa.case((within, DAY.n), else_=0)), sa.BigInteger)
+
+    rows: list[Any] = list(db.session.execute(
+        sa.select(DAY.stage, DAY.kind, summed(inside), summed(earlier))
+        .where(sa.or_(is_marker, *picked))  # each a range of the table's key
+        .group_by(DAY.stage, DAY.kind)
+    ))
+    if not any(stage == "" for stage, _kind, _inside_n, _before_n in rows):
+        return None
+    sums = {(stage, kind): (n_inside, n_before) for stage, kind, n_inside, n_before in rows}
+    reached = {}
+    for s in FUNNEL:
+        firsts_inside, firsts_before = sums.get((s.value, stage_days.FIRSTS), (0, 0))
+        reached[s.value] = firsts_inside + firsts_before - sums.get((s.value, stage_days.LASTS), (0, 0))[1]
+    if window.start_at is not None and window.end_at is not None:
+        for s, n in zip(FUNNEL, db.session.execute(sa.select(*[_around(s, window) for s in FUNNEL])).one(),
+                        strict=True):
+            reached[s.value] -= n
+    source = _Kept(window)
+    wide = _buckets(source, stage_counts.WIDE, None)
+    sizes = {i: sum(n for _bucket, n in wide.get((i, 0), [])) for i in range(len(STEPS))}
+    if not any(percentiles.positions(n, points) for n in sizes.values()):
+        return reached, {}
+    days = _percentiles(source, wide, sizes, points)
+    return None if days is None else (reached, days)
+
+
+def _around(stage: State, window: Any) -> Any:
+    """How many entered `stage` before the window and after it, and not in it (a scalar subquery): off the index of
+    stages entered more than once; those entered twice have no entry but their first and last, the others are
+    looked up in their status changes."""
+    entry = ENTRY
+    # counted, not EXISTS: PostgreSQL would hash every status change of the window to answer an EXISTS here
+    in_window = sa.select(sa.func.count()).where(
+        CHANGE.participant_id == entry.participant_id, CHANGE.to_state == stage.value,
+        *window.moments(CHANGE.at),
+    ).scalar_subquery()
+    return sa.select(sa.func.count()).select_from(StageEntry.__table__).where(
+        entry.stage == stage.value, entry.first_at < entry.last_at, entry.last_at >= window.end_at,
+        entry.first_at < window.start_at, sa.or_(entry.entries <= 2, in_window == 0),
+    ).scalar_subquery()
+
+
+def _percentiles(
+    source: _Kept, wide: dict[tuple[int, int], list[tuple[int, int]]], sizes: dict[int, int], points: tuple,
+) -> dict[int, dict[tuple[int, int], float]] | None:
+    """Each step's percentiles in `points` among its `sizes[i]` spans, from their counts by wide bucket (`wide`,
+    _buckets()) and by narrow bucket inside the wide ones that hold them (one statement), then the values the
+    narrow buckets do not settle (one more); None when the kept counts do not add up."""
     days: dict[int, dict[tuple[int, int], float]] = {i: {} for i, n in sizes.items() if n}
     wanted = [(i, k) for i, n in sizes.items() for k in percentiles.positions(n, points)]
-    if not wanted:
-        return reached, days
-    places = _places(wanted, sizes)
+    places = _places(source, wide, wanted, sizes)
     if places is None:
         return None
     reads: set[tuple[int, int]] = set()
     for i, found in days.items():
         for point in points:
             sides = percentiles.positions(sizes[i], (point,))
-            ranges = {k: (places[(i, k)][0] << stage_counts.NARROW, ((places[(i, k)][0] + 1) << stage_counts.NARROW)
-                          - 1) for k in sides}
+            ranges = {k: (places[(i, k)][0] << source.narrow, ((places[(i, k)][0] + 1) << source.narrow) - 1)
+                      for k in sides}
             value = percentiles.settled(ranges, sizes[i], point)
             if value is None:
                 reads |= {(i, k) for k in sides}
@@ -134,30 +259,29 @@ def whole_history(points: tuple) -> tuple[dict[str, int], dict[int, dict[tuple[i
                 found[point] = value
     if reads:
         values: dict[int, dict[int, int]] = {}
-        for i, position, span in db.session.execute(sa.union_all(*[
-            sa.select(sa.literal(i, sa.Integer), sa.literal(k, sa.Integer), _nth_span(STEPS[i][2], *places[(i, k)]))
-            for i, k in sorted(reads)
-        ])):
-            values.setdefault(i, {})[position] = span
+        for (i, k), spans in _read(source, reads, places).items():
+            for position, span in enumerate(sorted(spans), start=k):
+                values.setdefault(i, {})[position] = span
         for i, found in days.items():
             for point in points:
                 if point not in found:
                     found[point] = percentiles.at_positions(values[i], sizes[i], (point,))[point]
-    return reached, days
+    return days
 
 
-def _buckets(width: int, where: list) -> dict[tuple[int, int], list[tuple[int, int]]]:
-    """The kept counts of buckets of `width` that `where` picks, as (step, parent bucket) -> [(bucket, n)] in order,
-    the parent being the wide bucket a narrow one lies in (0 for the wide ones themselves)."""
+def _buckets(source: _Kept, width: int, parents: list[tuple[int, int]] | None,
+             ) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """The counts of the steps' spans by bucket of `width` as (step, parent bucket) -> [(bucket, n)] in order: the
+    wide buckets of every step (`parents` None; parent 0), or the narrow ones inside each (step, wide bucket) of
+    `parents`."""
     steps = {later.value: i for i, (_name, _earlier, later) in enumerate(STEPS)}
-    shift = stage_counts.WIDE - stage_counts.NARROW if width == stage_counts.NARROW else None
+    shift = stage_counts.WIDE - source.narrow
+    targets: list[tuple[list[str], int | None, int | None]] = (
+        [([later.value for _name, _earlier, later in STEPS], None, None)] if parents is None
+        else [([STEPS[i][2].value], wide << shift, (wide + 1) << shift) for i, wide in parents])
     found: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for stage, bucket, n in db.session.execute(
-        sa.select(SpanCount.stage, SpanCount.bucket, SpanCount.spans)
-        .where(SpanCount.width == width, SpanCount.spans != 0, sa.or_(*where))
-        .order_by(SpanCount.stage, SpanCount.bucket)
-    ):
-        found.setdefault((steps[State(stage).value], 0 if shift is None else bucket >> shift), []).append((bucket, n))
+    for stage, bucket, n in db.session.execute(source.buckets(width, targets)):
+        found.setdefault((steps[State(stage).value], 0 if parents is None else bucket >> shift), []).append((bucket, n))
     return found
 
 
@@ -174,24 +298,18 @@ def _locate(buckets: list[tuple[int, int]], total: int, place: int) -> tuple[int
 
 
 def _places(
-    wanted: list[tuple[int, int]], sizes: dict[int, int],
+    source: _Kept, wide: dict[tuple[int, int], list[tuple[int, int]]], wanted: list[tuple[int, int]],
+    sizes: dict[int, int],
 ) -> dict[tuple[int, int], tuple[int, int, int]] | None:
     """For each (step, position) wanted, the narrow bucket its value lies in, its place among that bucket's spans
-    and their number (two statements); None when the kept counts do not add up."""
-    wide = _buckets(stage_counts.WIDE, [SpanCount.stage == STEPS[i][2].value for i in sorted({i for i, _k in wanted})])
+    and their number (one statement); None when the kept counts do not add up."""
     found = {}
     for i, k in wanted:
         located = _locate(wide.get((i, 0), []), sizes[i], k)
         if located is None:
             return None
         found[(i, k)] = located
-    shift = stage_counts.WIDE - stage_counts.NARROW
-    parents = sorted({(i, bucket) for (i, _k), (bucket, _place, _n) in found.items()})
-    narrow = _buckets(stage_counts.NARROW, [
-        sa.and_(SpanCount.stage == STEPS[i][2].value, SpanCount.bucket >= bucket << shift,
-                SpanCount.bucket < (bucket + 1) << shift)
-        for i, bucket in parents
-    ])
+    narrow = _buckets(source, source.narrow, sorted({(i, bucket) for (i, _k), (bucket, _p, _n) in found.items()}))
     places = {}
     for (i, k), (bucket, place, n) in found.items():
         located = _locate(narrow.get((i, bucket), []), n, place)
@@ -201,12 +319,34 @@ def _places(
     return places
 
 
-def _nth_span(later: State, bucket: int, place: int, n: int) -> Any:
-    """The span at (0-based) `place` among the n of the step into `later` in a narrow bucket, off the index of
-    spans: a range of it, read from the nearer end no further than that place."""
-    low, high = bucket << stage_counts.NARROW, (bucket + 1) << stage_counts.NARROW
-    select = sa.select(StageEntry.span).where(StageEntry.stage == later.value, StageEntry.span >= low,
-                                              StageEntry.span < high)
+def _read(source: _Kept, reads: set[tuple[int, int]], places: dict[tuple[int, int], tuple[int, int, int]],
+          ) -> dict[tuple[int, int], list[int]]:
+    """The spans at the positions `reads` (step, position), found in their narrow buckets (`places`), in one
+    statement: two positions side by side in one bucket (a median's two middle values) read together. Keyed by
+    (step, the first position read), the spans in any order."""
+    runs: list[tuple[int, int, int]] = []  # (step, first position, how many)
+    for i, k in sorted(reads):
+        if runs and runs[-1][0] == i and runs[-1][1] + runs[-1][2] == k and places[(i, k)][0] == places[(i, k - 1)][0]:
+            runs[-1] = (i, runs[-1][1], runs[-1][2] + 1)
+        else:
+            runs.append((i, k, 1))
+    selects = []
+    for i, k, count in runs:
+        spans = _spans_at(source, STEPS[i][2], *places[(i, k)], count).subquery()
+        selects.append(sa.select(sa.literal(i, sa.Integer), sa.literal(k, sa.Integer), spans.c.span))
+    found: dict[tuple[int, int], list[int]] = {}
+    for i, k, span in db.session.execute(sa.union_all(*selects)):
+        found.setdefault((i, k), []).append(span)
+    return found
+
+
+def _spans_at(source: _Kept, later: State, bucket: int, place: int, n: int, count: int) -> sa.Select:
+    """The `count` spans from (0-based) `place` on among the n of the step into `later` in a narrow bucket (whose
+    first entry meets the source's `moments`), off the index of spans: a range of it, read from the nearer end no
+    further than those places."""
+    low, high = bucket << source.narrow, (bucket + 1) << source.narrow
+    select = sa.select(ENTRY.span).where(ENTRY.stage == later.value, ENTRY.span >= low,
+                                              ENTRY.span < high, *source.moments)
     if 2 * place >= n:
-        return select.order_by(StageEntry.span.desc()).limit(1).offset(n - 1 - place).scalar_subquery()
-    return select.order_by(StageEntry.span).limit(1).offset(place).scalar_subquery()
+        return select.order_by(ENTRY.span.desc()).limit(count).offset(n - place - count)
+    return select.order_by(ENTRY.span).limit(count).offset(place)
