@@ -158,6 +158,10 @@ def routes() -> list[Route]:
     year_ago, quarter = date.today() - timedelta(days=365), date.today() - timedelta(days=500)
     page("supervisor", "report identification last year", f"/reports/identification?date_from={year_ago}")
     page("supervisor", "report pipeline last year", f"/reports/?date_from={year_ago}")
+    page("supervisor", "report pipeline a past quarter",
+         f"/reports/?date_from={quarter}&date_to={quarter + timedelta(days=90)}")
+    page("community", "report pipeline 2025", "/reports/?date_from=2025-01-01&date_to=2025-12-31")
+    api("police", "report pipeline last year", f"/reports/pipeline?from={year_ago}")
     page("supervisor", "report referrals last year", f"/reports/referrals?date_from={year_ago}")
     page("supervisor", "report referrals a past quarter",
          f"/reports/referrals?date_from={quarter}&date_to={quarter + timedelta(days=90)}")

@@ -41,12 +41,17 @@ KEPT_DAY = date(1, 1, 1)
 
 class StageDay(Model):
     __tablename__ = "stage_days"
+    __table_args__ = (
+        # the counts in the key's index on PostgreSQL: a window's rows read off it alone
+        sa.PrimaryKeyConstraint("stage", "kind", "grain", "day", "bucket", name="pk_stage_days",
+                                postgresql_include=["n"]),
+    )
 
-    stage: Mapped[State] = mapped_column(sa.String(32), primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    grain: Mapped[str] = mapped_column(sa.String(1), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    bucket: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    stage: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    grain: Mapped[str] = mapped_column(sa.String(1))
+    day: Mapped[date] = mapped_column()
+    bucket: Mapped[int] = mapped_column(sa.BigInteger, autoincrement=False)
     n: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 

@@ -135,14 +135,22 @@ class _Kept:
                     .where(SPAN.spans != 0, SPAN.width == width,
                            sa.or_(*(sa.and_(*picked(SPAN.stage, SPAN.bucket, *target)) for target in targets)))
                     .order_by(SPAN.stage, SPAN.bucket))
-        total = sa.cast(sa.func.sum(DAY.n), sa.BigInteger)  # PostgreSQL's sum of bigint is numeric
         kind = DAY.kind == stage_days.SPANS[width]
-        return (sa.select(DAY.stage, DAY.bucket, total)
-                .where(sa.or_(sa.false(), *(
-                    sa.and_(kind, *piece, *picked(DAY.stage, DAY.bucket, *target))
-                    for target in targets for piece in _pieces(self.window.start, self.window.end))))
-                .group_by(DAY.stage, DAY.bucket).having(total != 0)
-                .order_by(DAY.stage, DAY.bucket))
+        rows = _each(*(sa.select(DAY.stage, DAY.bucket, DAY.n)
+                       .where(kind, *piece, *picked(DAY.stage, DAY.bucket, *target))
+                       for target in targets for piece in _pieces(self.window.start, self.window.end)))
+        total = sa.cast(sa.func.sum(rows.c.n), sa.BigInteger)  # PostgreSQL's sum of bigint is numeric
+        return (sa.select(rows.c.stage, rows.c.bucket, total).group_by(rows.c.stage, rows.c.bucket)
+                .having(total != 0).order_by(rows.c.stage, rows.c.bucket))
+
+
+def _each(*selects: sa.Select) -> sa.Subquery:
+    """The rows of each SELECT of the kept days (one range of the table's key each, read off its index alone on
+    PostgreSQL, where the key includes the counts: an OR of the ranges took a bitmap of them and a read of every
+    table page they touch), as one subquery."""
+    if not selects:
+        return sa.select(DAY.stage, DAY.kind, DAY.bucket, DAY.n).where(sa.false()).subquery()
+    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
 
 
 def _pieces(first: date | None, last: date | None) -> list[list]:
@@ -186,19 +194,18 @@ def windowed(window: Any, points: tuple) -> tuple[dict[str, int], dict[int, dict
     is_marker = sa.and_(DAY.stage == "", DAY.kind == stage_days.kept_in(),
                         DAY.grain == DAY_GRAIN, DAY.day == stage_days.KEPT_DAY)
     stages = DAY.stage.in_([s.value for s in FUNNEL])
-    picked = [sa.and_(stages, DAY.kind == kind, *piece)
-              for kind, pieces in ((stage_days.FIRSTS, inside + earlier), (stage_days.LASTS, earlier))
-              for piece in pieces]
+    found = _each(
+        sa.select(DAY.stage, DAY.kind, sa.literal(0, sa.Integer).label("side"), DAY.n).where(is_marker),
+        *(sa.select(DAY.stage, DAY.kind, sa.literal(side, sa.Integer).label("side"), DAY.n)
+          .where(stages, DAY.kind == kind, *piece)
+          for kind, sides in ((stage_days.FIRSTS, (inside, earlier)), (stage_days.LASTS, ([], earlier)))
+          for side, pieces in enumerate(sides) for piece in pieces))
 
-    def summed(pieces: list[list]) -> Any:
-        within = sa.or_(sa.false(), *(sa.and_(*piece) for piece in pieces))
-        return sa.cast(sa.func.sum(sa.case((within, DAY.n), else_=0)), sa.BigInteger)
+    def summed(side: int) -> Any:
+        return sa.cast(sa.func.sum(sa.case((found.c.side == side, found.c.n), else_=0)), sa.BigInteger)
 
     rows: list[Any] = list(db.session.execute(
-        sa.select(DAY.stage, DAY.kind, summed(inside), summed(earlier))
-        .where(sa.or_(is_marker, *picked))  # each a range of the table's key
-        .group_by(DAY.stage, DAY.kind)
-    ))
+        sa.select(found.c.stage, found.c.kind, summed(0), summed(1)).group_by(found.c.stage, found.c.kind)))
     if not any(stage == "" for stage, _kind, _inside_n, _before_n in rows):
         return None
     sums = {(stage, kind): (n_inside, n_before) for stage, kind, n_inside, n_before in rows}
@@ -229,10 +236,11 @@ def _around(stage: State, window: Any) -> Any:
         CHANGE.participant_id == entry.participant_id, CHANGE.to_state == stage.value,
         *window.moments(CHANGE.at),
     ).scalar_subquery()
-    return sa.select(sa.func.count()).select_from(StageEntry.__table__).where(
-        entry.stage == stage.value, entry.first_at < entry.last_at, entry.last_at >= window.end_at,
-        entry.first_at < window.start_at, sa.or_(entry.entries <= 2, in_window == 0),
-    ).scalar_subquery()
+    around = [entry.stage == stage.value, entry.first_at < entry.last_at, entry.last_at >= window.end_at,
+              entry.first_at < window.start_at]
+    twice, more = (sa.select(sa.func.count()).select_from(StageEntry.__table__).where(*around, *where).scalar_subquery()
+                   for where in ([entry.entries <= 2], [entry.entries > 2, in_window == 0]))
+    return twice + more
 
 
 def _percentiles(

@@ -56,7 +56,8 @@ def upgrade():
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('bucket', sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column('n', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('stage', 'kind', 'grain', 'day', 'bucket', name=op.f('pk_stage_days')),
+        sa.PrimaryKeyConstraint('stage', 'kind', 'grain', 'day', 'bucket', name=op.f('pk_stage_days'),
+                                postgresql_include=['n']),
     )
     zone = _zone()
     connection = op.get_bind()
