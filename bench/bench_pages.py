@@ -85,6 +85,8 @@ def routes() -> list[Route]:
         ("caseworker", "caseworker_id={caseworker}"), ("forum", "forum_id={forum}"),
         ("supervision", "supervision_status=probation"), ("state+group", "state=invited&group_id={group}"),
         ("q=jon&state", "q=jon&state=identified"),
+        # searches of one letter, of a long part of a name matching tens of thousands, within a group
+        ("q=j", "q=j"), ("q=john", "q=john"), ("q=jo&group", "q=jo&group_id={group}"),
     ):
         page("caseworker", f"participants {label}", f"/participants/?{query}")
     page("community", "participants q=jon", "/participants/?q=jon")

@@ -226,7 +226,7 @@ def identified_by_agency(session: Session | Any) -> list[tuple[int | None, str |
 
 
 def age_band(born: Any, on: Any, kept: str | None = None) -> str:
-    """The identification report's band (services.reports.identification, in SQL there): the band kept at a
+    """The identification report's band (services.identification_report, in SQL there): the band kept at a
     purge when the date of birth is gone, else whole years completed at identification."""
     if born is None:
         return kept if kept is not None else "unknown"

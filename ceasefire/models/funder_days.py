@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceasefire.extensions import Model
 from ceasefire.models import stages
 from ceasefire.models.activity import KEPT_DAY, kept_in, local_day
-from ceasefire.models.base import add_to_counts, bulk_changes
+from ceasefire.models.base import add_to_counts, bulk_changes, insert_rows
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.fieldwork import OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -274,9 +274,7 @@ def refresh(session: Session | Any) -> None:
         for row in rows:
             for key, n in count_keys(row):
                 totals[key] = totals.get(key, 0) + n
-        if rows:
-            connection.execute(sa.insert(days), [
-                {"participant_id": p, "measure": m, "day": d, "since": s, "n": n} for p, m, d, s, n in rows])
+        insert_rows(connection, days, ["participant_id", "measure", "day", "since", "n"], rows)
     values = [{"measure": kept_in(), "grain": "", "day": KEPT_DAY, "since": NO_DAY, "n": 0}]
     values += [{"measure": m, "grain": g, "day": d, "since": s, "n": n} for (m, g, d, s), n in totals.items() if n]
     for start in range(0, len(values), 10000):

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models.activity import local_day
-from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, UTCDateTime, add_to_counts, program_zone
+from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, UTCDateTime, add_to_counts, insert_rows, program_zone
 from ceasefire.models.enums import State
 
 WIDE, NARROW = 40, 36  # a bucket's width, as a power of two of microseconds
@@ -149,9 +149,8 @@ def refresh(connection: sa.Connection) -> None:
             _add(counts, partition, 1, day_of)
     connection.execute(sa.delete(DAYS))
     # in the order of the key: a window's rows lie together, in few pages
-    rows = [marker(), *(dict(zip(KEYS, key, strict=True), n=n) for key, n in sorted(counts.items()) if n)]
-    for start in range(0, len(rows), 20000):
-        connection.execute(sa.insert(DAYS), rows[start:start + 20000])
+    insert_rows(connection, DAYS, [*KEYS, "n"],
+                [tuple(marker()[c] for c in [*KEYS, "n"]), *((*key, n) for key, n in sorted(counts.items()) if n)])
 
 
 # Each grouping set of _COUNTED's statement, by its GROUPING() bits (1 for a column left out: fd, fm, ld, lm, w,

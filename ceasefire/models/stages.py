@@ -27,6 +27,7 @@ recomputation by the difference of the rows it removed and wrote (its DELETE and
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -218,7 +219,10 @@ def _returned(table: sa.Table) -> tuple[Any, ...]:
 
 
 def _shift(connection: sa.Connection, removed: Sequence[Any], added: Sequence[Any]) -> None:
-    """The stage entries' own counts moved by the rows a recomputation removed and wrote."""
+    """The stage entries' own counts moved by the rows a recomputation removed and wrote (nothing to move when it
+    wrote back what it removed, as for most flushes)."""
+    if Counter(map(tuple, removed)) == Counter(map(tuple, added)):
+        return
     stage_counts.shift(connection, removed, added)
     stage_days.shift(connection, removed, added)
 

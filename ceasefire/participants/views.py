@@ -48,7 +48,7 @@ from ceasefire.participants.forms import (
     event_form_class,
     options,
 )
-from ceasefire.services import audit, catalog, conflicts, events, read, reports, retention, timeline
+from ceasefire.services import audit, catalog, conflicts, events, identification_report, read, retention, timeline
 from ceasefire.services import consent as consent_service
 from ceasefire.services import listing as listing_service
 from ceasefire.services import participants as participant_service
@@ -232,7 +232,7 @@ def index():
         args=args,
         tabs=tabs,
         may_create=policy.can(user, "participant.create"),
-        identified=reports.identified_counts(user),
+        identified=identification_report.identified_counts(user),
     ), 200 if valid else 422
 
 

@@ -18,7 +18,7 @@ from ceasefire.models import ActivityDay, FunderCount
 from ceasefire.models import activity as activity_days
 from ceasefire.models.base import months_and_days
 from ceasefire.models.funder_days import CASELOAD, ENGAGED, ENGAGEMENTS, NO_DAY, WAYS, month
-from ceasefire.services.reports import Window
+from ceasefire.services.report_window import Window
 
 
 def _day_ends(window: Window) -> tuple[date | None, date | None]:

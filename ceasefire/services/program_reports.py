@@ -40,7 +40,8 @@ from ceasefire.models.enums import ForumStatus, OutcomeType, State
 from ceasefire.services import funder_kept
 from ceasefire.services.clock import local_date, program_today, zone
 from ceasefire.services.records import Page
-from ceasefire.services.reports import EPOCH, SUPPRESSED, Window, day_number, suppress, without_jit
+from ceasefire.services.report_window import SUPPRESSED, Window, suppress, without_jit
+from ceasefire.services.reports import EPOCH, day_number
 
 MOST_MONTHS = 600  # fifty years of months: a longer window is refused, not drawn
 OUTCOME_NAMES = tuple(t.value for t in OutcomeType)

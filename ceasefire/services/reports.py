@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,84 +35,19 @@ from ceasefire.models import (
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.cohort_tallies import TALLIES
-from ceasefire.models.enums import ForumStatus, ReferralStatus, State, SupervisionStatus
+from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.referrals import REACHED_BITS
 from ceasefire.services import audit, percentiles, stage_report
 from ceasefire.services.clock import local_date, zone
+from ceasefire.services.identification_report import identification
 from ceasefire.services.records import Page
+from ceasefire.services.report_window import SUPPRESSED, Window, ratio, suppress, suppressed, without_jit
 from ceasefire.services.stage_report import STEPS, stages_and_days, whole_history, windowed
 
-SUPPRESSED = "<5"
 REFERRAL_COUNTED = (
     ReferralStatus.ACCEPTED, ReferralStatus.DECLINED, ReferralStatus.ENROLLED, ReferralStatus.COMPLETED,
     ReferralStatus.DROPPED, ReferralStatus.WITHDRAWN,
 )
-AGE_BANDS = ("under_18", "18_24", "25_34", "35_plus", "unknown")
-
-
-@dataclass(frozen=True)
-class Window:
-    """`from` and `to` as dates (both inclusive), and as UTC instants for timestamp columns (end exclusive)."""
-
-    start: date | None = None
-    end: date | None = None
-
-    @property
-    def start_at(self) -> datetime | None:
-        if self.start is None:
-            return None
-        try:
-            return datetime.combine(self.start, time.min, tzinfo=zone()).astimezone(UTC)
-        except OverflowError:  # before year 1 in UTC: nothing is earlier, so the end is open
-            return None
-
-    @property
-    def end_at(self) -> datetime | None:
-        if self.end is None or self.end == date.max:
-            return None
-        try:
-            return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=zone()).astimezone(UTC)
-        except OverflowError:  # after year 9999 in UTC: nothing is later
-            return None
-
-    def moments(self, column) -> list:
-        """Conditions putting a timestamp column inside the window."""
-        out = []
-        if self.start_at is not None:
-            out.append(column >= self.start_at)
-        if self.end_at is not None:
-            out.append(column < self.end_at)
-        return out
-
-    def days(self, column) -> list:
-        """Conditions putting a date column inside the window."""
-        out = []
-        if self.start is not None:
-            out.append(column >= self.start)
-        if self.end is not None:
-            out.append(column <= self.end)
-        return out
-
-
-def ratio(part: int, whole: int) -> float:
-    return part / whole if whole else 0.0
-
-
-def suppress(value: int) -> int | str:
-    """A count a community user gets: 1 to 4 people could be named, so such a count is "<5"."""
-    return SUPPRESSED if 0 < value < 5 else value
-
-
-def without_jit() -> None:
-    """PostgreSQL compiles (JIT) a statement whose estimated cost passes jit_above_cost: a report's statements are
-    estimated dear at a million participants yet run in a tenth of a second, and compiling one took a second. Off
-    for the rest of the transaction (SET LOCAL); nothing to do on SQLite."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SET LOCAL jit = off"))
-
-
-def _suppressed(user: User) -> bool:
-    return user.role in policy.REPORT_SUPPRESSED
 
 
 def _distinct(column, condition=None):
@@ -163,7 +98,7 @@ def pipeline(
         answer = whole_history(points) if whole else windowed(window, points)
     reached, days = answer if answer is not None else stages_and_days(people, window, points)
     report: dict[str, Any] = {
-        "counts": {state: suppress(n) for state, n in by_state.items()} if _suppressed(user) else by_state,
+        "counts": {state: suppress(n) for state, n in by_state.items()} if suppressed(user) else by_state,
         **_funnel(user, reached),
         "median_days": {name: percentiles.rounded(days.get(i, {}).get(percentiles.MEDIAN))
                         for i, (name, _e, _l) in enumerate(STEPS)},
@@ -183,7 +118,7 @@ def _funnel(user: User, reached: dict[str, int]) -> dict[str, Any]:
             "attended_to_services_offered": ratio(reached["services_offered"], reached["attended"]),
         },
     }
-    if _suppressed(user):
+    if suppressed(user):
         hidden = {stage for stage, n in reached.items() if suppress(n) == SUPPRESSED}
         shown["funnel"] = [{"stage": stage, "reached": suppress(n)} for stage, n in reached.items()]
         for key, (top, bottom) in {
@@ -247,7 +182,7 @@ def _cohort_items(user: User, forums: Sequence[Any]) -> list[dict[str, Any]]:
     stale = {f.id: held_on[f.id] for f in forums if f.held != held_on[f.id].toordinal() - epoch}
     counted = {fid: tuple(n.values()) for fid, n in cohort_tallies.count(db.session.connection(), stale).items()}
     kinds = cohort_tallies.KINDS
-    hide = _suppressed(user)
+    hide = suppressed(user)
     items = []
     for f in forums:
         # the counts in MEASURES' order: 8 measures, then each outcome type's 6 months, then each type's 12
@@ -453,105 +388,6 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
             "waiting_over_14_days": over_14,
         })
     return items
-
-
-# Who is identified
-
-
-def _band(name: str):
-    return sa.literal_column(f"'{name}'", sa.String)
-
-
-def age_band_sql():
-    """age_band() in SQL: whole years completed at the date of identification, as a band's name."""
-    born, on = Participant.date_of_birth, Participant.identified_on
-
-    def part(name, column):
-        return sa.cast(sa.extract(name, column), sa.Integer)
-
-    years = part("year", on) - part("year", born) - sa.case(
-        (part("month", on) * 100 + part("day", on) < part("month", born) * 100 + part("day", born), 1), else_=0
-    )
-    return sa.case(
-        (born.is_(None), _band("unknown")), (years < 18, _band("under_18")), (years <= 24, _band("18_24")),
-        (years <= 34, _band("25_34")), else_=_band("35_plus"),
-    )
-
-
-def identification(user: User, window: Window, agencies: bool = True) -> dict[str, Any]:
-    """Who is identified in the window, by supervision status and age band at identification and, with `agencies`,
-    by identifying agency: read off the counts kept with every change (models.counts: over the whole history a row
-    each, over a window the window's days), or, when they are not kept, counted (one statement each)."""
-    policy.require(user, "report.identification")
-    if window != Window():
-        days = counts.identified_between(db.session, window.start, window.end, agencies)
-        if days is not None:
-            return _identified(user, *days)
-    when = window.days(Participant.identified_on)
-    by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
-    by_age = dict.fromkeys(AGE_BANDS, 0)
-    # A purge erases the date of birth and keeps the band it gave at identification (Participant.age_band).
-    band = sa.case(
-        (sa.and_(Participant.date_of_birth.is_(None), Participant.age_band.is_not(None)), Participant.age_band),
-        else_=age_band_sql(),
-    ).label("band")
-    # Over everyone ever identified (as beside the participant list): the counts kept with every change, if kept.
-    kept = counts.identified(db.session) if window == Window() else None
-    grouped = ((s, b, n) for (s, b), n in kept.items()) if kept is not None else db.session.execute(
-        sa.select(Participant.supervision_status, band, sa.func.count(Participant.id))
-        .where(*when).group_by(Participant.supervision_status, band)
-    )
-    for status, name, n in grouped:
-        by_supervision[SupervisionStatus(status).value] += n
-        by_age[name] += n
-    kept_agencies = counts.identified_by_agency(db.session) if agencies and window == Window() else None
-    rows = kept_agencies if kept_agencies is not None else db.session.execute(
-        sa.select(Organization.id, Organization.name, sa.func.count(Participant.id))
-        .select_from(Participant)
-        .outerjoin(Organization, Organization.id == Participant.identifying_org_id)
-        .where(*when)
-        .group_by(Organization.id, Organization.name)
-    ).all() if agencies else []
-    return _identification_report(user, by_supervision, by_age, rows)
-
-
-def _identified(user: User, bands: list[Any], agencies: list[Any]) -> dict[str, Any]:
-    """The report from the kept days' sums: (supervision status, age band, n) and (agency or NO_AGENCY, n)."""
-    by_supervision = dict.fromkeys((s.value for s in SupervisionStatus), 0)
-    by_age = dict.fromkeys(AGE_BANDS, 0)
-    for status, name, n in bands:
-        by_supervision[SupervisionStatus(status).value] += n
-        by_age[name] += n
-    names = dict(db.session.execute(sa.select(Organization.id, Organization.name).where(
-        Organization.id.in_([a for a, _n in agencies if a != counts.NO_AGENCY]))).all()) if agencies else {}
-    rows = [(None, None, n) if a == counts.NO_AGENCY else (a, names.get(a), n) for a, n in agencies if n]
-    return _identification_report(user, by_supervision, by_age, rows)
-
-
-def _identification_report(user: User, by_supervision: dict[str, int], by_age: dict[str, int],
-                           rows: Sequence[Any]) -> dict[str, Any]:
-    rows = sorted(rows, key=lambda r: (r[0] is None, r[1] or "", r[0] or 0))
-    report: dict[str, Any] = {
-        "total": sum(by_supervision.values()),
-        "by_age": by_age,
-        "by_supervision": by_supervision,
-        "by_identifying_agency": [{"organization_id": i, "name": name, "count": n} for i, name, n in rows],
-    }
-    if _suppressed(user):
-        report["total"] = suppress(report["total"])
-        report["by_age"] = {k: suppress(v) for k, v in by_age.items()}
-        report["by_supervision"] = {k: suppress(v) for k, v in by_supervision.items()}
-        for row in report["by_identifying_agency"]:
-            row["count"] = suppress(row["count"])
-    return report
-
-
-def identified_counts(user: User) -> dict[str, Any] | None:
-    """Who is identified, over everyone identified so far, to show beside a list of participants; None for a role
-    without the report (providers)."""
-    if not policy.can(user, "report.identification"):
-        return None
-    return identification(user, Window(), agencies=False)
 
 
 REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}

@@ -1,6 +1,6 @@
 """The pipeline report's funnel and days between stages (services.reports.pipeline), off what is kept of each
 participant (models.stages): each stage's first and last entry, and each step's span. `window` is a
-services.reports.Window; `people`, conditions on Participant (a group, a forum's invitees), none for everyone.
+services.report_window.Window; `people`, conditions on Participant (a group, a forum's invitees), none for everyone.
 Over the whole history for everyone, off what is kept of the stage entries (models.stage_counts): whole_history().
 """
 
