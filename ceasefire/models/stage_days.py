@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models.activity import local_day
-from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, UTCDateTime, add_to_counts, insert_rows, program_zone
+from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, add_to_counts, insert_rows, program_zone
 from ceasefire.models.enums import State
 
 WIDE, NARROW = 40, 36  # a bucket's width, as a power of two of microseconds
@@ -84,50 +84,69 @@ def kept(session: Session | Any) -> bool:
 
 class _Days:
     """The program's day of moments, remembered by UTC hour: a moment's day is worked out once an hour of them
-    (exactly: an hour whose first and last microsecond fall on different days has each moment worked out)."""
+    (exactly: an hour whose first and last microsecond fall on different days has each moment worked out). A moment
+    is a datetime, or SQLite's text of one (UTC, "YYYY-MM-DD HH:MM:SS..."), read without making a datetime of it."""
 
     def __init__(self) -> None:
-        self.hours: dict[datetime, date | None] = {}
+        self.hours: dict[Any, date | None] = {}
 
-    def __call__(self, moment: datetime) -> date:
+    def __call__(self, moment: datetime | str) -> date:
+        if isinstance(moment, str):
+            hour: Any = moment[:13]
+            if hour not in self.hours:
+                self.hours[hour] = self._day_of_hour(datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC))
+            found = self.hours[hour]
+            return found if found is not None else local_day(datetime.fromisoformat(moment))
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         hour = moment.replace(minute=0, second=0, microsecond=0)
         if hour not in self.hours:
-            first = local_day(hour)
-            try:
-                last = local_day(hour + timedelta(hours=1, microseconds=-1))
-            except OverflowError:
-                last = None
-            self.hours[hour] = first if first == last else None
+            self.hours[hour] = self._day_of_hour(hour)
         found = self.hours[hour]
         return found if found is not None else local_day(moment)
 
+    @staticmethod
+    def _day_of_hour(hour: datetime) -> date | None:
+        """The day of every moment of the hour, None when they fall on two."""
+        first = local_day(hour)
+        try:
+            last = local_day(hour + timedelta(hours=1, microseconds=-1))
+        except OverflowError:
+            return None
+        return first if first == last else None
 
-def _add(counts: dict[tuple[str, str, str, date, int], int], rows: Iterable[Any], sign: int, day_of: Any) -> None:
+
+def _add(counts: dict[tuple[Any, str, date, int], int], rows: Iterable[Any], sign: int, day_of: _Days) -> None:
+    """Count the rows (stage, span, first_at, last_at) by day, `sign` each: (stage, kind, day, bucket) -> n."""
     for stage, span, first_at, last_at in rows:
-        stage = State(stage).value
         first = day_of(first_at)
-        last = first if last_at == first_at else day_of(last_at)
-        for grain, on_first, on_last in ((DAY_GRAIN, first, last),
-                                         (MONTH_GRAIN, first.replace(day=1), last.replace(day=1))):
-            for key in ((stage, FIRSTS, grain, on_first, 0), (stage, LASTS, grain, on_last, 0)):
+        for key in ((stage, FIRSTS, first, 0),
+                    (stage, LASTS, first if last_at == first_at else day_of(last_at), 0)):
+            counts[key] = counts.get(key, 0) + sign
+        if span is not None:
+            for key in ((stage, SPANS[WIDE], first, span >> WIDE), (stage, SPANS[NARROW], first, span >> NARROW)):
                 counts[key] = counts.get(key, 0) + sign
-            if span is not None:
-                for width, kind in SPANS.items():
-                    key = (stage, kind, grain, on_first, span >> width)
-                    counts[key] = counts.get(key, 0) + sign
+
+
+def _both_grains(by_day: dict[tuple[Any, str, date, int], int]) -> dict[tuple[str, str, str, date, int], int]:
+    """The counts by day, and summed by month (on its first day): the rows' keys."""
+    rows: dict[tuple[str, str, str, date, int], int] = {}
+    for (stage, kind, day, bucket), n in by_day.items():
+        stage = State(stage).value
+        for key in ((stage, kind, DAY_GRAIN, day, bucket), (stage, kind, MONTH_GRAIN, day.replace(day=1), bucket)):
+            rows[key] = rows.get(key, 0) + n
+    return rows
 
 
 def shift(connection: sa.Connection, removed: Iterable[Any], added: Iterable[Any]) -> None:
     """Move the counts by the stage entries (rows of stage, span, first_at, last_at) a recomputation removed and
     wrote, in the order of the keys (one order for every transaction)."""
-    counts: dict[tuple[str, str, str, date, int], int] = {}
+    by_day: dict[tuple[Any, str, date, int], int] = {}
     day_of = _Days()
-    _add(counts, removed, -1, day_of)
-    _add(counts, added, 1, day_of)
+    _add(by_day, removed, -1, day_of)
+    _add(by_day, added, 1, day_of)
     add_to_counts(connection, DAYS, KEYS, "n", [dict(zip(KEYS, key, strict=True), n=n)
-                                                 for key, n in sorted(counts.items()) if n])
+                                                 for key, n in sorted(_both_grains(by_day).items()) if n])
 
 
 def refresh(connection: sa.Connection) -> None:
@@ -138,15 +157,16 @@ def refresh(connection: sa.Connection) -> None:
     if connection.dialect.name == "postgresql" and connection.scalar(
             sa.text("SELECT count(*) FROM pg_timezone_names WHERE name = :zone"), {"zone": zone}):
         counts = _counted_in_sql(connection, zone)
-    else:
-        counts = {}
-        entries = sa.table("stage_entries", sa.column("stage"), sa.column("span"),
-                           sa.column("first_at", UTCDateTime), sa.column("last_at", UTCDateTime))
+    else:  # the moments as SQLite keeps them, text of UTC (see _Days)
+        entries = sa.table("stage_entries", sa.column("stage"), sa.column("span"), sa.column("first_at"),
+                           sa.column("last_at"))
+        by_day: dict[tuple[Any, str, date, int], int] = {}
         day_of = _Days()
         result = connection.execute(sa.select(entries.c.stage, entries.c.span, entries.c.first_at,
                                               entries.c.last_at).execution_options(yield_per=20000))
         for partition in result.partitions():
-            _add(counts, partition, 1, day_of)
+            _add(by_day, partition, 1, day_of)
+        counts = _both_grains(by_day)
     connection.execute(sa.delete(DAYS))
     # in the order of the key: a window's rows lie together, in few pages
     insert_rows(connection, DAYS, [*KEYS, "n"],
