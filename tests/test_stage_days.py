@@ -82,7 +82,8 @@ def _windows(moments: list[datetime], rng: random.Random) -> list[Window]:
     windows = [Window(date(2025, 1, 1), date(2025, 12, 31)), Window(date(2025, 3, 1), date(2025, 3, 31)),
                Window(date(2025, 3, 9), date(2025, 3, 9)), Window(date(2025, 11, 2), date(2025, 11, 2)),
                Window(date(2025, 3, 9), None), Window(None, date(2025, 11, 1)), Window(date(2020, 1, 1), None),
-               Window(None, date(2020, 1, 1)), Window(date(2030, 1, 1), None), Window(date(2025, 6, 1), date(2025, 5, 1)),
+               Window(None, date(2020, 1, 1)), Window(date(2030, 1, 1), None),
+               Window(date(2025, 6, 1), date(2025, 5, 1)), Window(date(2026, 9, 1), date(2025, 2, 1)),  # crossed
                Window(date.min, date(2025, 6, 1)), Window(date(2025, 6, 1), date.max)]
     for _ in range(60):
         start, end = rng.choice(days), rng.choice(days)

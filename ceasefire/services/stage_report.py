@@ -124,8 +124,8 @@ class _Kept:
 
     def buckets(self, width: int, targets: list[tuple[list[str], int | None, int | None]]) -> sa.Select:
         """(stage, bucket, spans) in order, of the buckets of `width` of each target (stages, lowest bucket,
-        bucket past the highest; None for no bound), none empty. The conditions are written as one OR of ranges
-        of the table's key, each read off it."""
+        bucket past the highest; None for no bound), none empty: over a window, summed from the days' rows of each
+        target and piece of the window, each a range of the table's key."""
         def picked(stage: Any, bucket: Any, stages: list[str], low: int | None, high: int | None) -> list:
             return [stage.in_(stages) if len(stages) > 1 else stage == stages[0],
                     *([] if low is None else [bucket >= low]), *([] if high is None else [bucket < high])]
@@ -189,6 +189,8 @@ def windowed(window: Any, points: tuple) -> tuple[dict[str, int], dict[int, dict
     three times or more). Then each step's percentiles as over the whole history, its spans read by bucket off the
     window's days, the last values fetched among the spans of a narrow bucket whose first entry is in the window."""
     start, end = window.start, window.end
+    if start is not None and end is not None and start > end:  # no day: nobody entered anything
+        return {s.value: 0 for s in FUNNEL}, {}
     before = None if start is None or start == date.min else start - timedelta(days=1)
     inside, earlier = _pieces(start, end), (_pieces(None, before) if before is not None else [])
     is_marker = sa.and_(DAY.stage == "", DAY.kind == stage_days.kept_in(),
