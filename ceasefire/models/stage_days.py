@@ -151,7 +151,7 @@ def shift(connection: sa.Connection, removed: Iterable[Any], added: Iterable[Any
 
 def refresh(connection: sa.Connection) -> None:
     """Count every day anew from the stage entries, in the program's zone: in one pass of GROUPING SETS on
-    PostgreSQL (its own zone database read the moments: 14 s at a million participants, where Python took 65), in
+    PostgreSQL (its own zone database read the moments: 15 s at a million participants, where Python took 65), in
     Python elsewhere."""
     zone = program_zone().key
     if connection.dialect.name == "postgresql" and connection.scalar(
@@ -174,7 +174,7 @@ def refresh(connection: sa.Connection) -> None:
 
 
 # Each grouping set of _COUNTED's statement, by its GROUPING() bits (1 for a column left out: fd, fm, ld, lm, w,
-# n from the left), as (kind, grain, the day's column, the bucket's column or None)
+# b from the left), as (kind, grain, the day's column, the bucket's column or None)
 _SETS = {0b011111: (FIRSTS, DAY_GRAIN, 1, None), 0b101111: (FIRSTS, MONTH_GRAIN, 2, None),
          0b110111: (LASTS, DAY_GRAIN, 3, None), 0b111011: (LASTS, MONTH_GRAIN, 4, None),
          0b011101: (SPANS[WIDE], DAY_GRAIN, 1, 5), 0b101101: (SPANS[WIDE], MONTH_GRAIN, 2, 5),
