@@ -103,6 +103,16 @@ def insert_rows(connection: sa.Connection, table: sa.Table, columns: list[str], 
 DAY_GRAIN, MONTH_GRAIN = "d", "m"  # rows kept by day, and by month (on its first day)
 
 
+def both_grains(counted: dict[tuple, int]) -> list[tuple[tuple, int]]:
+    """Counts keyed (day, *rest) as counts keyed (grain, day, *rest) of both grains: each day's (DAY_GRAIN), and
+    each month's sum on its first day (MONTH_GRAIN); in order, none at 0."""
+    rows: dict[tuple, int] = {}
+    for (day, *rest), n in counted.items():
+        for key in ((DAY_GRAIN, day, *rest), (MONTH_GRAIN, day.replace(day=1), *rest)):
+            rows[key] = rows.get(key, 0) + n
+    return [(key, n) for key, n in sorted(rows.items()) if n]
+
+
 def next_month(day: date) -> date:
     """The first day of the month after `day`'s (ValueError after December of year 9999)."""
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)

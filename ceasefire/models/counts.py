@@ -31,7 +31,7 @@ from ceasefire.models import (
     service_referrals,
     stages,
 )
-from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, add_to_counts, enum_type, months_and_days, today
+from ceasefire.models.base import DAY_GRAIN, add_to_counts, both_grains, enum_type, months_and_days, today
 from ceasefire.models.enums import ReferralStatus, State, SupervisionStatus
 from ceasefire.models.forums import Forum
 from ceasefire.models.people import Group, Participant
@@ -124,16 +124,6 @@ class IdentificationAgencyDay(Model):
 
 
 KEPT = {"grain": DAY_GRAIN, "day": date.min, "supervision_status": "", "age_band": "", "participants": 0}
-
-
-def _both_grains(counted: dict[tuple, int]) -> list[tuple[tuple, int]]:
-    """Counts keyed (day, *rest) as counts keyed (grain, day, *rest) of both grains: each day's, and each month's
-    sum on its first day, in one order."""
-    rows: dict[tuple, int] = {}
-    for (day, *rest), n in counted.items():
-        for key in ((DAY_GRAIN, day, *rest), (MONTH_GRAIN, day.replace(day=1), *rest)):
-            rows[key] = rows.get(key, 0) + n
-    return [(key, n) for key, n in sorted(rows.items()) if n]
 
 
 def _zero_identification() -> list[dict[str, Any]]:
@@ -280,12 +270,12 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.delete(IdentificationDay))
     session.execute(sa.insert(IdentificationDay), [KEPT, *(
         {"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": n}
-        for (g, d, s, b), n in _both_grains(by_day))])
+        for (g, d, s, b), n in both_grains(by_day))])
     session.execute(sa.delete(IdentificationAgencyDay))
     if by_agency_day:
         session.execute(sa.insert(IdentificationAgencyDay), [
             {"grain": g, "day": d, "organization_id": o, "participants": n}
-            for (g, d, o), n in _both_grains(by_agency_day)])
+            for (g, d, o), n in both_grains(by_agency_day)])
     agencies = dict(session.execute(
         sa.select(Participant.identifying_org_id, sa.func.count(Participant.id))
         .group_by(Participant.identifying_org_id)
@@ -446,10 +436,10 @@ def _keep(session: Session, _context: Any, _instances: Any) -> None:
     add_to_counts(connection, cast(sa.Table, IdentificationDay.__table__),
                   ["grain", "day", "supervision_status", "age_band"], "participants",
                   [{"grain": g, "day": d, "supervision_status": s, "age_band": b, "participants": n}
-                   for (g, d, s, b), n in _both_grains(days)])
+                   for (g, d, s, b), n in both_grains(days)])
     add_to_counts(connection, cast(sa.Table, IdentificationAgencyDay.__table__), ["grain", "day", "organization_id"],
                   "participants", [{"grain": g, "day": d, "organization_id": o, "participants": n}
-                                   for (g, d, o), n in _both_grains(agency_days)])
+                                   for (g, d, o), n in both_grains(agency_days)])
     table = sa.table("referral_counts", sa.column("status"), sa.column("referrals"))
     for status in sorted(referrals):
         connection.execute(sa.update(table).where(table.c.status == status)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire.extensions import Model
 from ceasefire.models.activity import local_day
-from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, add_to_counts, insert_rows, program_zone
+from ceasefire.models.base import DAY_GRAIN, MONTH_GRAIN, add_to_counts, both_grains, insert_rows, program_zone
 from ceasefire.models.enums import State
 
 WIDE, NARROW = 40, 36  # a bucket's width, as a power of two of microseconds
@@ -116,37 +116,33 @@ class _Days:
         return first if first == last else None
 
 
-def _add(counts: dict[tuple[Any, str, date, int], int], rows: Iterable[Any], sign: int, day_of: _Days) -> None:
-    """Count the rows (stage, span, first_at, last_at) by day, `sign` each: (stage, kind, day, bucket) -> n."""
+def _add(counts: dict[tuple[date, Any, str, int], int], rows: Iterable[Any], sign: int, day_of: _Days) -> None:
+    """Count the rows (stage, span, first_at, last_at) by day, `sign` each: (day, stage, kind, bucket) -> n."""
     for stage, span, first_at, last_at in rows:
         first = day_of(first_at)
-        for key in ((stage, FIRSTS, first, 0),
-                    (stage, LASTS, first if last_at == first_at else day_of(last_at), 0)):
+        for key in ((first, stage, FIRSTS, 0),
+                    (first if last_at == first_at else day_of(last_at), stage, LASTS, 0)):
             counts[key] = counts.get(key, 0) + sign
         if span is not None:
-            for key in ((stage, SPANS[WIDE], first, span >> WIDE), (stage, SPANS[NARROW], first, span >> NARROW)):
+            for key in ((first, stage, SPANS[WIDE], span >> WIDE), (first, stage, SPANS[NARROW], span >> NARROW)):
                 counts[key] = counts.get(key, 0) + sign
 
 
-def _both_grains(by_day: dict[tuple[Any, str, date, int], int]) -> dict[tuple[str, str, str, date, int], int]:
-    """The counts by day, and summed by month (on its first day): the rows' keys."""
-    rows: dict[tuple[str, str, str, date, int], int] = {}
-    for (stage, kind, day, bucket), n in by_day.items():
-        stage = State(stage).value
-        for key in ((stage, kind, DAY_GRAIN, day, bucket), (stage, kind, MONTH_GRAIN, day.replace(day=1), bucket)):
-            rows[key] = rows.get(key, 0) + n
-    return rows
+def _keyed(by_day: dict[tuple[date, Any, str, int], int]) -> dict[tuple[str, str, str, date, int], int]:
+    """The counts by day, and summed by month (models.base.both_grains), keyed as the rows are, none at 0."""
+    return {(State(stage).value, kind, grain, day, bucket): n
+            for (grain, day, stage, kind, bucket), n in both_grains(by_day)}
 
 
 def shift(connection: sa.Connection, removed: Iterable[Any], added: Iterable[Any]) -> None:
     """Move the counts by the stage entries (rows of stage, span, first_at, last_at) a recomputation removed and
     wrote, in the order of the keys (one order for every transaction)."""
-    by_day: dict[tuple[Any, str, date, int], int] = {}
+    by_day: dict[tuple[date, Any, str, int], int] = {}
     day_of = _Days()
     _add(by_day, removed, -1, day_of)
     _add(by_day, added, 1, day_of)
     add_to_counts(connection, DAYS, KEYS, "n", [dict(zip(KEYS, key, strict=True), n=n)
-                                                 for key, n in sorted(_both_grains(by_day).items()) if n])
+                                                 for key, n in sorted(_keyed(by_day).items())])
 
 
 def refresh(connection: sa.Connection) -> None:
@@ -160,13 +156,13 @@ def refresh(connection: sa.Connection) -> None:
     else:  # the moments as SQLite keeps them, text of UTC (see _Days)
         entries = sa.table("stage_entries", sa.column("stage"), sa.column("span"), sa.column("first_at"),
                            sa.column("last_at"))
-        by_day: dict[tuple[Any, str, date, int], int] = {}
+        by_day: dict[tuple[date, Any, str, int], int] = {}
         day_of = _Days()
         result = connection.execute(sa.select(entries.c.stage, entries.c.span, entries.c.first_at,
                                               entries.c.last_at).execution_options(yield_per=20000))
         for partition in result.partitions():
             _add(by_day, partition, 1, day_of)
-        counts = _both_grains(by_day)
+        counts = _keyed(by_day)
     connection.execute(sa.delete(DAYS))
     # in the order of the key: a window's rows lie together, in few pages
     insert_rows(connection, DAYS, [*KEYS, "n"],
