@@ -125,3 +125,26 @@ def test_every_report_page_is_accessible_with_its_numbers_and_chart(
         assert_accessible(page)
         for chart in page.locator("img.chart").all():
             assert chart.evaluate("img => img.complete && img.naturalWidth > 0"), (label, chart.get_attribute("src"))
+
+
+def test_a_supervisor_reads_who_reached_each_stage_in_a_summer(page, live_server, sign_in, users, make_user,
+                                                               assert_accessible):
+    """The pipeline over July and August 2025, read off the kept days of stage entries (models.stage_days): the
+    numbers tests/test_reports.py works out by hand, C's second identification (reopened on 1 July) counted in."""
+    build(users, make_user)
+    sign_in(page, users["supervisor"])
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
+    page.wait_for_load_state()
+    page.get_by_label("From").fill("2025-07-01")
+    page.get_by_label("To").fill("2025-08-31")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    reached = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name="Participants"))
+    assert [_cells(row) for row in reached.get_by_role("row").all()[1:]] == [
+        ["identified", "2"], ["invited", "3"], ["attended", "3"], ["services offered", "0"], ["enforced", "0"]]
+    steps = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name="Median days"))
+    days = {row[0]: row for row in map(_cells, steps.get_by_role("row").all()[1:])}
+    assert days["identified to invited"][2] == "10.0"
+    assert days["invited to attended"][1:3] == ["100%", "144.0"]
+    assert days["attended to services offered"][2] == "—"
