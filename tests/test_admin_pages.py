@@ -188,6 +188,29 @@ def test_users_list_searches_and_filters(client, auth, users):
     assert client.get("/admin/users/", query_string={"role": "chief"}).status_code == 422
 
 
+def test_a_user_search_pages_its_matches_by_name_whether_few_or_many(client, auth, users):
+    """A search that finds few users sorts them, one that finds many walks the name order (services/directory.py):
+    either way its pages hold every match once, by name (any case) then id."""
+    names = ["Ana Banda", "Bo Lee", "Zed Quinn", "Ann Dunn", "Mo Ali"] * 26 + ["Dana Reyes", "dana reyes",
+                                                                               "Jordana Ruiz", "DANA Abe"]
+    hash_ = users["admin"].password_hash
+    db.session.add_all(User(email=f"user{i}@example.org", name=name, role=Role.CASEWORKER, password_hash=hash_)
+                       for i, name in enumerate(names))
+    db.session.add(User(email="dana.dunn@example.org", name="Pat Dunn", role=Role.CASEWORKER, password_hash=hash_))
+    db.session.commit()
+    everyone = db.session.execute(sa.select(User.id, User.name, User.email)).all()
+    auth.login(users["admin"])
+    for q, many in (("DANA", False), ("an", True)):
+        expected = [i for i, name, email in sorted(everyone, key=lambda row: (row.name.lower(), row.id))
+                    if q.lower() in name.lower() or q.lower() in email.lower()]
+        assert (len(expected) * 10 >= len(everyone)) is many  # the walk, or the sort
+        shown: list[int] = []
+        for page in range(1, len(expected) // 50 + 2):
+            html = client.get("/admin/users/", query_string={"q": q, "page": page}).get_data(as_text=True)
+            shown += [int(i) for i in re.findall(r'<th scope="row"><a href="/admin/users/(\d+)"', html)]
+        assert shown == expected
+
+
 def test_organizations_and_services_lists_search_part_of_a_name(client, auth, users, make_org, make_service):
     hope = make_org(OrgKind.PROVIDER, "Hope Jobs Center")
     make_org(OrgKind.COMMUNITY, "Watts Peacekeepers")
