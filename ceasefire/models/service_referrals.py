@@ -1,7 +1,7 @@
 """What the referral outcomes page needs to find the services with a referral sent in its window without probing the
 referrals of every service (4,000 services at a million): each service's number of referrals, and the first and
 last moments one was sent to it; and its referrals by month (of UTC) sent. A service with none has no row, or a row
-at 0.
+at 0; a month without a referral of the service has no row.
 
 Over the whole history a service is listed when it has a referral. From a day on, when its last referral was sent
 that day or later; up to a day, when its first was sent by then. Between two days, when its first or last referral
@@ -68,9 +68,10 @@ def sent_in(start: datetime | None, end: datetime | None) -> sa.Select:
     if start is not None and end is not None:
         either = [c.first_sent_at >= start, c.last_sent_at < end]
         first, past = _whole_months(start, end)
-        if first < past:
+        if first < past:  # a month's row is there only with a referral in it (added to, or counted anew): the
+            # key alone answers, read off the index without the table
             either.append(c.service_id.in_(sa.select(MONTHS.c.service_id).where(
-                MONTHS.c.month >= first, MONTHS.c.month < past, MONTHS.c.referrals > 0)))
+                MONTHS.c.month >= first, MONTHS.c.month < past)))
         # OFFSET 0 keeps PostgreSQL from turning the probe into a hash of every referral of the window, built for
         # the first service that needs it: each service left to it is probed alone
         either.append(sa.select(Referral.id).where(
