@@ -91,9 +91,9 @@ def user_page(actor: User, page: int, per_page: int, q: str | None = None, role:
     find when they are few."""
     policy.require(actor, "user.list")
     query = sa.select(User)
-    searched = bool(q and q.strip())
-    if q and searched:
-        query = query.where(sa.or_(_matches(User.name, q), _matches(User.email, q)))
+    searched = (q or "").strip()
+    if searched:
+        query = query.where(sa.or_(_matches(User.name, searched), _matches(User.email, searched)))
     if role:
         query = query.where(User.role == role)
     if active is not None:
