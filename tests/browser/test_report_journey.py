@@ -19,6 +19,14 @@ def _cells(row) -> list[str]:
     return [cell.strip() for cell in row.locator("th, td").all_text_contents()]
 
 
+def _show(page, date_from: str, date_to: str) -> None:
+    """The report's window typed into its form and shown."""
+    page.get_by_label("From").fill(date_from)
+    page.get_by_label("To").fill(date_to)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+
+
 def test_a_supervisor_reads_a_cohort_at_12_months_and_the_waiting_referrals(
     page, live_server, sign_in, users, make_user, api_as, assert_accessible, tmp_path
 ):
@@ -34,10 +42,7 @@ def test_a_supervisor_reads_a_cohort_at_12_months_and_the_waiting_referrals(
     # How did the January call-in cohort do at 12 months?
     page.get_by_role("navigation", name="Reports").get_by_role("link", name="Forum cohorts").click()
     page.wait_for_load_state()
-    page.get_by_label("From").fill("2025-01-01")
-    page.get_by_label("To").fill("2025-03-31")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_load_state()
+    _show(page, "2025-01-01", "2025-03-31")
     assert_accessible(page)
     rows = page.get_by_role("row").filter(has_text="January call-in")
     assert rows.count() == 1
@@ -116,10 +121,7 @@ def test_every_report_page_is_accessible_with_its_numbers_and_chart(
         page.get_by_role("navigation", name="Reports").get_by_role("link", name=label, exact=True).click()
         page.wait_for_load_state()
         if page.get_by_label("From").count():
-            page.get_by_label("From").fill("2025-01-01")
-            page.get_by_label("To").fill("2025-12-31")
-            page.get_by_role("button", name="Show").click()
-            page.wait_for_load_state()
+            _show(page, "2025-01-01", "2025-12-31")
         assert page.get_by_role("heading", level=1).text_content().strip(), label
         assert "do not by themselves show its effect" in page.content(), label
         assert_accessible(page)
@@ -135,10 +137,7 @@ def test_a_supervisor_reads_who_reached_each_stage_in_a_summer(page, live_server
     sign_in(page, users["supervisor"])
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     page.wait_for_load_state()
-    page.get_by_label("From").fill("2025-07-01")
-    page.get_by_label("To").fill("2025-08-31")
-    page.get_by_role("button", name="Show").click()
-    page.wait_for_load_state()
+    _show(page, "2025-07-01", "2025-08-31")
     assert_accessible(page)
     reached = page.get_by_role("table").filter(has=page.get_by_role("columnheader", name="Participants"))
     assert [_cells(row) for row in reached.get_by_role("row").all()[1:]] == [
