@@ -43,6 +43,7 @@ from ceasefire.models import (
     StatusChange,
     User,
     participant_criteria,
+    participant_names,
 )
 from ceasefire.models.base import utcnow
 from ceasefire.models.enums import ForumStatus, OutcomeType, Role, State
@@ -327,22 +328,26 @@ class _Copier:
 
 
 def _search_off(conn: sa.Connection) -> None:
-    """Before the copies, on SQLite: the name search's triggers go, and its tables are filled once at the end
-    (_search_on) instead of row by row. (On PostgreSQL the name search is indexes alone, set aside and built again
-    with the others by bulk_sql.)"""
+    """Before the copies: the name search's triggers go, and its tables are filled once at the end (_search_on)
+    instead of row by row. (PostgreSQL's search indexes on the participants are set aside and built again with the
+    others by bulk_sql; its narrow copy of the names by _search_on.)"""
     if conn.dialect.name == "sqlite":
         for trigger in ("insert", "update", "delete"):
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS participant_names_{trigger}")
+    else:
+        participant_names.stop(conn)
 
 
 def _search_on(conn: sa.Connection, above: int) -> None:
-    """After the copies, on SQLite: the name search's tables filled with the copies, participants above id `above`,
-    in one statement each, and its triggers back."""
+    """After the copies: the name search's tables filled with the copies, participants above id `above`, in one
+    statement each, and their triggers back."""
     if conn.dialect.name == "sqlite":
         for statement in FILL_SQLITE:
             conn.execute(sa.text(statement), {"above": above})
         for statement in NAME_SEARCH_TRIGGERS_SQLITE:
             conn.exec_driver_sql(statement)
+    else:
+        participant_names.fill(conn, above)
 
 
 def _t(model: Any) -> sa.Table:

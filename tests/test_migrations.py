@@ -277,3 +277,42 @@ def test_the_identification_days_revision_counts_everyone_already_identified(bac
         db.session.remove()
         flask_migrate.upgrade()
         assert kept() == before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_name_search_revisions_fill_the_copy_of_the_names_and_the_four_letter_counts(backend, tmp_path):
+    """The two revisions of the name search fill what they add for the participants already there, as the triggers
+    and the flushes keep it: the kept counts of four-letter pieces (both databases) and, on PostgreSQL, the narrow
+    copy of the names (no purged participant in it). A seeded program at head, the revisions taken down and up."""
+    from ceasefire.models import Participant, SearchGramCount
+
+    def kept(names: bool = True) -> tuple[dict[tuple, int], list[tuple]]:
+        four = {(g, s): n for g, s, n in db.session.execute(
+            sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
+            .where(sa.func.length(SearchGramCount.gram) == 4, SearchGramCount.participants != 0))}
+        copy = [] if backend == "sqlite" or not names else [tuple(r) for r in db.session.execute(sa.text(
+            "SELECT id, state, last_name, first_name, name, aliases FROM participant_names ORDER BY id"))]
+        return four, copy
+
+    with seeded_at_head(backend, tmp_path, "name_search", participants=300):
+        person = db.session.scalars(sa.select(Participant).order_by(Participant.id)).first()
+        person.first_name, person.last_name, person.aliases = "", "", None  # as a purge leaves them
+        person.purged_at = person.updated_at
+        db.session.commit()
+        before = kept()
+        johns = db.session.scalar(sa.select(sa.func.count(Participant.id)).where(
+            Participant.purged_at.is_(None), sa.func.lower(Participant.first_name + " " + Participant.last_name)
+            .contains("john", autoescape=True) | sa.func.lower(Participant.aliases).contains("john", autoescape=True)))
+        assert johns and sum(n for (gram, _state), n in before[0].items() if gram == "john") == johns
+        if backend != "sqlite":
+            assert len(before[1]) == db.session.scalar(
+                sa.select(sa.func.count(Participant.id)).where(Participant.purged_at.is_(None)))
+            assert person.id not in {row[0] for row in before[1]}
+        db.session.remove()
+        flask_migrate.downgrade(revision="a3f7c1e9d5b2")
+        assert kept(names=False)[0] == {}
+        if backend != "sqlite":
+            assert "participant_names" not in _tables(str(db.engine.url.render_as_string(hide_password=False)))
+        db.session.remove()
+        flask_migrate.upgrade()
+        assert kept() == before

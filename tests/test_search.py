@@ -16,7 +16,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Participant, User
 from ceasefire.models.enums import Role, State
 from ceasefire.participants import views as participant_views
-from ceasefire.services import events, read, retention, search
+from ceasefire.services import events, listing, read, retention, search
 from ceasefire.services import participants as participant_service
 
 PEOPLE = [
@@ -133,6 +133,55 @@ def test_the_indexes_hold_the_lowered_names(users, make_participant):
         assert "VIRTUAL TABLE INDEX" in plan
 
 
+def _copy_of_the_names() -> list[tuple]:
+    """The search's own copy of the names, by id: SQLite's trigram table (every participant, lowered name and
+    aliases); PostgreSQL's narrow copy (ceasefire.models.participant_names: no purged participant, with the state
+    and the names as they sort)."""
+    if db.engine.dialect.name == "sqlite":
+        return [tuple(row) for row in db.session.execute(sa.text(
+            "SELECT rowid, name, aliases FROM participant_names ORDER BY rowid"))]
+    return [tuple(row) for row in db.session.execute(sa.text(
+        "SELECT id, state, last_name, first_name, name, aliases FROM participant_names ORDER BY id"))]
+
+
+def _names_as_written() -> list[tuple]:
+    """The same, worked out from the participants' rows as they are now."""
+    ascii_lower = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    people = db.session.scalars(sa.select(Participant).order_by(Participant.id)).all()
+    if db.engine.dialect.name == "sqlite":
+        return [(p.id, f"{p.first_name} {p.last_name}".translate(ascii_lower),
+                 (p.aliases or "").translate(ascii_lower)) for p in people]
+    return [(p.id, p.state.value, p.last_name, p.first_name, f"{p.first_name} {p.last_name}".translate(ascii_lower),
+             (p.aliases or "").translate(ascii_lower)) for p in people if p.purged_at is None]
+
+
+def test_the_search_copy_of_the_names_follows_every_change(users, make_participant, make_forum):
+    """The names the search reads are kept in step with the participants, in the same transaction, through every
+    change a user makes: a new person, a rename, new and cleared aliases, a step in the pipeline (the state, which
+    PostgreSQL's copy keeps for the tabs), a purge (gone from PostgreSQL's copy, emptied in SQLite's)."""
+    caseworker, supervisor = users["caseworker"], users["supervisor"]
+    people = [make_participant(caseworker, first_name=first, last_name=last, aliases=aliases)
+              for first, last, aliases in PEOPLE]
+    db.session.commit()
+    assert _copy_of_the_names() == _names_as_written()
+    assert len(_copy_of_the_names()) == len(PEOPLE)
+
+    renamed, cleared, invited, purged = people[0], people[2], people[3], people[4]
+    participant_service.update_participant(caseworker, renamed, renamed.version,
+                                           {"last_name": "OKAFOR", "aliases": "Peanut"})
+    participant_service.update_participant(caseworker, cleared, cleared.version, {"aliases": None})
+    events.invite(supervisor, invited, invited.version, make_forum(actor=supervisor).id, "letter")
+    retention.purge(supervisor, purged, "test")
+    db.session.commit()
+    copy = _copy_of_the_names()
+    assert copy == _names_as_written()
+    assert any("marcus okafor" in row and "peanut" in row for row in copy)
+    assert any(row[0] == cleared.id and row[-1] == "" for row in copy)
+    if db.engine.dialect.name != "sqlite":
+        assert (invited.id, "invited") in {row[:2] for row in copy}
+        assert purged.id not in {row[0] for row in copy}
+
+
 # Names to search many ways: some pieces common to many (a page walked down the name order), most rare (the
 # matches sorted); letters outside ASCII in both cases (each database lowers them its own way, index and LIKE alike),
 # wildcards, quotes, backslashes and spaces.
@@ -172,15 +221,20 @@ def _check_every_query(user, per_page: int = 4) -> int:
     queries = _queries()
     for q in queries:
         expected = _like(q)
+        identified = [i for i in expected if db.session.get(Participant, i).state == "identified"]
         for page in (1, 2):
             got = read.participant_page(user, page, per_page, q=q)
             assert got.total == len(expected), q
             assert [p.id for p in got.items] == expected[(page - 1) * per_page:page * per_page], (q, page)
+            tabs, listed = listing.participant_list(user, page, per_page, (), q=q)  # the list page's
+            assert (sum(tabs.values()), listed.total) == (len(expected), len(expected)), q
+            if page <= listed.pages:
+                assert [p.id for p in listed.items] == expected[(page - 1) * per_page:page * per_page], (q, page)
         assert sum(read.state_counts(user, q=q).values()) == len(expected), q
         filtered = read.participant_page(user, 1, 50, q=q, state="identified")
-        assert [p.id for p in filtered.items] == [
-            i for i in expected if db.session.get(Participant, i).state == "identified"
-        ][:50], q
+        assert (filtered.total, [p.id for p in filtered.items]) == (len(identified), identified[:50]), q
+        tabs, listed = listing.participant_list(user, 1, 50, (), q=q, state="identified")
+        assert (tabs[State.IDENTIFIED], [p.id for p in listed.items]) == (len(identified), identified[:50]), q
     return len(queries)
 
 
@@ -195,6 +249,16 @@ def test_the_search_finds_exactly_what_a_like_scan_finds(users, make_participant
     assert _check_every_query(user) > 300
     assert search.dense("jo")  # a page walked down the name order
     assert not search.dense("smoke")  # a page sorted from the matches
+    with counting() as statements:  # sorted from the matches: off the search's own table, no participant compared
+        read.participant_page(user, 1, 4, q="smoke")
+        listing.participant_list(user, 1, 4, (), q="smoke")
+        read.participant_page(user, 1, 4, q="smoke", state="identified")
+    assert sum("participant_names" in statement for statement in statements) >= 3
+    assert not any("lower(participants." in statement for statement in statements), statements
+    with counting() as statements:  # four letters, most holders of its piece "ohn" match: that piece's postings
+        assert read.participant_page(user, 1, 2, q="OHNS").total == 3
+    walked = [s for s in statements if "search_postings" in s and ("strpos(" in s or "instr(" in s)]
+    assert len(walked) == 1, statements
 
     retention.purge(users["supervisor"], people[0], "test")
     participant_service.update_participant(user, people[1], people[1].version, {"first_name": "Mark", "aliases": None})

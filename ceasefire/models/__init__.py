@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from ceasefire.models import (
     cohort_tallies,  # the forums' kept cohort counts, and their hooks
+    participant_names,  # PostgreSQL's narrow copy of the names for the search, and its DDL
     referral_outcomes,  # what each referral's events reached, kept on it, and its hooks
 )
 from ceasefire.models.activity import ActivityDay
@@ -82,6 +83,7 @@ __all__ = [
     "UserSession",
     "cohort_tallies",
     "participant_criteria",
+    "participant_names",
     "referral_outcomes",
 ]
 

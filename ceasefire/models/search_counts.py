@@ -30,7 +30,7 @@ from ceasefire.models.base import enum_type
 from ceasefire.models.enums import State
 from ceasefire.models.people import Participant
 
-GRAM_MAX = 3  # the longest piece counted: a longer `q` is counted off the search index
+GRAM_MAX = 4  # the longest piece counted: a longer `q` is counted off the search index
 POSTED = (2, 3)  # the lengths of the pieces posted, each with the participant's place in the name order
 
 

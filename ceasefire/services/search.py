@@ -13,10 +13,13 @@ A page of a search is found one of three ways:
 - posted: for the list of everyone (or of one state) and a `q` of two or three letters, the postings of `q` (each
   participant's pieces of two and three letters with their name and state, ceasefire.models.search_counts) are
   read off their primary key in the list's order and joined to the participants by id: only about a page of rows
-  is read;
+  is read. A `q` of four letters reads the postings of its rarest three-letter piece the same way, each row
+  compared with `q`, when the kept counts say at least one in DENSE of them matches;
 - walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
   matches: at least one in DENSE);
-- sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read).
+- sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read). On PostgreSQL
+  the list of everyone (or of one state) finds and sorts them off a narrow copy of the names
+  (ceasefire.models.participant_names), and counts a `q` too long for the kept counts there.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sqlalchemy.dialects import postgresql
 from ceasefire.extensions import db
 from ceasefire.models import Participant
 from ceasefire.models.enums import State
+from ceasefire.models.participant_names import NAMES
 from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, SearchPosting
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
@@ -46,17 +50,42 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _pattern(q: str) -> str:
+    escaped = needle(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _like(q: str) -> sa.ColumnElement[bool]:
     """The match itself, row by row: what every index below answers alike."""
     if not needle(q):
         return sa.true()
-    escaped = needle(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
+    like = _pattern(q)
     full_name = Participant.first_name.concat(SPACE).concat(Participant.last_name)
     return sa.or_(
         sa.func.lower(full_name).like(like, escape="\\"),
         sa.func.lower(Participant.aliases).like(like, escape="\\"),
     )
+
+
+def _narrow(q: str) -> bool:
+    """Whether the whole list's search of `q` reads the narrow copy of the names (ceasefire.models.participant_names):
+    on PostgreSQL, for a `q` of three letters or more (its trigram indexes serve those)."""
+    return _dialect() == "postgresql" and len(needle(q)) >= 3
+
+
+def _names_like(q: str) -> sa.ColumnElement[bool]:
+    like = _pattern(q)
+    return sa.or_(NAMES.c.name.like(like, escape="\\"), NAMES.c.aliases.like(like, escape="\\"))
+
+
+def names(q: str, state: str | None = None) -> sa.Select | None:
+    """For the list of everyone (or of one `state`) searched by `q`: the id, state and names of those who match,
+    off the narrow copy of the names alone (purged participants have no row there); None where there is none
+    (SQLite, a `q` of one or two letters)."""
+    if not _narrow(q):
+        return None
+    query = sa.select(NAMES.c.id, NAMES.c.state, NAMES.c.last_name, NAMES.c.first_name).where(_names_like(q))
+    return query.where(NAMES.c.state == state) if state else query
 
 
 def _sqlite_ids(q: str) -> sa.Select[tuple[int]]:
@@ -94,17 +123,28 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
+def _walkable(key: str) -> list[str]:
+    """The pieces of the posted length (three letters) of a `q` of GRAM_MAX letters that a person may hold (none
+    starts or ends with a space): each of its matches holds them all."""
+    n = max(POSTED)
+    if not n < len(key) <= GRAM_MAX:
+        return []
+    return sorted({key[i:i + n] for i in range(len(key) - n + 1) if key[i] != " " and key[i + n - 1] != " "})
+
+
 def _rows(q: str) -> dict[str, dict[State, int]] | None:
-    """The kept counts of the piece `q` and of everyone (the empty piece), one a state, in one statement kept for
-    the rest of the session's transaction; None when they are not kept (the empty piece's rows missing)."""
+    """The kept counts of the piece `q`, of its three-letter pieces (_walkable) and of everyone (the empty piece),
+    one a state, in one statement kept for the rest of the session's transaction; None when they are not kept (the
+    empty piece's rows missing)."""
     key = needle(q)
     cache = db.session.info.setdefault("search_kept", {})
     if key not in cache:
+        grams = ["", key, *_walkable(key)]
         rows = db.session.execute(
             sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
-            .where(SearchGramCount.gram.in_(["", key]))
+            .where(SearchGramCount.gram.in_(grams))
         ).all()
-        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in ("", key)}
+        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in grams}
         for gram, state, n in rows:
             found[gram][State(state)] = n
         kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
@@ -136,6 +176,35 @@ def posted(q: str) -> str | None:
     return key
 
 
+def _walked(q: str, state: str | None) -> str | None:
+    """For a `q` of GRAM_MAX letters: its rarest three-letter piece (_walkable), when at least one in DENSE of the
+    people who hold it (in `state`, if given) match `q`, by the kept counts: a page then walks that piece's postings
+    in the list's order, each compared with `q`, and finds its rows within some DENSE times a page of postings.
+    None otherwise (the matches are sorted), or when the counts are not kept."""
+    key = needle(q)
+    pieces = _walkable(key)
+    if not pieces or (state and state not in {s.value for s in State}):
+        return None
+    rows = _rows(q)
+    if rows is None:
+        return None
+
+    def held(gram: str) -> int:
+        return rows[gram][State(state)] if state else sum(rows[gram].values())
+
+    piece = min(pieces, key=held)
+    return piece if held(key) * DENSE >= held(piece) else None
+
+
+def _contains(q: str) -> sa.ColumnElement[bool]:
+    """The match as a plain test of each row, which no index serves (strpos, instr): a page that walks postings is
+    then planned as that walk, where a LIKE would be planned off the trigram index, every match read and sorted."""
+    text = needle(q)
+    find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
+    full_name = Participant.first_name.concat(SPACE).concat(Participant.last_name)
+    return sa.or_(find(sa.func.lower(full_name), text) > 0, find(sa.func.lower(Participant.aliases), text) > 0)
+
+
 def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
     """How many match (in one state, if given) and how many there are (in it), off the kept rows; None when not
     kept (see kept)."""
@@ -155,10 +224,17 @@ def _counted(q: str) -> tuple[int, int]:
     found = kept_within(q)
     if found is not None:
         return found
+    return _counted_within(q)
+
+
+def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
     cache = db.session.info.setdefault("search_counts", {})
-    key = needle(q)
+    key = (needle(q), state)
     if key not in cache:
-        if _dialect() == "sqlite":
+        found = names(q, state)
+        if found is not None:
+            found_n = sa.select(sa.func.count()).select_from(found.subquery()).scalar_subquery()
+        elif _dialect() == "sqlite":
             found_n = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
         else:
             found_n = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
@@ -166,6 +242,12 @@ def _counted(q: str) -> tuple[int, int]:
         row = db.session.execute(sa.select(found_n, everyone)).one()
         cache[key] = (row[0] or 0, row[1] or 0)
     return cache[key]
+
+
+def count_in_state(q: str, state: str) -> tuple[int, int] | None:
+    """How many participants match in one state, and the highest id, off the narrow copy of the names in one
+    statement kept for the rest of the session's transaction; None where there is no copy (see names)."""
+    return _counted_within(q, state) if _narrow(q) else None
 
 
 def count_within(q: str, query: sa.Select) -> tuple[int, int]:
@@ -202,22 +284,30 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
     """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
     three ways:
     - `broad` (the list of everyone, or of one `state`) and a `q` of two or three letters (POSTED): read off its
-      postings (posted)
-      in that order, joined to the participants by id;
+      postings (posted) in that order, joined to the participants by id; of four letters, off the postings of its
+      rarest three-letter piece, each compared with `q`, when at least one in DENSE of them matches (_walked);
     - walked down the name index, each row compared (many matches: walks);
-    - sorted from the index's matches (few).
+    - sorted from the index's matches (few); for a broad list on PostgreSQL, off the narrow copy of the names.
     `found`: the matches within the list's filters and how many there are (kept_within, count_within), counted
     already, decide walking; else without `decide` (the list page, whose tabs have counted the matches already)
     the matches are sorted, to spend no statement on counting them again."""
     piece = posted(q) if broad else None
+    condition: sa.ColumnElement[bool] = sa.true()
+    if broad and piece is None:  # four letters: the postings of its rarest piece, each compared
+        piece, condition = _walked(q, state), _contains(q)
     if piece is not None:
-        condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id)
+        condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id, condition)
         if state:
             condition = sa.and_(condition, SearchPosting.state == state)
         return condition, [SearchPosting.last_name, SearchPosting.first_name, SearchPosting.participant_id]
     walk = walks(found) if found is not None else decide and dense(q)
     if not needle(q) or walk:
         return _like(q), [Participant.last_name, Participant.first_name, Participant.id]
+    if broad and _narrow(q):  # the matches sorted off the narrow copy of the names, joined by id
+        condition = sa.and_(NAMES.c.id == Participant.id, _names_like(q))
+        if state:
+            condition = sa.and_(condition, NAMES.c.state == state)
+        return condition, [NAMES.c.last_name, NAMES.c.first_name, NAMES.c.id]
     # The same order, but no index's: the matches are sorted, the name index is not walked.
     last = Participant.last_name.concat(sa.literal_column("''"))
     return _indexed(q), [last, Participant.first_name, Participant.id]
