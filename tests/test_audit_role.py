@@ -99,7 +99,7 @@ def _privileges(role: str) -> dict[str, set[str]]:
 
 
 EXPECTED = {t.name: {"SELECT", "INSERT", "UPDATE", "DELETE"} for t in db.metadata.sorted_tables} | {
-    "audit_events": {"SELECT", "INSERT"}
+    "audit_events": {"SELECT", "INSERT"}, "participant_names": {"SELECT"},
 }
 
 

@@ -15,6 +15,7 @@ from helpers import Program, counting, text
 from ceasefire.extensions import db
 from ceasefire.models import Group, Participant, TableCount, counts
 from ceasefire.models.enums import State, SupervisionStatus
+from ceasefire.models.search_counts import GRAM_MAX
 from ceasefire.participants import views as participant_views
 from ceasefire.services import participants as participant_service
 
@@ -172,7 +173,7 @@ def test_a_search_within_a_state_counts_its_matches_once(people, users, api_as, 
     counted = [s for s in statements if "count(" in s.lower() and "participants" in s]
     kept = [s for s in statements if "FROM search_gram_counts" in s]
     # A short `q` is read off the kept counts of its piece (models.search_counts), a longer one counted once.
-    assert (len(counted), len(kept)) == ((0, 1) if len(q) <= 3 else (1, 0)), statements
+    assert (len(counted), len(kept)) == ((0, 1) if len(q) <= GRAM_MAX else (1, 0)), statements
 
 
 def test_the_forum_and_group_lists_read_their_kept_totals(users, api_as, client, auth, make_forum):

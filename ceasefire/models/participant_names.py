@@ -6,7 +6,9 @@ A search matching tens of thousands (`q=john` at a million) spends its time read
 by state and sort them by name; read off the participants, each of those rows is a wide one (some 220 MB for a
 million), off this table a narrow one (75 MB). A purged participant has no row here (no one sees one in a list).
 
-Kept by a trigger on participants, in the same transaction as the change. The database's own, not the models'
+Kept by a trigger on participants, in the same transaction as the change, whose function runs as its owner (the
+tables' owner, SECURITY DEFINER): the app's own database role may read the copy, never write it
+(services.app_role). The database's own, not the models'
 (Alembic leaves it alone: models.people.name_search_table); created with the participants (create_all) and by the
 migration, which repeats these statements. Bulk seeding drops the trigger and the indexes, fills the table in one
 statement and builds them again (fill, below). SQLite's own name search table of the same name is an FTS5 table
@@ -19,6 +21,7 @@ import sqlalchemy as sa
 
 from ceasefire.models.people import Participant
 
+TABLE_NAME = "participant_names"
 NAMES = sa.table(
     "participant_names",
     sa.column("id", sa.Integer), sa.column("state", sa.String), sa.column("last_name", sa.String),
@@ -34,7 +37,8 @@ TABLE = (
     "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, name text NOT NULL, aliases text NOT NULL)"
 )
 FUNCTION = (
-    "CREATE OR REPLACE FUNCTION participant_names_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608
+    "CREATE OR REPLACE FUNCTION participant_names_keep() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "  # noqa: S608
+    "SET search_path FROM CURRENT AS $$ BEGIN "
     "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND NEW.id <> OLD.id) THEN "
     "DELETE FROM participant_names WHERE id = OLD.id; END IF; "
     "IF TG_OP = 'DELETE' THEN RETURN NULL; END IF; "

@@ -1,5 +1,6 @@
 """The database role the app runs as on PostgreSQL: not the tables' owner, so it cannot disable the audit trail's
-triggers or take their guard off; it gets what the app needs and no more (only INSERT and SELECT on the trail)."""
+triggers or take their guard off; it gets what the app needs and no more (only INSERT and SELECT on the trail, only
+SELECT on the narrow copy of the names, which its trigger keeps)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sqlalchemy as sa
 
 from ceasefire.errors import BadRequest, Forbidden, NotFound
 from ceasefire.extensions import db
-from ceasefire.models import AuditEvent
+from ceasefire.models import AuditEvent, participant_names
 
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 AUDIT_PRIVILEGES = "SELECT, INSERT"
@@ -28,6 +29,9 @@ def grant_statements(role: str) -> list[str]:
             sequence = db.session.scalar(sa.select(sa.func.pg_get_serial_sequence(name, column.name)))
             if sequence:
                 statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {grantee}")
+    # The narrow copy of the names is read alone: its trigger writes it as the owner (models.participant_names).
+    name = quote.quote(participant_names.TABLE_NAME)
+    statements += [f"REVOKE ALL ON TABLE {name} FROM {grantee}", f"GRANT SELECT ON TABLE {name} TO {grantee}"]
     return statements
 
 

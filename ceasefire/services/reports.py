@@ -177,21 +177,23 @@ def _cohort_items(user: User, forums: Sequence[Any]) -> list[dict[str, Any]]:
     """The report's rows of these forums (rows of _listed_forums): their kept counts, and counted here (one
     statement) for those whose counts are not kept, or were kept for another day (the time zone changed)."""
     here = zone()
-    held_on = {f.id: local_date(f.scheduled_at, here) for f in forums}
+    held_on = [local_date(f.scheduled_at, here) for f in forums]
     epoch = cohort_tallies.EPOCH
-    stale = {f.id: held_on[f.id] for f in forums if f.held != held_on[f.id].toordinal() - epoch}
+    stale = {f.id: day for f, day in zip(forums, held_on, strict=True) if f.held != day.toordinal() - epoch}
     counted = {fid: tuple(n.values()) for fid, n in cohort_tallies.count(db.session.connection(), stale).items()}
     kinds = cohort_tallies.KINDS
+    after_six = 8 + len(kinds)
     hide = suppressed(user)
     items = []
-    for f in forums:
+    for f, day in zip(forums, held_on, strict=True):
         # the counts in MEASURES' order: 8 measures, then each outcome type's 6 months, then each type's 12
-        n = counted.get(f.id) or tuple(f)[4:]
+        forum_id = f[0]
+        n = counted.get(forum_id) or f[4:]
         n_invited, n_attended = n[0], n[1]
         row: dict[str, Any] = {
-            "forum_id": f.id,
-            "title": f.title,
-            "held_on": held_on[f.id].isoformat(),
+            "forum_id": forum_id,
+            "title": f[1],
+            "held_on": day.isoformat(),
             "invited": n_invited,
             "attended": n_attended,
             "attendance_rate": n_attended / n_invited if n_invited else None,
@@ -201,8 +203,8 @@ def _cohort_items(user: User, forums: Sequence[Any]) -> list[dict[str, Any]]:
             "referrals_completed": n[5],
             "enforced_6m": n[6],
             "enforced_12m": n[7],
-            "outcomes_6m": dict(zip(kinds, n[8:8 + len(kinds)], strict=True)),
-            "outcomes_12m": dict(zip(kinds, n[8 + len(kinds):], strict=True)),
+            "outcomes_6m": dict(zip(kinds, n[8:after_six], strict=True)),
+            "outcomes_12m": dict(zip(kinds, n[after_six:], strict=True)),
         }
         if hide:
             if suppress(n_invited) == SUPPRESSED or suppress(n_attended) == SUPPRESSED:

@@ -24,7 +24,8 @@ _ROW = (
 UPGRADE = (
     "CREATE TABLE participant_names (id integer PRIMARY KEY, state varchar(32) NOT NULL, "
     "last_name varchar(100) NOT NULL, first_name varchar(100) NOT NULL, name text NOT NULL, aliases text NOT NULL)",
-    "CREATE OR REPLACE FUNCTION participant_names_keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "CREATE OR REPLACE FUNCTION participant_names_keep() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+    "SET search_path FROM CURRENT AS $$ BEGIN "
     "IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND NEW.id <> OLD.id) THEN "
     "DELETE FROM participant_names WHERE id = OLD.id; END IF; "
     "IF TG_OP = 'DELETE' THEN RETURN NULL; END IF; "
