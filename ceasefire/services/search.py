@@ -74,6 +74,7 @@ def _narrow(q: str) -> bool:
 
 
 def _names_like(q: str) -> sa.ColumnElement[bool]:
+    """The match on the narrow copy of the names, served by its trigram indexes."""
     like = _pattern(q)
     return sa.or_(NAMES.c.name.like(like, escape="\\"), NAMES.c.aliases.like(like, escape="\\"))
 
@@ -218,9 +219,10 @@ def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
 
 def _counted(q: str) -> tuple[int, int]:
     """How many participants match, and how many there are: off the kept rows for a short `q`; else off the search
-    index alone (on SQLite the FTS5 tables, not a row of participants) with the highest id (how many there are,
-    near enough), in one statement, kept for the rest of the session's transaction. A purged participant is never
-    counted: the purge erases the names and aliases, and an empty name holds no `q`."""
+    index alone (on SQLite the FTS5 tables, on PostgreSQL the narrow copy of the names: not a row of participants)
+    with the highest id (how many there are, near enough), in one statement, kept for the rest of the session's
+    transaction. A purged participant is never counted: the purge erases the names and aliases, and an empty name
+    holds no `q` (and the narrow copy has no row for them)."""
     found = kept_within(q)
     if found is not None:
         return found
