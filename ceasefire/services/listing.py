@@ -44,9 +44,8 @@ def _searched(user: User, page: int, per_page: int, only: tuple[str, ...],
     state = filters.get("state") or None
     others = {name: value for name, value in filters.items() if name not in ("state", "sort")}
     policy.require(user, "participant.list")
-    everyone = policy.SCOPES.get(user.role) == "all" and all(
-        value in (None, "") for name, value in others.items() if name != "q")
-    found = search.names(filters["q"]) if everyone else None  # off the narrow copy of the names, where there is one
+    # off the narrow copy of the names, where there is one
+    found = search.names(filters["q"]) if participant_service.whole_list(user, **filters) else None
     if found is None:
         columns = (Participant.id, Participant.state, Participant.last_name, Participant.first_name)
         found = participant_service.filtered_query(user, sa.select(*columns), **others)

@@ -194,14 +194,22 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
 _BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
 
 
+def whole_list(actor: User, **filters: Any) -> bool:
+    """Whether the list is everyone or one state of them: a role that sees everyone (and the state, when the list
+    is one state), and no filter but the state given (`q` and the order aside)."""
+    if policy.SCOPES.get(actor.role) != "all":
+        return False
+    if filters.get("state") and not policy.sees(actor.role, "state"):
+        return False
+    return all(value in (None, "") for name, value in filters.items() if name not in ("q", "state", "sort"))
+
+
 def search_kept(actor: User, q: str | None = None, state: str | None = None, sort: str | None = None,
                 **filters: Any) -> tuple[int, int] | None:
     """For a name search of a few letters (services/search.py: kept) alone or within a state, for a role that sees
     everyone: how many match and how many there are (in that state), off the kept counts of the search's piece,
     in at most one statement (none when the request has read them already). None otherwise."""
-    if not q or policy.SCOPES.get(actor.role) != "all" or (state and not policy.sees(actor.role, "state")):
-        return None
-    if any(value not in (None, "") for value in filters.values()):
+    if not q or not whole_list(actor, state=state, **filters):
         return None
     return search.kept_within(q, state or None)
 
@@ -210,9 +218,7 @@ def search_tabs(actor: User, q: str | None = None, sort: str | None = None,
                 **filters: Any) -> dict[State, int] | None:
     """The list's tabs (how many match in each state) for a name search of a few letters, alone or within a state,
     for a role that sees everyone and the state: off the kept counts (search.kept). None otherwise."""
-    if not q or policy.SCOPES.get(actor.role) != "all" or not policy.sees(actor.role, "state"):
-        return None
-    if any(value not in (None, "") for name, value in filters.items() if name != "state"):
+    if not q or not policy.sees(actor.role, "state") or not whole_list(actor, **filters):
         return None
     rows = search.kept(q)
     return {state: n for state, (n, _everyone) in rows.items()} if rows is not None else None
@@ -228,8 +234,7 @@ def search_total_within(actor: User, q: str | None = None, sort: str | None = No
     if any(value not in (None, "") for name, value in filters.items() if name not in _BROAD):
         return None
     state = filters.get("state")
-    if state and policy.sees(actor.role, "state") and all(
-            value in (None, "") for name, value in filters.items() if name not in ("state", "sort")):
+    if state and whole_list(actor, **filters):
         found = search.count_in_state(q, state)  # off the narrow copy of the names, where there is one
         if found is not None:
             return found

@@ -37,6 +37,8 @@ from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, Se
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
+# "first last", as the search compares it (lowered) and the indexes hold it.
+FULL_NAME = Participant.first_name.concat(SPACE).concat(Participant.last_name)
 # A page is walked down the name order when at least one person in DENSE matches: the matches cluster in the name
 # order (a name is shared by many), so a sparser walk may read a good part of the list before the page is found.
 DENSE = 10
@@ -60,9 +62,8 @@ def _like(q: str) -> sa.ColumnElement[bool]:
     if not needle(q):
         return sa.true()
     like = _pattern(q)
-    full_name = Participant.first_name.concat(SPACE).concat(Participant.last_name)
     return sa.or_(
-        sa.func.lower(full_name).like(like, escape="\\"),
+        sa.func.lower(FULL_NAME).like(like, escape="\\"),
         sa.func.lower(Participant.aliases).like(like, escape="\\"),
     )
 
@@ -110,7 +111,7 @@ def _indexed(q: str) -> sa.ColumnElement[bool]:
         return Participant.id.in_(_sqlite_ids(q))
     if dialect == "postgresql" and len(text) < 3:
         grams = sa.func.participant_name_grams(
-            sa.func.lower(Participant.first_name.concat(SPACE).concat(Participant.last_name)),
+            sa.func.lower(FULL_NAME),
             sa.func.lower(Participant.aliases),
             type_=postgresql.ARRAY(sa.Text),
         )
@@ -202,8 +203,7 @@ def _contains(q: str) -> sa.ColumnElement[bool]:
     then planned as that walk, where a LIKE would be planned off the trigram index, every match read and sorted."""
     text = needle(q)
     find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
-    full_name = Participant.first_name.concat(SPACE).concat(Participant.last_name)
-    return sa.or_(find(sa.func.lower(full_name), text) > 0, find(sa.func.lower(Participant.aliases), text) > 0)
+    return sa.or_(find(sa.func.lower(FULL_NAME), text) > 0, find(sa.func.lower(Participant.aliases), text) > 0)
 
 
 def kept_within(q: str, state: str | None = None) -> tuple[int, int] | None:
@@ -296,7 +296,9 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
     piece = posted(q) if broad else None
     condition: sa.ColumnElement[bool] = sa.true()
     if broad and piece is None:  # four letters: the postings of its rarest piece, each compared
-        piece, condition = _walked(q, state), _contains(q)
+        piece = _walked(q, state)
+        if piece is not None:
+            condition = _contains(q)
     if piece is not None:
         condition = sa.and_(SearchPosting.gram == piece, SearchPosting.participant_id == Participant.id, condition)
         if state:
