@@ -85,8 +85,10 @@ def routes() -> list[Route]:
         ("caseworker", "caseworker_id={caseworker}"), ("forum", "forum_id={forum}"),
         ("supervision", "supervision_status=probation"), ("state+group", "state=invited&group_id={group}"),
         ("q=jon&state", "q=jon&state=identified"),
-        # searches of one letter, of a long part of a name matching tens of thousands, within a group
+        # searches of one letter, of a long part of a name matching tens of thousands, within a group; a whole
+        # last name (longer than the kept counts' pieces), alone and within a state
         ("q=j", "q=j"), ("q=john", "q=john"), ("q=jo&group", "q=jo&group_id={group}"),
+        ("q=johnson", "q=johnson"), ("q=johnson&state", "q=johnson&state=identified"),
     ):
         page("caseworker", f"participants {label}", f"/participants/?{query}")
     page("community", "participants q=jon", "/participants/?q=jon")
@@ -187,7 +189,8 @@ def routes() -> list[Route]:
     # The API.
     api("caseworker", "API participants", "/participants?per_page=50")
     for label, query in (("state", "state=invited"), ("q=jon", "q=jon"), ("group", "group_id={group}"),
-                         ("page=10", "page=10")):
+                         ("page=10", "page=10"), ("q=johnson", "q=johnson"),
+                         ("q=johnson&state", "q=johnson&state=identified")):
         api("caseworker", f"API participants {label}", f"/participants?per_page=50&{query}")
     api("provider", "API participants", "/participants?per_page=50")
     api("community", "API participants", "/participants?per_page=50")

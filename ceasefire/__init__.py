@@ -70,9 +70,27 @@ def _init_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id))
 
     _enable_sqlite_foreign_keys(app)
+    _serial_postgresql(app)
 
 
 SQLITE_MMAP_BYTES = 1 << 30
+
+
+def _serial_postgresql(app: Flask) -> None:
+    """No parallel workers for the app's statements on PostgreSQL: each reads a page's rows off an index, and
+    starting workers took 3.5 ms of a walk of postings that took 0.3 ms (a name searched within a state, at a
+    million participants); the reports' statements were as fast or faster without them (bench/README.md)."""
+    from sqlalchemy import event
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    with app.app_context():
+
+        @event.listens_for(db.engine, "connect")
+        def _serial(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
+            dbapi_connection.commit()  # a SET in a transaction rolled back would be undone
 
 
 def _enable_sqlite_foreign_keys(app: Flask) -> None:

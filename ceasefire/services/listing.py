@@ -4,11 +4,11 @@ A name search is read once for both: its matches (found off the search index, se
 materialized CTE of their ids, states and names, and one statement gives the count in each state and the page's
 ids, sorted by name; the page's rows are then read by id. Counting the matches and then sorting them read every
 matching row twice, which at a million participants is most of the page's time (a common `q` finds tens of
-thousands); for a viewer who sees everyone and no filter but the state, on PostgreSQL, the matches are found and read
-off the narrow copy of the names (ceasefire.models.participant_names), not off the participants' wide rows. A `q` of
-a few letters, alone or within a state, for a viewer who sees everyone, reads its tabs off the kept counts of its
-piece instead (services/search.py), and its page as any other list's. Any other list counts its
-tabs and reads its page as before (read.state_counts, read.participant_page).
+thousands). For a viewer who sees everyone and no filter but the state, the tabs are read instead off the kept
+counts of a `q` of a few letters, or, on PostgreSQL, counted off the narrow copy of the names
+(ceasefire.models.participant_names) for a longer one, and the page is read as any other list's: a common `q`
+walks the postings of its rarest piece, and needs no sort (services/search.py). Any other list counts its tabs and
+reads its page as before (read.state_counts, read.participant_page).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def participant_list(user: User, page: int, per_page: int, only: tuple[str, ...]
     q = filters.get("q")
     if q and search.needle(q) and (filters.get("sort") or "name") == "name" and policy.sees(user.role, "state"):
         kept = participant_service.search_tabs(user, **filters)
-        if kept is not None:  # a short `q`: its tabs are kept (one statement), the page is walked or sorted
+        if kept is None and participant_service.whole_list(user, **filters):
+            kept = search.names_by_state(q)  # a longer `q`: its tabs off the narrow copy of the names
+        if kept is not None:  # its tabs counted in one statement, the page is walked or sorted (search.for_page)
             return kept, read.participant_page(user, page, per_page, clamp=True, only=only, tabs=kept, **filters)
         return _searched(user, page, per_page, only, filters)
     tabs = read.state_counts(user, **filters)
@@ -44,11 +46,8 @@ def _searched(user: User, page: int, per_page: int, only: tuple[str, ...],
     state = filters.get("state") or None
     others = {name: value for name, value in filters.items() if name not in ("state", "sort")}
     policy.require(user, "participant.list")
-    # off the narrow copy of the names, where there is one
-    found = search.names(filters["q"]) if participant_service.whole_list(user, **filters) else None
-    if found is None:
-        columns = (Participant.id, Participant.state, Participant.last_name, Participant.first_name)
-        found = participant_service.filtered_query(user, sa.select(*columns), **others)
+    columns = (Participant.id, Participant.state, Participant.last_name, Participant.first_name)
+    found = participant_service.filtered_query(user, sa.select(*columns), **others)
     matches = found.cte("matches").prefix_with("MATERIALIZED")
     tabs, ids = _read(matches, state, max(page, 1), per_page)
     total = tabs.get(State(state), 0) if state else sum(tabs.values())

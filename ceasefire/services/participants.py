@@ -159,11 +159,12 @@ SORTS = {
 
 def list_query(actor: User, state: str | None = None, group_id: int | None = None, q: str | None = None,
                sort: str | None = None, forum_id: int | None = None, counted: bool = False,
-               found: tuple[int, int] | None = None, **more: Any) -> sa.Select:
+               found: tuple[int, int] | None = None, matches: int | None = None, **more: Any) -> sa.Select:
     """The participants the actor may see, filtered and ordered; 403 for a filter or an order on a field the
     actor's role does not see (the pages offer only those it does). `counted`: the caller has counted the matches
-    of `q` already (the list page's tabs), so the search sorts them rather than count them again to choose; `found`
-    (how many match within the filters, and how many there are) chooses instead (services/search.py)."""
+    of `q` already (the list page's tabs: `matches` of them in the list), so the search sorts them rather than count
+    them again to choose; `found` (how many match within the filters, and how many there are) chooses instead
+    (services/search.py)."""
     query = filtered_query(actor, sa.select(Participant), state=state, group_id=group_id, forum_id=forum_id, **more)
     field, order = SORTS.get(sort or "name", SORTS["name"])
     if field is not None and not policy.sees(actor.role, field):
@@ -174,7 +175,7 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
         narrow = policy.SCOPES.get(actor.role) != "all" or group_id is not None or forum_id is not None or any(
             value not in (None, "") for name, value in more.items() if name not in _BROAD)
         condition, by_name = search.for_page(q, decide=not counted, found=found, state=state,
-                                             broad=not narrow)
+                                             broad=not narrow, matches=matches)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))

@@ -356,10 +356,11 @@ def participant_page(user: User, page: int, per_page: int, clamp: bool = False, 
         if total is None:  # a search within a state: its total decides walking or sorting too
             found = participant_service.search_total_within(user, **filters)
             total = found[0] if found is not None else None
-    query = participant_service.list_query(user, counted=counted, found=found, **filters)
     if tabs and total is None:
         state = filters.get("state")
         total = sum(tabs.values()) if not state else tabs.get(state) if state in {s.value for s in State} else None
+    query = participant_service.list_query(user, counted=counted, found=found, matches=total if counted else None,
+                                           **filters)
     return paginate(query, page, per_page, lambda rows: participant_records(user, rows, only), clamp, total)
 
 

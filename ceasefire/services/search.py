@@ -7,19 +7,21 @@ again: on SQLite two FTS5 tables (trigrams for a `q` of three letters or more, t
 shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 
 How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
-(ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index.
+(ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index, or, for
+the list of everyone (or of one state) on PostgreSQL, off the postings of its rarest three-letter piece, whose key
+holds the names, and the narrow copy of the names for those whose aliases alone match (_long).
 
 A page of a search is found one of three ways:
 - posted: for the list of everyone (or of one state) and a `q` of two or three letters, the postings of `q` (each
   participant's pieces of two and three letters with their name and state, ceasefire.models.search_counts) are
   read off their primary key in the list's order and joined to the participants by id: only about a page of rows
-  is read. A `q` of four letters reads the postings of its rarest three-letter piece the same way, each row
-  compared with `q`, when the kept counts say at least one in DENSE of them matches;
+  is read. A longer `q` reads the postings of its rarest three-letter piece the same way, each row compared with
+  `q`, when at least one in DENSE of them matches (by the kept counts for four letters, else by its count);
 - walked: the list walks the name index and compares each row with LIKE, stopping at the end of the page (many
   matches: at least one in DENSE);
 - sorted: the index gives the matches' ids, and their rows are sorted by name (every match is read). On PostgreSQL
   the list of everyone (or of one state) finds and sorts them off a narrow copy of the names
-  (ceasefire.models.participant_names), and counts a `q` too long for the kept counts there.
+  (ceasefire.models.participant_names).
 """
 
 from __future__ import annotations
@@ -90,6 +92,63 @@ def names(q: str, state: str | None = None) -> sa.Select | None:
     return query.where(NAMES.c.state == state) if state else query
 
 
+def _long(q: str) -> tuple[sa.Select, sa.Select] | None:
+    """For the list of everyone (or of one state) and a `q` longer than GRAM_MAX on PostgreSQL: those who match,
+    as two selects of their state, by their name off the postings of its rarest three-letter piece alone (the key
+    holds the names: an index-only scan, where the narrow copy of the names read each match's row) and by their
+    aliases alone off the narrow copy. Each match holds every piece of `q`, so any piece finds them: the rarest reads
+    the fewest postings. None for any other `q` (see names)."""
+    key = needle(q)
+    pieces = _walkable(key)
+    if not _narrow(q) or len(key) <= GRAM_MAX or not pieces:
+        return None
+    rarest = sa.select(SearchGramCount.gram).where(SearchGramCount.gram.in_(pieces)) \
+        .group_by(SearchGramCount.gram) \
+        .order_by(sa.func.sum(SearchGramCount.participants), SearchGramCount.gram).limit(1).scalar_subquery()
+    name = sa.func.lower(SearchPosting.first_name.concat(SPACE).concat(SearchPosting.last_name))
+    by_name = sa.select(SearchPosting.state.label("state")) \
+        .where(SearchPosting.gram == rarest, sa.func.strpos(name, key) > 0)
+    like = _pattern(q)
+    by_aliases = sa.select(NAMES.c.state.label("state")) \
+        .where(NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
+    return by_name, by_aliases
+
+
+def _matches(q: str, state: str | None = None, long: tuple[sa.Select, sa.Select] | None = None) -> sa.Subquery | None:
+    """The states of those of everyone (or of one `state`) who match `q`, for counting: off the postings (`long`,
+    from _long, when the postings are kept), else off the narrow copy of the names; None where there is none."""
+    if long is None:
+        found = names(q, state)
+        return found.subquery() if found is not None else None
+    by_name, by_aliases = long
+    if state:
+        by_name = by_name.where(SearchPosting.state == state)
+        by_aliases = by_aliases.where(NAMES.c.state == state)
+    return sa.union_all(by_name, by_aliases).subquery()
+
+
+def names_by_state(q: str) -> dict[State, int] | None:
+    """How many of everyone match `q` in each state (the list page's tabs), off the postings or the narrow copy
+    of the names (_matches), in one statement that reads the kept counts of its pieces too, which decide how its
+    page is read (for_page); None where there is no copy (see names). (When the counts are found not kept, the
+    postings are not either: the matches are counted again off the narrow copy.)"""
+    key, long = needle(q), _long(q)
+    matches = _matches(q, long=long)
+    if matches is None:
+        return None
+    rows = db.session.execute(sa.union_all(_by_state(matches), _kept_rows(key))).all()
+    _keep_rows(key, [row for row in rows if row[0] is not None])
+    narrow = _matches(q) if long is not None and _rows(q) is None else None
+    if narrow is not None:
+        rows = db.session.execute(_by_state(narrow)).all()
+    counted = {state: n for gram, state, n in rows if gram is None}
+    return {state: counted.get(state, 0) for state in State}
+
+
+def _by_state(matches: sa.Subquery) -> sa.Select:
+    return sa.select(sa.null(), matches.c.state, sa.func.count()).group_by(matches.c.state)
+
+
 def _sqlite_ids(q: str) -> sa.Select[tuple[int]]:
     """The ids of the participants that match, off the FTS5 tables alone."""
     text = needle(q)
@@ -126,12 +185,29 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
 
 
 def _walkable(key: str) -> list[str]:
-    """The pieces of the posted length (three letters) of a `q` of GRAM_MAX letters that a person may hold (none
+    """The pieces of the posted length (three letters) of a `q` of four letters or more that a person may hold (none
     starts or ends with a space): each of its matches holds them all."""
     n = max(POSTED)
-    if not n < len(key) <= GRAM_MAX:
+    if len(key) <= n:
         return []
     return sorted({key[i:i + n] for i in range(len(key) - n + 1) if key[i] != " " and key[i + n - 1] != " "})
+
+
+def _kept_rows(key: str) -> sa.Select:
+    """The kept counts that _rows reads: of the piece `key`, its three-letter pieces and everyone."""
+    grams = ["", key, *_walkable(key)]
+    return sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants) \
+        .where(SearchGramCount.gram.in_(grams))
+
+
+def _keep_rows(key: str, rows: list[Any]) -> None:
+    """Keeps the rows of _kept_rows(key) for the rest of the session's transaction, by piece and state; None when
+    they are not kept (the empty piece's rows missing)."""
+    found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in ["", key, *_walkable(key)]}
+    for gram, state, n in rows:
+        found[gram][State(state)] = n
+    kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
+    db.session.info.setdefault("search_kept", {})[key] = found if kept_rows else None
 
 
 def _rows(q: str) -> dict[str, dict[State, int]] | None:
@@ -141,17 +217,8 @@ def _rows(q: str) -> dict[str, dict[State, int]] | None:
     key = needle(q)
     cache = db.session.info.setdefault("search_kept", {})
     if key not in cache:
-        grams = ["", key, *_walkable(key)]
-        rows = db.session.execute(
-            sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants)
-            .where(SearchGramCount.gram.in_(grams))
-        ).all()
-        found: dict[str, dict[State, int]] = {gram: dict.fromkeys(State, 0) for gram in grams}
-        for gram, state, n in rows:
-            found[gram][State(state)] = n
-        kept_rows = len([1 for gram, _state, _n in rows if gram == ""]) == len(State)
-        cache[key] = found if kept_rows else None
-    return cache[key]
+        _keep_rows(key, list(db.session.execute(_kept_rows(key)).all()))
+    return db.session.info["search_kept"][key]
 
 
 def kept(q: str) -> dict[State, tuple[int, int]] | None:
@@ -178,11 +245,12 @@ def posted(q: str) -> str | None:
     return key
 
 
-def _walked(q: str, state: str | None) -> str | None:
-    """For a `q` of GRAM_MAX letters: its rarest three-letter piece (_walkable), when at least one in DENSE of the
-    people who hold it (in `state`, if given) match `q`, by the kept counts: a page then walks that piece's postings
-    in the list's order, each compared with `q`, and finds its rows within some DENSE times a page of postings.
-    None otherwise (the matches are sorted), or when the counts are not kept."""
+def _walked(q: str, state: str | None, matches: int | None = None) -> str | None:
+    """For a `q` of four letters or more: its rarest three-letter piece (_walkable), when at least one in DENSE of
+    the people who hold it (in `state`, if given) match `q`: a page then walks that piece's postings in the list's
+    order, each compared with `q`, and finds its rows within some DENSE times a page of postings. How many match is
+    read off the kept counts for a `q` of GRAM_MAX letters; a longer one's `matches` are counted by the caller (None:
+    not counted). None otherwise (the matches are sorted), or when the counts are not kept."""
     key = needle(q)
     pieces = _walkable(key)
     if not pieces or (state and state not in {s.value for s in State}):
@@ -194,8 +262,12 @@ def _walked(q: str, state: str | None) -> str | None:
     def held(gram: str) -> int:
         return rows[gram][State(state)] if state else sum(rows[gram].values())
 
+    if len(key) <= GRAM_MAX:
+        matches = held(key)
+    if matches is None:
+        return None
     piece = min(pieces, key=held)
-    return piece if held(key) * DENSE >= held(piece) else None
+    return piece if matches * DENSE >= held(piece) else None
 
 
 def _contains(q: str) -> sa.ColumnElement[bool]:
@@ -233,9 +305,10 @@ def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
     cache = db.session.info.setdefault("search_counts", {})
     key = (needle(q), state)
     if key not in cache:
-        found = names(q, state)
-        if found is not None:
-            found_n = sa.select(sa.func.count()).select_from(found.subquery()).scalar_subquery()
+        long = _long(q)
+        matches = _matches(q, state, long if long is not None and _rows(q) is not None else None)
+        if matches is not None:
+            found_n = sa.select(sa.func.count()).select_from(matches).scalar_subquery()
         elif _dialect() == "sqlite":
             found_n = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
         else:
@@ -282,12 +355,13 @@ def dense(q: str) -> bool:
 
 
 def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, state: str | None = None,
-             broad: bool = False) -> tuple[sa.ColumnElement[bool], list[Any]]:
+             broad: bool = False, matches: int | None = None) -> tuple[sa.ColumnElement[bool], list[Any]]:
     """The condition and the order of a page of the list searched by `q`, in the order by name then id, one of
     three ways:
     - `broad` (the list of everyone, or of one `state`) and a `q` of two or three letters (POSTED): read off its
-      postings (posted) in that order, joined to the participants by id; of four letters, off the postings of its
-      rarest three-letter piece, each compared with `q`, when at least one in DENSE of them matches (_walked);
+      postings (posted) in that order, joined to the participants by id; of four letters or more, off the
+      postings of its rarest three-letter piece, each compared with `q`, when at least one in DENSE of them matches
+      (_walked; a longer `q`'s `matches` within the list, or `found`, counted already by the caller);
     - walked down the name index, each row compared (many matches: walks);
     - sorted from the index's matches (few); for a broad list on PostgreSQL, off the narrow copy of the names.
     `found`: the matches within the list's filters and how many there are (kept_within, count_within), counted
@@ -295,8 +369,12 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
     the matches are sorted, to spend no statement on counting them again."""
     piece = posted(q) if broad else None
     condition: sa.ColumnElement[bool] = sa.true()
-    if broad and piece is None:  # four letters: the postings of its rarest piece, each compared
-        piece = _walked(q, state)
+    if broad and piece is None:  # four letters or more: the postings of its rarest piece, each compared
+        if matches is None and found is not None:
+            matches = found[0]
+        elif matches is None and decide and not state and len(needle(q)) > GRAM_MAX:
+            matches = _counted(q)[0]
+        piece = _walked(q, state, matches)
         if piece is not None:
             condition = _contains(q)
     if piece is not None:
