@@ -259,10 +259,9 @@ def test_the_search_finds_exactly_what_a_like_scan_finds(users, make_participant
             read.participant_page(user, 1, 4, q="smoke", state="identified")
         return statements
 
-    # ... every holder of its rarest piece "mok" matches: each page walks that piece's postings, each compared (on
-    # SQLite, which keeps no narrow copy to count the list page's tabs off, not the list page: listing._searched)
+    # ... every holder of its rarest piece "mok" matches: each page walks that piece's postings, each compared
     walked = [s for s in smoke() if "ORDER BY search_postings" in s and ("strpos(" in s or "instr(" in s)]
-    assert len(walked) == (3 if db.engine.dialect.name == "postgresql" else 2)
+    assert len(walked) == 3
     monkeypatch.setattr(search, "DENSE", 0)  # nothing dense enough to walk: sorted from the matches, off the
     statements = smoke()  # search's own table, no participant compared
     assert sum("participant_names" in statement for statement in statements) >= 3

@@ -33,7 +33,7 @@ def participant_list(user: User, page: int, per_page: int, only: tuple[str, ...]
     if q and search.needle(q) and (filters.get("sort") or "name") == "name" and policy.sees(user.role, "state"):
         kept = participant_service.search_tabs(user, **filters)
         if kept is None and participant_service.whole_list(user, **filters):
-            kept = search.names_by_state(q)  # a longer `q`: its tabs off the narrow copy of the names
+            kept = search.tabs(q)  # a longer `q`: its tabs off the postings of its rarest piece
         if kept is not None:  # its tabs counted in one statement, the page is walked or sorted (search.for_page)
             return kept, read.participant_page(user, page, per_page, clamp=True, only=only, tabs=kept, **filters)
         return _searched(user, page, per_page, only, filters)

@@ -8,8 +8,8 @@ shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 
 How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index, or, for
-the list of everyone (or of one state) on PostgreSQL, off the postings of its rarest three-letter piece, whose key
-holds the names, and the narrow copy of the names for those whose aliases alone match (_long).
+the list of everyone (or of one state), off the postings of its rarest three-letter piece, whose key holds the
+names, and the search index for those whose aliases alone match (_posted_matches).
 
 A page of a search is found one of three ways:
 - posted: for the list of everyone (or of one state) and a `q` of two or three letters, the postings of `q` (each
@@ -92,55 +92,61 @@ def names(q: str, state: str | None = None) -> sa.Select | None:
     return query.where(NAMES.c.state == state) if state else query
 
 
-def _long(q: str) -> tuple[sa.Select, sa.Select] | None:
-    """For the list of everyone (or of one state) and a `q` longer than GRAM_MAX on PostgreSQL: those who match,
-    as two selects of their state, by their name off the postings of its rarest three-letter piece alone (the key
-    holds the names: an index-only scan, where the narrow copy of the names read each match's row) and by their
-    aliases alone off the narrow copy. Each match holds every piece of `q`, so any piece finds them: the rarest reads
-    the fewest postings. None for any other `q` (see names)."""
+def _long(q: str) -> bool:
+    """Whether `q` is longer than the kept counts' pieces (GRAM_MAX) and holds a three-letter piece a person may
+    hold: then its matches among everyone (or one state) are counted off that piece's postings (_posted_matches)."""
     key = needle(q)
-    pieces = _walkable(key)
-    if not _narrow(q) or len(key) <= GRAM_MAX or not pieces:
-        return None
-    rarest = sa.select(SearchGramCount.gram).where(SearchGramCount.gram.in_(pieces)) \
+    return len(key) > GRAM_MAX and bool(_walkable(key))
+
+
+def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
+    """The states of those of everyone (or of one `state`) who match a long `q` (_long): by their name off the
+    postings of its rarest three-letter piece alone (the key holds the names: an index-only scan, where the search
+    index read each match's row), and by their aliases alone off the search index (the narrow copy of the names on
+    PostgreSQL, the FTS5 table on SQLite). Each match holds every piece of `q`, so any piece finds them: the rarest,
+    by the kept counts, reads the fewest postings. Only while the counts, and with them the postings, are kept."""
+    key = needle(q)
+    rarest = sa.select(SearchGramCount.gram).where(SearchGramCount.gram.in_(_walkable(key))) \
         .group_by(SearchGramCount.gram) \
         .order_by(sa.func.sum(SearchGramCount.participants), SearchGramCount.gram).limit(1).scalar_subquery()
+    find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
     name = sa.func.lower(SearchPosting.first_name.concat(SPACE).concat(SearchPosting.last_name))
-    by_name = sa.select(SearchPosting.state.label("state")) \
-        .where(SearchPosting.gram == rarest, sa.func.strpos(name, key) > 0)
-    like = _pattern(q)
-    by_aliases = sa.select(NAMES.c.state.label("state")) \
-        .where(NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
-    return by_name, by_aliases
-
-
-def _matches(q: str, state: str | None = None, long: tuple[sa.Select, sa.Select] | None = None) -> sa.Subquery | None:
-    """The states of those of everyone (or of one `state`) who match `q`, for counting: off the postings (`long`,
-    from _long, when the postings are kept), else off the narrow copy of the names; None where there is none."""
-    if long is None:
-        found = names(q, state)
-        return found.subquery() if found is not None else None
-    by_name, by_aliases = long
+    by_name = sa.select(SearchPosting.state.label("state")).where(SearchPosting.gram == rarest, find(name, key) > 0)
+    if _dialect() == "postgresql":
+        like = _pattern(q)
+        by_aliases = sa.select(NAMES.c.state.label("state")) \
+            .where(NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
+        alias_state: Any = NAMES.c.state
+    else:  # the FTS5 table's aliases column, its name column (lowered) not holding `q`
+        fts = sa.table("participant_names", sa.column("rowid"), sa.column("name"))
+        phrase = 'aliases : "' + key.replace('"', '""') + '"'
+        alias_ids = sa.select(fts.c.rowid).where(
+            sa.text("participant_names MATCH :aliases_phrase").bindparams(aliases_phrase=phrase),
+            sa.func.instr(fts.c.name, key) == 0,
+        )
+        by_aliases = sa.select(Participant.state.label("state")).where(Participant.id.in_(alias_ids))
+        alias_state = Participant.state
     if state:
         by_name = by_name.where(SearchPosting.state == state)
-        by_aliases = by_aliases.where(NAMES.c.state == state)
+        by_aliases = by_aliases.where(alias_state == state)
     return sa.union_all(by_name, by_aliases).subquery()
 
 
-def names_by_state(q: str) -> dict[State, int] | None:
-    """How many of everyone match `q` in each state (the list page's tabs), off the postings or the narrow copy
-    of the names (_matches), in one statement that reads the kept counts of its pieces too, which decide how its
-    page is read (for_page); None where there is no copy (see names). (When the counts are found not kept, the
-    postings are not either: the matches are counted again off the narrow copy.)"""
-    key, long = needle(q), _long(q)
-    matches = _matches(q, long=long)
-    if matches is None:
+def tabs(q: str) -> dict[State, int] | None:
+    """How many of everyone match `q` in each state (the list page's tabs) for a long `q` (_long), in one
+    statement, which reads the kept counts of its pieces too, which decide how its page is read (for_page); when
+    the counts are found not kept (and so the postings), off the narrow copy of the names on PostgreSQL. None for
+    any other `q`, or on SQLite when nothing is kept."""
+    if not _long(q):
         return None
-    rows = db.session.execute(sa.union_all(_by_state(matches), _kept_rows(key))).all()
+    key = needle(q)
+    rows = db.session.execute(sa.union_all(_by_state(_posted_matches(q)), _kept_rows(key))).all()
     _keep_rows(key, [row for row in rows if row[0] is not None])
-    narrow = _matches(q) if long is not None and _rows(q) is None else None
-    if narrow is not None:
-        rows = db.session.execute(_by_state(narrow)).all()
+    if _rows(q) is None:
+        narrow = names(q)
+        if narrow is None:
+            return None
+        rows = db.session.execute(_by_state(narrow.subquery())).all()
     counted = {state: n for gram, state, n in rows if gram is None}
     return {state: counted.get(state, 0) for state in State}
 
@@ -305,11 +311,12 @@ def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
     cache = db.session.info.setdefault("search_counts", {})
     key = (needle(q), state)
     if key not in cache:
-        long = _long(q)
-        matches = _matches(q, state, long if long is not None and _rows(q) is not None else None)
-        if matches is not None:
-            found_n = sa.select(sa.func.count()).select_from(matches).scalar_subquery()
-        elif _dialect() == "sqlite":
+        narrow = names(q, state)
+        if _long(q) and _rows(q) is not None:
+            found_n = sa.select(sa.func.count()).select_from(_posted_matches(q, state)).scalar_subquery()
+        elif narrow is not None:
+            found_n = sa.select(sa.func.count()).select_from(narrow.subquery()).scalar_subquery()
+        elif _dialect() == "sqlite":  # (never with a state: see count_in_state)
             found_n = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
         else:
             found_n = sa.select(sa.func.count()).select_from(Participant).where(_indexed(q)).scalar_subquery()
@@ -320,9 +327,10 @@ def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
 
 
 def count_in_state(q: str, state: str) -> tuple[int, int] | None:
-    """How many participants match in one state, and the highest id, off the narrow copy of the names in one
-    statement kept for the rest of the session's transaction; None where there is no copy (see names)."""
-    return _counted_within(q, state) if _narrow(q) else None
+    """How many participants match in one state, and the highest id, in one statement kept for the rest of the
+    session's transaction: off the postings for a long `q` (_long) while they are kept, else off the narrow copy of
+    the names; None where there is neither (SQLite, a shorter `q`)."""
+    return _counted_within(q, state) if _narrow(q) or (_long(q) and _rows(q) is not None) else None
 
 
 def count_within(q: str, query: sa.Select) -> tuple[int, int]:
