@@ -8,11 +8,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import jsonify, request
 
-from ceasefire import create_app
 from ceasefire.extensions import db
 from ceasefire.models import Participant
+from wsgi import app  # the app as gunicorn serves it
 
-app = create_app()
 COLUMNS = list(Participant.__table__.columns)
 
 

@@ -222,7 +222,7 @@ def cohorts(user: User, window: Window) -> dict[str, Any]:
     in one statement."""
     policy.require(user, "report.cohorts")
     without_jit()
-    return {"items": _cohort_items(user, db.session.execute(_listed_forums(window)).all())}
+    return {"items": _cohort_items(user, db.session.connection().execute(_listed_forums(window)).all())}
 
 
 def cohort_page(user: User, window: Window, page: int, per_page: int) -> Page[dict[str, Any]]:
