@@ -100,23 +100,37 @@ def _long(q: str) -> bool:
 
 
 def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
-    """The states of those of everyone (or of one `state`) who match a long `q` (_long): by their name off the
-    postings of its rarest three-letter piece alone (the key holds the names: an index-only scan, where the search
-    index read each match's row), and by their aliases alone off the search index (the narrow copy of the names on
-    PostgreSQL, the FTS5 table on SQLite). Each match holds every piece of `q`, so any piece finds them: the rarest,
-    by the kept counts, reads the fewest postings. Only while the counts, and with them the postings, are kept."""
+    """The states of those of everyone (or of one `state`) who match a long `q` (_long), read one of two ways, both
+    written into one statement, the kept counts choosing (a condition the database checks once, before reading):
+    - when `q` may be common (its rarest four-letter piece is held by at least one in DENSE of the holders of its
+      rarest three-letter piece): by their name off the postings of that three-letter piece alone (the key holds
+      the names: an index-only scan, where the search index read each match's row), and by their aliases alone off
+      the search index (the narrow copy of the names on PostgreSQL, the FTS5 table on SQLite). Each match holds
+      every piece of `q`, so any piece finds them: the rarest reads the fewest postings;
+    - else (few can match, none when a four-letter piece of `q` is held by no one) off the search index, as a
+      shorter list of candidates.
+    Only while the counts, and with them the postings, are kept."""
     key = needle(q)
-    rarest = sa.select(SearchGramCount.gram).where(SearchGramCount.gram.in_(_walkable(key))) \
-        .group_by(SearchGramCount.gram) \
-        .order_by(sa.func.sum(SearchGramCount.participants), SearchGramCount.gram).limit(1).scalar_subquery()
+    held = sa.select(SearchGramCount.gram, sa.func.sum(SearchGramCount.participants).label("n")) \
+        .group_by(SearchGramCount.gram).having(sa.func.sum(SearchGramCount.participants) > 0)
+    threes = held.where(SearchGramCount.gram.in_(_walkable(key))).subquery()
+    rarest = sa.select(threes.c.gram).order_by(threes.c.n, threes.c.gram).limit(1).scalar_subquery()
+    fours = _walkable(key, GRAM_MAX)
+    posted: sa.ColumnElement[bool] = sa.true()
+    if fours:  # the fewest who can match: the holders of the rarest four-letter piece (0 when one is held by none)
+        found = held.where(SearchGramCount.gram.in_(fours)).subquery()
+        bound = sa.select(sa.case((sa.func.count() < len(fours), 0), else_=sa.func.min(found.c.n))).scalar_subquery()
+        posted = bound * DENSE >= sa.select(sa.func.coalesce(sa.func.min(threes.c.n), 0)).scalar_subquery()
     find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
     name = sa.func.lower(SearchPosting.first_name.concat(SPACE).concat(SearchPosting.last_name))
-    by_name = sa.select(SearchPosting.state.label("state")).where(SearchPosting.gram == rarest, find(name, key) > 0)
+    by_name = sa.select(SearchPosting.state.label("state")) \
+        .where(posted, SearchPosting.gram == rarest, find(name, key) > 0)
     if _dialect() == "postgresql":
         like = _pattern(q)
         by_aliases = sa.select(NAMES.c.state.label("state")) \
-            .where(NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
-        alias_state: Any = NAMES.c.state
+            .where(posted, NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
+        by_index = sa.select(NAMES.c.state.label("state")).where(sa.not_(posted), _names_like(q))
+        index_state: Any = NAMES.c.state
     else:  # the FTS5 table's aliases column, its name column (lowered) not holding `q`
         fts = sa.table("participant_names", sa.column("rowid"), sa.column("name"))
         phrase = 'aliases : "' + key.replace('"', '""') + '"'
@@ -124,12 +138,15 @@ def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
             sa.text("participant_names MATCH :aliases_phrase").bindparams(aliases_phrase=phrase),
             sa.func.instr(fts.c.name, key) == 0,
         )
-        by_aliases = sa.select(Participant.state.label("state")).where(Participant.id.in_(alias_ids))
-        alias_state = Participant.state
+        by_aliases = sa.select(Participant.state.label("state")).where(posted, Participant.id.in_(alias_ids))
+        by_index = sa.select(Participant.state.label("state")) \
+            .where(sa.not_(posted), Participant.id.in_(_sqlite_ids(q)))
+        index_state = Participant.state
     if state:
         by_name = by_name.where(SearchPosting.state == state)
-        by_aliases = by_aliases.where(alias_state == state)
-    return sa.union_all(by_name, by_aliases).subquery()
+        by_aliases = by_aliases.where(index_state == state)
+        by_index = by_index.where(index_state == state)
+    return sa.union_all(by_name, by_aliases, by_index).subquery()
 
 
 def tabs(q: str) -> dict[State, int] | None:
@@ -190,10 +207,9 @@ def name_matches(q: str) -> sa.ColumnElement[bool]:
     return _indexed(q)
 
 
-def _walkable(key: str) -> list[str]:
-    """The pieces of the posted length (three letters) of a `q` of four letters or more that a person may hold (none
-    starts or ends with a space): each of its matches holds them all."""
-    n = max(POSTED)
+def _walkable(key: str, n: int = max(POSTED)) -> list[str]:
+    """The pieces of `n` letters (the posted length, three, unless given) of a longer `q` that a person may hold
+    (none starts or ends with a space): each of its matches holds them all."""
     if len(key) <= n:
         return []
     return sorted({key[i:i + n] for i in range(len(key) - n + 1) if key[i] != " " and key[i + n - 1] != " "})
