@@ -5,10 +5,10 @@ materialized CTE of their ids, states and names, and one statement gives the cou
 ids, sorted by name; the page's rows are then read by id. Counting the matches and then sorting them read every
 matching row twice, which at a million participants is most of the page's time (a common `q` finds tens of
 thousands). For a viewer who sees everyone and no filter but the state, the tabs are read instead off the kept
-counts of a `q` of a few letters, or, on PostgreSQL, counted off the narrow copy of the names
-(ceasefire.models.participant_names) for a longer one, and the page is read as any other list's: a common `q`
-walks the postings of its rarest piece, and needs no sort (services/search.py). Any other list counts its tabs and
-reads its page as before (read.state_counts, read.participant_page).
+counts of a `q` of a few letters, or counted for a longer one off the postings of its rarest piece (or, when few
+can match, off the search index: search.tabs), and the page is read as any other list's: a common `q` walks the
+postings of its rarest piece, and needs no sort (services/search.py). Any other list counts its tabs and reads its
+page as before (read.state_counts, read.participant_page).
 """
 
 from __future__ import annotations
