@@ -69,46 +69,36 @@ def _init_extensions(app: Flask) -> None:
 
         return db.session.get(User, int(user_id))
 
-    _enable_sqlite_foreign_keys(app)
-    _serial_postgresql(app)
+    _set_up_connections(app)
 
 
 SQLITE_MMAP_BYTES = 1 << 30
 
 
-def _serial_postgresql(app: Flask) -> None:
-    """No parallel workers for the app's statements on PostgreSQL: each reads a page's rows off an index, and
-    starting workers took 3.5 ms of a walk of postings that took 0.3 ms (a name searched within a state, at a
-    million participants); the reports' statements were as fast or faster without them (bench/README.md)."""
+def _set_up_connections(app: Flask) -> None:
+    """Each connection the app opens is set up as it is opened, for its database."""
     from sqlalchemy import event
 
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return
     with app.app_context():
+        dialect = db.engine.dialect.name
 
         @event.listens_for(db.engine, "connect")
-        def _serial(dbapi_connection, _record):
-            with dbapi_connection.cursor() as cursor:
-                cursor.execute("SET max_parallel_workers_per_gather = 0")
-            dbapi_connection.commit()  # a SET in a transaction rolled back would be undone
-
-
-def _enable_sqlite_foreign_keys(app: Flask) -> None:
-    from sqlalchemy import event
-
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        return
-    with app.app_context():
-
-        @event.listens_for(db.engine, "connect")
-        def _fk_on(dbapi_connection, _record):
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            # Read the file through the operating system's page cache, shared by every connection and worker,
-            # rather than each connection's own 2 MB of pages: a search sorting thousands of matches looks each
-            # one up by id, and at 150,000 participants those lookups miss the small cache (4 times slower).
-            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
-            cursor.close()
+        def _set_up(dbapi_connection, _record):
+            if dialect == "sqlite":
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                # Read the file through the operating system's page cache, shared by every connection and worker,
+                # rather than each connection's own 2 MB of pages: a search sorting thousands of matches looks each
+                # one up by id, and at 150,000 participants those lookups miss the small cache (4 times slower).
+                cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+                cursor.close()
+            elif dialect == "postgresql":
+                # No parallel workers: each statement reads a page's rows off an index, and starting workers took
+                # 3.5 ms of a walk of postings that took 0.3 ms (a name searched within a state, at a million
+                # participants); the reports' statements were as fast or faster without them (bench/README.md).
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute("SET max_parallel_workers_per_gather = 0")
+                dbapi_connection.commit()  # a SET in a transaction rolled back would be undone
 
 
 def _register_inputs(app: Flask) -> None:

@@ -327,10 +327,9 @@ def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
     cache = db.session.info.setdefault("search_counts", {})
     key = (needle(q), state)
     if key not in cache:
-        narrow = names(q, state)
         if _long(q) and _rows(q) is not None:
             found_n = sa.select(sa.func.count()).select_from(_posted_matches(q, state)).scalar_subquery()
-        elif narrow is not None:
+        elif (narrow := names(q, state)) is not None:
             found_n = sa.select(sa.func.count()).select_from(narrow.subquery()).scalar_subquery()
         elif _dialect() == "sqlite":  # (never with a state: see count_in_state)
             found_n = sa.select(sa.func.count()).select_from(_sqlite_ids(q).subquery()).scalar_subquery()
@@ -396,7 +395,7 @@ def for_page(q: str, decide: bool = True, found: tuple[int, int] | None = None, 
     if broad and piece is None:  # four letters or more: the postings of its rarest piece, each compared
         if matches is None and found is not None:
             matches = found[0]
-        elif matches is None and decide and not state and len(needle(q)) > GRAM_MAX:
+        elif matches is None and decide and not state and _long(q):
             matches = _counted(q)[0]
         piece = _walked(q, state, matches)
         if piece is not None:
