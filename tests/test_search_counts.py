@@ -1,5 +1,5 @@
-"""The kept counts of the name search's pieces and its postings (ceasefire.models.search_counts) equal those cut from
-the rows after every
+"""The kept counts of the name search's pieces and names and its postings (ceasefire.models.search_counts) equal those
+cut from the rows after every
 kind of change (create, rename, aliases set and cleared, each state change, purge, delete, a bulk seed and refresh),
 and a
 short search read off them (the API's total, the list page's tabs and page, within a state) finds exactly what a
@@ -10,10 +10,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, counting
 
 from ceasefire.extensions import db
-from ceasefire.models import Participant, SearchGramCount, User
+from ceasefire.models import Participant, SearchGramCount, SearchNameCount, User
 from ceasefire.models.enums import Role, State
 from ceasefire.models.search_counts import GRAM_MAX, POSTED
 from ceasefire.services import listing, read, search
@@ -57,6 +57,19 @@ def _postings() -> tuple[set[tuple[str, str, str, int, str]], set[tuple[str, str
     return kept, expected
 
 
+def _names() -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
+    """The names' counts kept (those above 0, and the empty name's), and those counted here from the rows."""
+    with db.engine.connect() as conn:
+        kept = {(name, state): n for name, state, n in conn.execute(sa.select(
+            SearchNameCount.name, SearchNameCount.state, SearchNameCount.participants)) if n or name == ""}
+        rows = conn.execute(sa.text(
+            "SELECT lower(first_name || ' ' || last_name), state FROM participants WHERE purged_at IS NULL")).all()
+    expected = {("", state.value): 0 for state in State}
+    for name, state in rows:
+        expected[(name, state)] = expected.get((name, state), 0) + 1
+    return kept, expected
+
+
 def _kept() -> dict[tuple[str, str], int]:
     with db.engine.connect() as conn:
         rows = conn.execute(sa.select(SearchGramCount.gram, SearchGramCount.state, SearchGramCount.participants))
@@ -72,7 +85,9 @@ def _like(q: str, state: str | None = None) -> list[int]:
     ), {"p": f"%{needle}%", "s": state}))
 
 
-QUERIES = ["a", "j", "jo", "JO", "on", "ë", "é", "É", "n", "s j", "son", "dre", "o'n", "0%", "a b", "xyz", "johnson"]
+# Longer than GRAM_MAX too: a whole name, one across the space, aliases alone, renamed, none.
+QUERIES = ["a", "j", "jo", "JO", "on", "ë", "é", "É", "n", "s j", "son", "dre", "o'n", "0%", "a b", "xyz", "johnson",
+           "s johnson", "peanut", "okafor", "stone", "lil man", "whitfield", "zoë moreno", "garcia"]
 
 
 def _check(api, user: User) -> None:
@@ -82,6 +97,8 @@ def _check(api, user: User) -> None:
     assert _kept() == _expected()
     kept, expected = _postings()
     assert kept == expected
+    names, expected_names = _names()
+    assert names == expected_names
     for q in QUERIES:
         expected = _like(q)
         status, body = api.get(f"/participants?per_page=3&q={quote(q)}")
@@ -154,16 +171,50 @@ def test_without_the_kept_rows_the_search_counts_off_its_index(users, api_as, ma
         assert sum(read.state_counts(users["caseworker"], q=q).values()) == len(expected), q
 
 
+def test_without_the_names_counts_a_long_search_counts_off_the_postings(users, api_as, make_participant):
+    for first, last, aliases in NAMES * 3:
+        make_participant(users["caseworker"], first_name=first, last_name=last, aliases=aliases)
+    db.session.execute(sa.delete(SearchNameCount))
+    db.session.commit()
+    api = api_as(users["caseworker"])
+    for q in [query for query in QUERIES if len(query) > GRAM_MAX]:
+        expected = _like(q)
+        status, body = api.get(f"/participants?per_page=3&q={quote(q)}")
+        assert status == 200, body
+        assert (body["total"], [p["id"] for p in body["items"]]) == (len(expected), expected[:3]), q
+        tabs, _page = listing.participant_list(users["caseworker"], 1, 3, (), q=q)
+        assert {s: len(_like(q, s.value)) for s in State} == tabs, q
+
+
+def test_a_long_search_is_summed_off_the_names_on_postgresql(users, api_as, make_participant):
+    """A `q` longer than GRAM_MAX shared by many with one name: on PostgreSQL the total is summed off the names'
+    counts (one statement reads them, with the aliases of those whose name does not hold it); on SQLite counted
+    off the postings. The same total either way."""
+    for n in range(6):
+        make_participant(users["caseworker"], first_name="Marcus", last_name="Johnson", aliases=None)
+        make_participant(users["caseworker"], first_name="Andre", last_name=f"Hill {n}", aliases="Big Johnson")
+    api = api_as(users["caseworker"])
+    api.get("/participants?per_page=1")  # the token's first use written
+    with counting() as statements:
+        status, body = api.get("/participants?per_page=5&q=johnson")
+    assert status == 200, body
+    assert (body["total"], [p["id"] for p in body["items"]]) == (12, _like("johnson")[:5])
+    summed = [s for s in statements if "FROM search_name_counts" in s]
+    assert len(summed) == (1 if db.engine.dialect.name == "postgresql" else 0), statements
+
+
 def test_a_bulk_seed_counts_the_pieces_anew(runner):
     result = runner.invoke(args=["seed-demo", "--participants", "1100"])
     assert result.exit_code == 0, result.output
     assert _kept() == _expected()
     kept, expected = _postings()
     assert kept == expected
+    names, expected_names = _names()
+    assert names == expected_names
     user = db.session.scalar(sa.select(User).where(User.role == Role.SUPERVISOR).order_by(User.id))
-    for q in ("a", "jo", "jon", "e j"):
+    for q, number in (("a", 2), ("jo", 2), ("jon", 2), ("e j", 2), ("johnson", 2), ("s johnson", 1)):
         expected = _like(q)
-        tabs, page = listing.participant_list(user, 2, 20, (), q=q)
+        tabs, page = listing.participant_list(user, number, 20, (), q=q)
         assert sum(tabs.values()) == len(expected), q
-        assert [p.id for p in page.items] == expected[20:40], q
+        assert [p.id for p in page.items] == expected[20 * (number - 1):20 * number], q
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) >= 1100

@@ -27,7 +27,7 @@ from ceasefire.models.funder_days import FunderCount, FunderDay
 from ceasefire.models.outcomes import Outcome
 from ceasefire.models.people import Consent, Group, Participant, StatusChange
 from ceasefire.models.referrals import Referral, ReferralEvent, Service
-from ceasefire.models.search_counts import SearchGramCount
+from ceasefire.models.search_counts import SearchGramCount, SearchNameCount
 from ceasefire.models.service_referrals import ServiceReferralCount, ServiceReferralMonth
 from ceasefire.models.sessions import StoredSession, UserSession
 from ceasefire.models.stage_counts import SpanCount, StageCount
@@ -69,6 +69,7 @@ __all__ = [
     "RemovalRequest",
     "Review",
     "SearchGramCount",
+    "SearchNameCount",
     "Service",
     "ServiceReferralCount",
     "ServiceReferralMonth",

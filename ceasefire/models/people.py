@@ -253,10 +253,11 @@ def name_search_table(name: str | None) -> bool:
 
 
 def name_search_index(name: str | None) -> bool:
-    """The indexes on expressions, which Alembic does not compare: PostgreSQL's search indexes, the state order and
-    the look-ups' lowered names (ceasefire.models.LOOKUP_INDEXES)."""
+    """The indexes on expressions, which Alembic does not compare: PostgreSQL's search indexes (every trigram
+    index's name ends in _trgm: models.search_counts.NAME_COUNTS_INDEX too), the state order and the look-ups'
+    lowered names (ceasefire.models.LOOKUP_INDEXES)."""
     return (name in NAME_SEARCH_INDEXES_POSTGRESQL or name == STATE_ORDER_INDEX
-            or str(name).endswith(("_name_lower", "_title_lower", "_location_lower")))
+            or str(name).endswith(("_trgm", "_name_lower", "_title_lower", "_location_lower")))
 
 
 for _statement in (NAME_SEARCH_POSTGRESQL[0], NAME_GRAMS_POSTGRESQL, *NAME_SEARCH_POSTGRESQL[1:]):

@@ -15,6 +15,10 @@ holds them, their old values) and puts them back in (their new values), in the o
 transactions never wait on each other crosswise. The pieces are cut in SQL, by the database's lower(), never by
 Python's, so that they are the search's own. What the ORM does not see, a bulk INSERT ... SELECT
 (ceasefire.demo_bulk), is followed by refresh() (from counts.refresh()).
+
+Beside them, how many participants in each state bear each name (SearchNameCount): a longer `q`'s matches by name
+are summed off the distinct names that hold it, found by a trigram index on PostgreSQL, not counted person by
+person. Kept by the same hook, in the same order.
 """
 
 from __future__ import annotations
@@ -55,6 +59,57 @@ class SearchPosting(Model):
     first_name: Mapped[str] = mapped_column(sa.String(limits.NAME), primary_key=True)
     participant_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
     state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+
+
+class SearchNameCount(Model):
+    """How many participants in each state bear each name, lowered as the search compares it (lower(first_name ||
+    ' ' || last_name)), purged ones left out. The empty name, no one's (a name holds at least its space), has a row
+    a state at 0: its rows missing (a table emptied) say "not kept", and the search then counts person by person."""
+
+    __tablename__ = "search_name_counts"
+
+    name: Mapped[str] = mapped_column(sa.String(2 * limits.NAME + 1), primary_key=True)
+    state: Mapped[State] = mapped_column(enum_type(State, "state"), primary_key=True)
+    participants: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+# PostgreSQL's index of the names' trigrams, which finds the names holding a `q` (LIKE '%q%') without reading the
+# others; created with the table and by the migration, which repeats the statements (Alembic does not compare it:
+# models.people.name_search_index).
+NAME_COUNTS_INDEX = "ix_search_name_counts_name_trgm"
+NAME_COUNTS_POSTGRESQL = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX {NAME_COUNTS_INDEX} ON search_name_counts USING gin (name gin_trgm_ops)",
+)
+for _statement in NAME_COUNTS_POSTGRESQL:
+    sa.event.listen(SearchNameCount.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
+# The rows of every name anew (refresh; the migration), the empty name's included.
+NAME_COUNTS_FILL = (
+    "INSERT INTO search_name_counts (name, state, participants) "
+    "SELECT lower(first_name || ' ' || last_name), state, count(*) FROM participants WHERE purged_at IS NULL "
+    "GROUP BY 1, 2 ORDER BY 1, 2"
+)
+
+
+def _empty_names() -> list[dict[str, Any]]:
+    return [{"name": "", "state": s.value, "participants": 0} for s in State]
+
+
+@sa.event.listens_for(SearchNameCount.__table__, "after_create")
+def _names_kept(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
+    """A new database keeps its names' counts from the first participant on."""
+    connection.execute(table.insert(), _empty_names())
+
+
+def names_sql(source: str) -> str:
+    """The INSERT of the names of `source` (rows of name lowered, state, and d), summed, into the kept counts."""
+    return (
+        "INSERT INTO search_name_counts (name, state, participants) "  # noqa: S608
+        f"SELECT src.name, src.state, sum(src.d) FROM ({source}) AS src GROUP BY src.name, src.state "
+        "HAVING sum(src.d) <> 0 ORDER BY src.name, src.state "
+        "ON CONFLICT (name, state) DO UPDATE SET participants = search_name_counts.participants + "
+        "excluded.participants"
+    )
 
 
 @sa.event.listens_for(SearchGramCount.__table__, "after_create")
@@ -127,6 +182,9 @@ def refresh(session: Session | Any) -> None:
     if missing:  # a state nobody is in: kept, at zero
         session.execute(sa.insert(SearchGramCount), [{"gram": "", "state": s.value, "participants": 0}
                                                      for s in sorted(missing)])
+    session.execute(sa.delete(SearchNameCount))
+    session.execute(sa.insert(SearchNameCount), _empty_names())
+    session.execute(sa.text(NAME_COUNTS_FILL))
     session.execute(sa.delete(SearchPosting))
     session.execute(sa.text(postings_sql(dialect, (
         "SELECT id AS k, lower(first_name || ' ' || last_name) AS name, lower(coalesce(aliases, '')) AS aliases, "
@@ -186,8 +244,8 @@ def _source(rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]
 
 @sa.event.listens_for(Session, "after_flush")
 def _keep(session: Session, _context: Any) -> None:
-    """After the flush (a new participant has its id), before the history is reset: the counts shifted, the
-    postings of the values left taken out and those of the values entered put in."""
+    """After the flush (a new participant has its id), before the history is reset: the counts (of pieces and of
+    names) shifted, the postings of the values left taken out and those of the values entered put in."""
     moves = _moves(session)
     if not moves:
         return
@@ -195,7 +253,9 @@ def _keep(session: Session, _context: Any) -> None:
     dialect = connection.dialect.name
     params: dict[str, Any] = {}
     counted = [(i, values, d) for i, (_ident, values, d) in enumerate(moves)]  # a key a row: the counts sum them
-    connection.execute(sa.text(grams_sql(dialect, _source(counted, params))), params)
+    source = _source(counted, params)
+    connection.execute(sa.text(grams_sql(dialect, source)), params)
+    connection.execute(sa.text(names_sql(source)), params)
     for d in (-1, 1):
         rows = [move for move in moves if move[2] == d]
         if rows:

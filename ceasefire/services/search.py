@@ -8,8 +8,9 @@ shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 
 How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index, or, for
-the list of everyone (or of one state), off the postings of its rarest three-letter piece, whose key holds the
-names, and the search index for those whose aliases alone match (_posted_matches).
+the list of everyone (or of one state), by name off the kept counts of the names that hold it (PostgreSQL) or the
+postings of its rarest three-letter piece, whose key holds the names (SQLite), and off the search index for those
+whose aliases alone match (_posted_matches).
 
 A page of a search is found one of three ways:
 - posted: for the list of everyone (or of one state) and a `q` of two or three letters, the postings of `q` (each
@@ -35,7 +36,7 @@ from ceasefire.extensions import db
 from ceasefire.models import Participant
 from ceasefire.models.enums import State
 from ceasefire.models.participant_names import NAMES
-from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, SearchPosting
+from ceasefire.models.search_counts import GRAM_MAX, POSTED, SearchGramCount, SearchNameCount, SearchPosting
 
 # Written into the SQL, not bound, so that PostgreSQL sees the indexed expression itself.
 SPACE: sa.ColumnElement[str] = sa.literal_column("' '")
@@ -100,8 +101,12 @@ def _long(q: str) -> bool:
 
 
 def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
-    """The states of those of everyone (or of one `state`) who match a long `q` (_long), read one of two ways, both
-    written into one statement, the kept counts choosing (a condition the database checks once, before reading):
+    """How many of everyone (or of one `state`) match a long `q` (_long), as rows of a state and a number (n) to
+    sum. On PostgreSQL, while the counts of names are kept (ceasefire.models.search_counts.SearchNameCount), those
+    whose name holds `q` are summed off the names that do (their trigram index finds them: as many rows as distinct
+    names, not people), and those whose aliases alone hold it are read off the narrow copy of the names. Else one of
+    two ways, both written into one statement, the kept counts choosing (a condition the database checks once,
+    before reading):
     - when `q` may be common (its rarest four-letter piece is held by at least one in DENSE of the holders of its
       rarest three-letter piece): by their name off the postings of that three-letter piece alone (the key holds
       the names: an index-only scan, where the search index read each match's row), and by their aliases alone off
@@ -123,13 +128,25 @@ def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
         posted = bound * DENSE >= sa.select(sa.func.coalesce(sa.func.min(threes.c.n), 0)).scalar_subquery()
     find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
     name = sa.func.lower(SearchPosting.first_name.concat(SPACE).concat(SearchPosting.last_name))
-    by_name = sa.select(SearchPosting.state.label("state")) \
+    one: sa.Label[int] = sa.literal_column("1").label("n")
+    by_name = sa.select(SearchPosting.state.label("state"), one) \
         .where(posted, SearchPosting.gram == rarest, find(name, key) > 0)
+    selects: list[sa.Select] = []
     if _dialect() == "postgresql":
         like = _pattern(q)
-        by_aliases = sa.select(NAMES.c.state.label("state")) \
-            .where(posted, NAMES.c.aliases.like(like, escape="\\"), sa.not_(NAMES.c.name.like(like, escape="\\")))
-        by_index = sa.select(NAMES.c.state.label("state")).where(sa.not_(posted), _names_like(q))
+        tallied = sa.select(SearchNameCount.name).where(SearchNameCount.name == "").exists()
+        by_names = sa.select(SearchNameCount.state.label("state"), SearchNameCount.participants.label("n")) \
+            .where(tallied, SearchNameCount.name.like(like, escape="\\"))
+        if state:
+            by_names = by_names.where(SearchNameCount.state == state)
+        selects.append(by_names)
+        posted, by_name = sa.and_(posted, sa.not_(tallied)), by_name.where(sa.not_(tallied))
+        by_aliases = sa.select(NAMES.c.state.label("state"), one).where(
+            sa.or_(posted, tallied), NAMES.c.aliases.like(like, escape="\\"),
+            sa.not_(NAMES.c.name.like(like, escape="\\")),
+        )
+        by_index = sa.select(NAMES.c.state.label("state"), one) \
+            .where(sa.not_(posted), sa.not_(tallied), _names_like(q))
         index_state: Any = NAMES.c.state
     else:  # the FTS5 table's aliases column, its name column (lowered) not holding `q`
         fts = sa.table("participant_names", sa.column("rowid"), sa.column("name"))
@@ -138,15 +155,15 @@ def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
             sa.text("participant_names MATCH :aliases_phrase").bindparams(aliases_phrase=phrase),
             sa.func.instr(fts.c.name, key) == 0,
         )
-        by_aliases = sa.select(Participant.state.label("state")).where(posted, Participant.id.in_(alias_ids))
-        by_index = sa.select(Participant.state.label("state")) \
+        by_aliases = sa.select(Participant.state.label("state"), one).where(posted, Participant.id.in_(alias_ids))
+        by_index = sa.select(Participant.state.label("state"), one) \
             .where(sa.not_(posted), Participant.id.in_(_sqlite_ids(q)))
         index_state = Participant.state
     if state:
         by_name = by_name.where(SearchPosting.state == state)
         by_aliases = by_aliases.where(index_state == state)
         by_index = by_index.where(index_state == state)
-    return sa.union_all(by_name, by_aliases, by_index).subquery()
+    return sa.union_all(*selects, by_name, by_aliases, by_index).subquery()
 
 
 def tabs(q: str) -> dict[State, int] | None:
@@ -169,7 +186,9 @@ def tabs(q: str) -> dict[State, int] | None:
 
 
 def _by_state(matches: sa.Subquery) -> sa.Select:
-    return sa.select(sa.null(), matches.c.state, sa.func.count()).group_by(matches.c.state)
+    """How many of `matches` are in each state: their rows, or the sum of their numbers (n) where they have them."""
+    n = sa.func.sum(matches.c.n) if "n" in matches.c else sa.func.count()
+    return sa.select(sa.null(), matches.c.state, n).group_by(matches.c.state)
 
 
 def _sqlite_ids(q: str) -> sa.Select[tuple[int]]:
@@ -328,7 +347,7 @@ def _counted_within(q: str, state: str | None = None) -> tuple[int, int]:
     key = (needle(q), state)
     if key not in cache:
         if _long(q) and _rows(q) is not None:
-            found_n = sa.select(sa.func.count()).select_from(_posted_matches(q, state)).scalar_subquery()
+            found_n = sa.select(sa.func.sum(_posted_matches(q, state).c.n)).scalar_subquery()
         elif (narrow := names(q, state)) is not None:
             found_n = sa.select(sa.func.count()).select_from(narrow.subquery()).scalar_subquery()
         elif _dialect() == "sqlite":  # (never with a state: see count_in_state)
