@@ -58,10 +58,10 @@ def _postings() -> tuple[set[tuple[str, str, str, int, str]], set[tuple[str, str
 
 
 def _names() -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """The names' counts kept (those above 0, and the empty name's), and those counted here from the rows."""
+    """The names' counts kept (every row: a name no one bears has none), and those counted here from the rows."""
     with db.engine.connect() as conn:
         kept = {(name, state): n for name, state, n in conn.execute(sa.select(
-            SearchNameCount.name, SearchNameCount.state, SearchNameCount.participants)) if n or name == ""}
+            SearchNameCount.name, SearchNameCount.state, SearchNameCount.participants))}
         rows = conn.execute(sa.text(
             "SELECT lower(first_name || ' ' || last_name), state FROM participants WHERE purged_at IS NULL")).all()
     expected = {("", state.value): 0 for state in State}

@@ -112,6 +112,15 @@ def names_sql(source: str) -> str:
     )
 
 
+def names_gone_sql(source: str) -> str:
+    """The DELETE of the names of `source` no one in that state bears any more: a name left behind (by a purge,
+    a rename, a move) is kept nowhere."""
+    return (
+        "DELETE FROM search_name_counts WHERE participants = 0 AND name <> '' "  # noqa: S608
+        f"AND name IN (SELECT src.name FROM ({source}) AS src WHERE src.d < 0)"
+    )
+
+
 @sa.event.listens_for(SearchGramCount.__table__, "after_create")
 def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     """A new database keeps its counts from the first participant on (the empty piece's rows: kept, none yet)."""
@@ -245,7 +254,8 @@ def _source(rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]
 @sa.event.listens_for(Session, "after_flush")
 def _keep(session: Session, _context: Any) -> None:
     """After the flush (a new participant has its id), before the history is reset: the counts (of pieces and of
-    names) shifted, the postings of the values left taken out and those of the values entered put in."""
+    names; a name no one bears any more taken out) shifted, the postings of the values left taken out and those of
+    the values entered put in."""
     moves = _moves(session)
     if not moves:
         return
@@ -256,6 +266,8 @@ def _keep(session: Session, _context: Any) -> None:
     source = _source(counted, params)
     connection.execute(sa.text(grams_sql(dialect, source)), params)
     connection.execute(sa.text(names_sql(source)), params)
+    if any(d < 0 for _ident, _values, d in moves):
+        connection.execute(sa.text(names_gone_sql(source)), params)
     for d in (-1, 1):
         rows = [move for move in moves if move[2] == d]
         if rows:
