@@ -352,14 +352,17 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
         .group_by(Referral.service_id)
         .subquery("counted")
     )
-    rows: list[Any] = list(db.session.execute(
+    named = (
         sa.select(Organization.id, Organization.name, Service.id, Service.name,
                   *(c for c in counted.c if c.key != "service_id"))
         .select_from(counted)
         .join(Service, Service.id == counted.c.service_id)
         .join(Organization, Organization.id == Service.organization_id)
         .order_by(Organization.name, Service.name, Organization.id, Service.id)
-    ))
+    )
+    if only is not None:  # the page's services named by their key, not found among every service by a hash
+        named = named.where(Service.id.in_(only))
+    rows: list[Any] = list(db.session.execute(named))
     if middle is None:
         # Each answered referral's days from sent to its first answer; the median per service is taken inside
         # the database (one statement more). On PostgreSQL the two middle ones came with the counts.
