@@ -83,7 +83,7 @@ NAME_COUNTS_POSTGRESQL = (
 )
 for _statement in NAME_COUNTS_POSTGRESQL:
     sa.event.listen(SearchNameCount.__table__, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
-# The rows of every name anew (refresh; the migration), the empty name's included.
+# The rows of every name borne by someone, anew (refresh; the migration repeats it): the empty name's go in beside.
 NAME_COUNTS_FILL = (
     "INSERT INTO search_name_counts (name, state, participants) "
     "SELECT lower(first_name || ' ' || last_name), state, count(*) FROM participants WHERE purged_at IS NULL "
