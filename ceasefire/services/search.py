@@ -126,21 +126,22 @@ def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
         found = held.where(SearchGramCount.gram.in_(fours)).subquery()
         bound = sa.select(sa.case((sa.func.count() < len(fours), 0), else_=sa.func.min(found.c.n))).scalar_subquery()
         posted = bound * DENSE >= sa.select(sa.func.coalesce(sa.func.min(threes.c.n), 0)).scalar_subquery()
-    find = sa.func.strpos if _dialect() == "postgresql" else sa.func.instr
+    pg = _dialect() == "postgresql"
+    # On PostgreSQL, while the names' counts are kept, they count those whose name holds `q` (by_names) instead.
+    tallied = sa.select(SearchNameCount.name).where(SearchNameCount.name == "").exists() if pg else None
+    if tallied is not None:
+        posted = sa.and_(posted, sa.not_(tallied))
+    find = sa.func.strpos if pg else sa.func.instr
     name = sa.func.lower(SearchPosting.first_name.concat(SPACE).concat(SearchPosting.last_name))
     one: sa.Label[int] = sa.literal_column("1").label("n")
     by_name = sa.select(SearchPosting.state.label("state"), one) \
         .where(posted, SearchPosting.gram == rarest, find(name, key) > 0)
     selects: list[sa.Select] = []
-    if _dialect() == "postgresql":
+    if tallied is not None:
         like = _pattern(q)
-        tallied = sa.select(SearchNameCount.name).where(SearchNameCount.name == "").exists()
         by_names = sa.select(SearchNameCount.state.label("state"), SearchNameCount.participants.label("n")) \
             .where(tallied, SearchNameCount.name.like(like, escape="\\"))
-        if state:
-            by_names = by_names.where(SearchNameCount.state == state)
-        selects.append(by_names)
-        posted, by_name = sa.and_(posted, sa.not_(tallied)), by_name.where(sa.not_(tallied))
+        selects.append(by_names.where(SearchNameCount.state == state) if state else by_names)
         by_aliases = sa.select(NAMES.c.state.label("state"), one).where(
             sa.or_(posted, tallied), NAMES.c.aliases.like(like, escape="\\"),
             sa.not_(NAMES.c.name.like(like, escape="\\")),
