@@ -121,9 +121,6 @@ def names_gone_sql(source: str) -> str:
     )
 
 
-POSTINGS_KEY = "pk_search_postings"
-
-
 @sa.event.listens_for(SearchGramCount.__table__, "after_create")
 def _start_at_zero(table: sa.Table, connection: sa.Connection, **_kw: Any) -> None:
     """A new database keeps its counts from the first participant on (the empty piece's rows: kept, none yet)."""
@@ -199,19 +196,13 @@ def refresh(session: Session | Any) -> None:
     session.execute(sa.insert(SearchNameCount), _empty_names())
     session.execute(sa.text(NAME_COUNTS_FILL))
     session.execute(sa.delete(SearchPosting))
-    # On PostgreSQL the key is built once over every posting (one sort), not kept up posting by posting, and the
-    # postings go in unsorted: at 200,000 participants (4.4 million postings) 39 s became 15, and 13 for the key.
-    rebuilt = dialect == "postgresql"
-    if rebuilt:
-        session.execute(sa.text(f"ALTER TABLE search_postings DROP CONSTRAINT {POSTINGS_KEY}"))
+    # In the key's order on SQLite, whose postings are their key (no rowid). On PostgreSQL unsorted: the bulk seed
+    # sets their key aside around this and builds it once after (ceasefire.cli seed-demo); at 200,000 participants
+    # (4.4 million postings) the sorted insert took 39 s, the unsorted one 15 and the key 13.
     session.execute(sa.text(postings_sql(dialect, (
         "SELECT id AS k, lower(first_name || ' ' || last_name) AS name, lower(coalesce(aliases, '')) AS aliases, "
         "last_name, first_name, state FROM participants WHERE purged_at IS NULL"
-    ), add=True, ordered=not rebuilt)))
-    if rebuilt:
-        session.execute(sa.text("SET LOCAL maintenance_work_mem = '1GB'"))
-        session.execute(sa.text(f"ALTER TABLE search_postings ADD CONSTRAINT {POSTINGS_KEY} PRIMARY KEY "
-                                "(gram, last_name, first_name, participant_id, state)"))
+    ), add=True, ordered=dialect != "postgresql")))
 
 
 _WATCHED = ("first_name", "last_name", "aliases", "state", "purged_at")
