@@ -160,16 +160,16 @@ def grams_sql(dialect: str, source: str) -> str:
     )
 
 
-def postings_sql(dialect: str, source: str, add: bool, ordered: bool = True) -> str:
+def postings_sql(dialect: str, source: str, add: bool) -> str:
     """The INSERT (`add`) or DELETE of the postings of `source` (rows of k: the participant's id, name and aliases
-    lowered, last_name, first_name, state): each of their distinct pieces of the POSTED lengths; inserted in the
-    key's order unless not `ordered` (into a table without its key)."""
+    lowered, last_name, first_name, state): each of their distinct pieces of the POSTED lengths, in the key's
+    order."""
     pieces = _pieces(dialect, source, POSTED, False)
     if add:
         return pieces + (  # noqa: S608
             "INSERT INTO search_postings (gram, last_name, first_name, participant_id, state) "
             "SELECT g.gram, src.last_name, src.first_name, src.k, src.state FROM grams AS g JOIN src ON src.k = g.k"
-            + (" ORDER BY 1, 2, 3, 4" if ordered else "")
+            " ORDER BY 1, 2, 3, 4"
         )
     return pieces + (  # noqa: S608
         "DELETE FROM search_postings WHERE (gram, last_name, first_name, participant_id) IN "
@@ -177,32 +177,63 @@ def postings_sql(dialect: str, source: str, add: bool, ordered: bool = True) -> 
     )
 
 
+# refresh()'s scratch tables: each distinct pair of lowered name and aliases (k), its pieces, and who bears it.
+_SCRATCH = ("search_refresh_names", "search_refresh_pieces", "search_refresh_people")
+_LOWERED = "lower(first_name || ' ' || last_name) AS name, lower(coalesce(aliases, '')) AS aliases"
+
+
 def refresh(session: Session | Any) -> None:
-    """Every row anew, after a bulk load that went around the ORM: for the counts the participants are grouped by
-    their lowered names, aliases and state first, so that each distinct one is cut into pieces once."""
-    dialect = session.get_bind().dialect.name
-    session.execute(sa.delete(SearchGramCount))
-    source = (
-        "SELECT row_number() OVER () AS k, name, aliases, state, d FROM (SELECT lower(first_name || ' ' || "
-        "last_name) AS name, lower(coalesce(aliases, '')) AS aliases, state, count(*) AS d FROM participants "
-        "WHERE purged_at IS NULL GROUP BY 1, 2, 3) AS people"
+    """Every row anew, after a bulk load that went around the ORM. Each distinct pair of lowered name and aliases is
+    cut into pieces once (a program of 150,000 bears some 17,000: people copied from the same few hundred names), and
+    the counts and postings are its pieces joined to the people who bear it."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    for table in _SCRATCH:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE search_refresh_names (k INTEGER, name TEXT, aliases TEXT)")
+    connection.exec_driver_sql(
+        "INSERT INTO search_refresh_names (k, name, aliases) SELECT row_number() OVER (ORDER BY name, aliases), "  # noqa: S608
+        f"name, aliases FROM (SELECT DISTINCT {_LOWERED} FROM participants WHERE purged_at IS NULL) AS pairs"
     )
-    session.execute(sa.text(grams_sql(dialect, source)))
+    connection.exec_driver_sql("CREATE INDEX search_refresh_names_pair ON search_refresh_names (name, aliases)")
+    connection.exec_driver_sql("CREATE TEMPORARY TABLE search_refresh_pieces (k INTEGER, gram TEXT)")
+    pieces = _pieces(dialect, "SELECT k, name, aliases FROM search_refresh_names", tuple(range(1, GRAM_MAX + 1)), True)
+    connection.exec_driver_sql(pieces + "INSERT INTO search_refresh_pieces (k, gram) SELECT k, gram FROM grams")  # noqa: S608
+    connection.exec_driver_sql("CREATE INDEX search_refresh_pieces_k ON search_refresh_pieces (k)")
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE search_refresh_people AS SELECT n.k, p.id, p.last_name, p.first_name, p.state "
+        "FROM participants AS p JOIN search_refresh_names AS n "
+        "ON n.name = lower(p.first_name || ' ' || p.last_name) AND n.aliases = lower(coalesce(p.aliases, '')) "
+        "WHERE p.purged_at IS NULL"
+    )
+    if dialect == "postgresql":  # a temporary table has no statistics until it is analyzed
+        connection.exec_driver_sql(f"ANALYZE {', '.join(_SCRATCH)}")
+    connection.execute(sa.delete(SearchGramCount))
+    connection.exec_driver_sql(
+        "INSERT INTO search_gram_counts (gram, state, participants) SELECT c.gram, b.state, sum(b.d) "
+        "FROM search_refresh_pieces AS c JOIN (SELECT k, state, count(*) AS d FROM search_refresh_people "
+        "GROUP BY k, state) AS b ON b.k = c.k GROUP BY c.gram, b.state ORDER BY c.gram, b.state"
+    )
     missing = set(State) - set(session.scalars(sa.select(SearchGramCount.state).where(SearchGramCount.gram == "")))
     if missing:  # a state nobody is in: kept, at zero
-        session.execute(sa.insert(SearchGramCount), [{"gram": "", "state": s.value, "participants": 0}
-                                                     for s in sorted(missing)])
-    session.execute(sa.delete(SearchNameCount))
-    session.execute(sa.insert(SearchNameCount), _empty_names())
-    session.execute(sa.text(NAME_COUNTS_FILL))
-    session.execute(sa.delete(SearchPosting))
+        connection.execute(sa.insert(SearchGramCount), [{"gram": "", "state": s.value, "participants": 0}
+                                                        for s in sorted(missing)])
+    connection.execute(sa.delete(SearchNameCount))
+    connection.execute(sa.insert(SearchNameCount), _empty_names())
+    connection.exec_driver_sql(NAME_COUNTS_FILL)
+    connection.execute(sa.delete(SearchPosting))
     # In the key's order on SQLite, whose postings are their key (no rowid). On PostgreSQL unsorted: the bulk seed
     # sets their key aside around this and builds it once after (ceasefire.cli seed-demo); at 200,000 participants
     # (4.4 million postings) the sorted insert took 39 s, the unsorted one 15 and the key 13.
-    session.execute(sa.text(postings_sql(dialect, (
-        "SELECT id AS k, lower(first_name || ' ' || last_name) AS name, lower(coalesce(aliases, '')) AS aliases, "
-        "last_name, first_name, state FROM participants WHERE purged_at IS NULL"
-    ), add=True, ordered=dialect != "postgresql")))
+    posted = ", ".join(str(n) for n in POSTED)
+    connection.exec_driver_sql(
+        "INSERT INTO search_postings (gram, last_name, first_name, participant_id, state) "  # noqa: S608
+        "SELECT c.gram, p.last_name, p.first_name, p.id, p.state FROM search_refresh_pieces AS c "
+        f"JOIN search_refresh_people AS p ON p.k = c.k WHERE length(c.gram) IN ({posted})"
+        + (" ORDER BY 1, 2, 3, 4" if dialect != "postgresql" else "")
+    )
+    for table in _SCRATCH:
+        connection.exec_driver_sql(f"DROP TABLE {table}")
 
 
 _WATCHED = ("first_name", "last_name", "aliases", "state", "purged_at")
