@@ -63,9 +63,10 @@ def set_aside_postgresql(conn: sa.Connection, tables: list[str]) -> Callable[[],
 def set_aside_sqlite(conn: sa.Connection, tables: list[sa.Table]) -> Callable[[], None]:
     """Drop the models' indexes of `tables`; return what builds them again. (SQLite checks a foreign key with one
     look-up in the parent's primary key, and cannot stop checking inside a transaction.)"""
-    # Room to build the indexes in memory rather than through the disk.
+    # Room for the copied tables' pages while rows go in, until their indexes are built. Not for what follows: with
+    # it, sorting millions of rows (search_counts.refresh) took a third longer; with temp_store = MEMORY, half again.
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     conn.exec_driver_sql("PRAGMA cache_size = -262144")
-    conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
     indexes = [index for table in tables for index in table.indexes]
     for index in indexes:
         index.drop(conn)
@@ -73,6 +74,7 @@ def set_aside_sqlite(conn: sa.Connection, tables: list[sa.Table]) -> Callable[[]
     def restore() -> None:
         for index in indexes:
             index.create(conn)
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
 
     return restore
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -63,12 +64,13 @@ def held():
     return sa.or_(Forum.status == ForumStatus.HELD, sa.and_(Forum.status != ForumStatus.CANCELLED, checked_in))
 
 
-def local_day(moment: datetime) -> date:
-    """The program's day of a moment (a naive one is UTC, as the database keeps it)."""
+def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The program's day of a moment (a naive one is UTC, as the database keeps it); `zone`, the program's, when the
+    caller has it (reading the setting is most of the cost of a call)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:
-        return moment.astimezone(program_zone()).date()
+        return moment.astimezone(zone or program_zone()).date()
     except OverflowError:  # a time at the very edge of year 1 or 9999
         return moment.date()
 
@@ -85,10 +87,11 @@ def counted(session: Session | Any) -> dict[tuple[str, date], int]:
     found: dict[tuple[str, date], int] = {}
     sources = [(measure, sa.select(getattr(model, column))) for measure, model, column in COUNTED]
     sources.append((FORUMS_HELD, sa.select(Forum.scheduled_at).where(held())))
+    zone = program_zone()
     for measure, select in sources:
         for (moment,) in session.execute(select.execution_options(yield_per=10000)):
             if moment is not None:
-                key = (measure, local_day(moment))
+                key = (measure, local_day(moment, zone))
                 found[key] = found.get(key, 0) + 1
     return found
 

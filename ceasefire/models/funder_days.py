@@ -39,7 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceasefire.extensions import Model
 from ceasefire.models import stages
 from ceasefire.models.activity import KEPT_DAY, kept_in, local_day
-from ceasefire.models.base import add_to_counts, bulk_changes, insert_rows
+from ceasefire.models.base import add_to_counts, bulk_changes, insert_rows, program_zone
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.fieldwork import OutreachContact
 from ceasefire.models.forums import Forum, Invitation
@@ -207,11 +207,12 @@ def worked_out(connection: sa.Connection, people: Any) -> list[Row]:
     params = {"low": people[0], "high": people[1]} if ranged else {"people": people}
     ways: dict[int, dict[str, set[date]]] = {}
     found_steps: list[tuple[int, datetime, int, date, bool]] = []
+    zone = program_zone()
     for source, pid, moment, closes, step in connection.execute(moments, params):
         if source < 3:
-            ways.setdefault(pid, {}).setdefault(WAYS[source], set()).add(local_day(moment))
+            ways.setdefault(pid, {}).setdefault(WAYS[source], set()).add(local_day(moment, zone))
         else:
-            found_steps.append((pid, moment, step, local_day(moment), bool(closes)))
+            found_steps.append((pid, moment, step, local_day(moment, zone), bool(closes)))
     steps: dict[int, list[tuple[date, bool]]] = {}
     for pid, _moment, _id, day, closes in sorted(found_steps):  # each person's in order (at, id)
         steps.setdefault(pid, []).append((day, closes))

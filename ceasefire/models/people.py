@@ -223,12 +223,19 @@ NAME_SEARCH_TRIGGERS_SQLITE = (
 )
 NAME_SEARCH_SQLITE = NAME_SEARCH_SQLITE_TABLES + NAME_SEARCH_TRIGGERS_SQLITE
 # Filling the SQLite tables for the participants above an id, in one statement each (bulk seeding): the pieces are cut
-# person by person, as the triggers cut them.
+# as the triggers cut them, once for each distinct name and aliases (people copied from the same few hundred names
+# share them: 150,000 participants took 6.9 s cut person by person, 2.3 s so).
 FILL_SQLITE = (
     "INSERT INTO participant_names (rowid, name, aliases) SELECT id, lower(first_name || ' ' || last_name), "
     "lower(coalesce(aliases, '')) FROM participants WHERE id > :above",
-    f"INSERT INTO participant_grams (rowid, grams) SELECT r.id, ({_grams('r')}) "  # noqa: S608
-    "FROM participants AS r WHERE r.id > :above",
+    "CREATE TEMPORARY TABLE participant_grams_cut AS SELECT first_name, last_name, aliases, "  # noqa: S608
+    f"({_grams('d')}) AS grams FROM (SELECT DISTINCT first_name, last_name, aliases FROM participants "
+    "WHERE id > :above) AS d",
+    "CREATE INDEX participant_grams_cut_names ON participant_grams_cut (first_name, last_name, aliases)",
+    "INSERT INTO participant_grams (rowid, grams) SELECT r.id, c.grams FROM participants AS r "
+    "JOIN participant_grams_cut AS c ON c.first_name = r.first_name AND c.last_name = r.last_name "
+    "AND c.aliases IS r.aliases WHERE r.id > :above",
+    "DROP TABLE participant_grams_cut",
 )
 
 
