@@ -65,7 +65,7 @@ def set_aside_sqlite(conn: sa.Connection, tables: list[sa.Table]) -> Callable[[]
     look-up in the parent's primary key, and cannot stop checking inside a transaction.)"""
     # Room for the copied tables' pages while rows go in, until their indexes are built. Not for what follows: with
     # it, sorting millions of rows (search_counts.refresh) took a third longer; with temp_store = MEMORY, half again.
-    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql("PRAGMA cache_size = -262144")
     indexes = [index for table in tables for index in table.indexes]
     for index in indexes:
