@@ -90,14 +90,22 @@ def insert_rows(connection: sa.Connection, table: sa.Table, columns: list[str], 
             for row in rows:
                 copy.write_row(row)
         return
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(dict(zip(columns, row, strict=True)))
-        if len(batch) == chunk:
-            connection.execute(sa.insert(table), batch)
-            batch = []
-    if batch:
-        connection.execute(sa.insert(table), batch)
+    # Elsewhere the driver's executemany, each value written as the column's type writes it (its bind processor):
+    # SQLAlchemy's executemany of dicts spent three times as long over the funder report's 650,000 rows.
+    processors = [table.c[c].type.bind_processor(connection.dialect) for c in columns]
+    statement = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(tuple(v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)))
+            if len(batch) == chunk:
+                cursor.executemany(statement, batch)
+                batch = []
+        if batch:
+            cursor.executemany(statement, batch)
+    finally:
+        cursor.close()
 
 
 DAY_GRAIN, MONTH_GRAIN = "d", "m"  # rows kept by day, and by month (on its first day)

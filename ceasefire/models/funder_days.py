@@ -270,12 +270,15 @@ def refresh(session: Session | Any) -> None:
     totals: dict[tuple[str, str, date, date], int] = {}
     people_c = cast(sa.Table, Participant.__table__).c
     low, high = connection.execute(sa.select(sa.func.min(people_c.id), sa.func.max(people_c.id))).one()
+    summed: dict[tuple[str, date, date], int] = {}  # the rows summed over participants, then counted once each
     for start in range(low or 0, (high or -1) + 1, REFRESH_CHUNK):
         rows = worked_out(connection, (start, start + REFRESH_CHUNK - 1))
-        for row in rows:
-            for key, n in count_keys(row):
-                totals[key] = totals.get(key, 0) + n
+        for _pid, measure, day, since, n in rows:
+            summed[(measure, day, since)] = summed.get((measure, day, since), 0) + n
         insert_rows(connection, days, ["participant_id", "measure", "day", "since", "n"], rows)
+    for (measure, day, since), n in summed.items():
+        for key, moved in count_keys((0, measure, day, since, n)):
+            totals[key] = totals.get(key, 0) + moved
     values = [{"measure": kept_in(), "grain": "", "day": KEPT_DAY, "since": NO_DAY, "n": 0}]
     values += [{"measure": m, "grain": g, "day": d, "since": s, "n": n} for (m, g, d, s), n in totals.items() if n]
     for start in range(0, len(values), 10000):
