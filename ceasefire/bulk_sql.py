@@ -60,13 +60,14 @@ def set_aside_postgresql(conn: sa.Connection, tables: list[str]) -> Callable[[],
     return restore
 
 
-def set_aside_sqlite(conn: sa.Connection, tables: list[sa.Table]) -> Callable[[], None]:
+def set_aside_sqlite(conn: sa.Connection, tables: list[sa.Table], cache_kib: int = 0) -> Callable[[], None]:
     """Drop the models' indexes of `tables`; return what builds them again. (SQLite checks a foreign key with one
-    look-up in the parent's primary key, and cannot stop checking inside a transaction.)"""
-    # Room for the copied tables' pages while rows go in, until their indexes are built. Not for what follows: with
-    # it, sorting millions of rows (search_counts.refresh) took a third longer; with temp_store = MEMORY, half again.
+    look-up in the parent's primary key, and cannot stop checking inside a transaction.) `cache_kib`: room for the
+    tables' pages while rows go in, until their indexes are built; not for what follows: with it, sorting millions
+    of rows (search_counts.refresh) took a third longer, and with temp_store = MEMORY half again."""
     cache_size = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
-    conn.exec_driver_sql("PRAGMA cache_size = -262144")
+    if cache_kib:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {-int(cache_kib)}")
     indexes = [index for table in tables for index in table.indexes]
     for index in indexes:
         index.drop(conn)

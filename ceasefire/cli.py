@@ -3,7 +3,10 @@ the services and commit once."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
+import sqlalchemy as sa
 from flask import Flask
 
 from ceasefire.errors import ServiceError
@@ -16,10 +19,10 @@ from ceasefire.models.search_counts import SearchPosting
 from ceasefire.models.stages import CohortMember, StageEntry
 from ceasefire.services import accounts, app_role
 
-# The tables counts.refresh writes anew, every row, after a bulk seed: on PostgreSQL their keys, indexes and foreign
-# keys are set aside while it fills them and built once after (at 200,000 participants the stage entries took 27 s
-# to go in with their keys, 9 s of it reading the history).
-REFRESHED = [SearchPosting.__tablename__, StageEntry.__tablename__, CohortMember.__tablename__]
+# The tables counts.refresh writes anew, every row, after a bulk seed: their indexes (on PostgreSQL their keys and
+# foreign keys too) are set aside while it fills them and built once after (at 200,000 participants on PostgreSQL
+# the stage entries took 27 s to go in with their keys, 9 s of it reading the history).
+REFRESHED = (SearchPosting, StageEntry, CohortMember)
 
 
 def _fail(exc: ServiceError) -> None:
@@ -69,12 +72,13 @@ def register(app: Flask) -> None:
             sign_ins = demo_bulk.seed(count)
         except demo.NotEmpty as exc:
             raise click.ClickException(str(exc)) from None
-        restore = None
+        connection = db.session.connection()
         if db.engine.dialect.name == "postgresql":  # the keys of what refresh writes anew built once, after it
-            restore = bulk_sql.set_aside_postgresql(db.session.connection(), REFRESHED)
+            restore = bulk_sql.set_aside_postgresql(connection, [model.__tablename__ for model in REFRESHED])
+        else:
+            restore = bulk_sql.set_aside_sqlite(connection, [cast(sa.Table, model.__table__) for model in REFRESHED])
         counts.refresh(db.session)  # the bulk copies went around the ORM, which keeps the counts
-        if restore is not None:
-            restore()
+        restore()
         refresh_kept_total(db.session)  # and the audit trail's total
         refresh_directory_counts(db.session)  # and the users, organizations and services
         db.session.commit()

@@ -161,7 +161,7 @@ class _Copier:
         if self.dialect == "postgresql":
             restore = bulk_sql.set_aside_postgresql(conn, [table.name for table in (*self.top, *links)])
         else:
-            restore = bulk_sql.set_aside_sqlite(conn, [*self.top, *links])
+            restore = bulk_sql.set_aside_sqlite(conn, [*self.top, *links], cache_kib=262144)
         CLONES.create(conn)
         _search_off(conn)
         try:
