@@ -172,6 +172,7 @@ class Likely(sa.sql.expression.ColumnElement[bool]):
 
     inherit_cache = True
     type = sa.Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands, never `likely(X) = 1`, which no index serves
     _traverse_internals = [("clause", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, clause: sa.ColumnElement[bool]) -> None:
@@ -186,3 +187,15 @@ def _likely(element: Likely, compiler: Any, **kw: Any) -> str:
 @compiles(Likely, "sqlite")
 def _likely_sqlite(element: Likely, compiler: Any, **kw: Any) -> str:
     return f"likely({compiler.process(element.clause, **kw)})"
+
+
+class Unlikely(Likely):
+    """A condition true of few rows (unlikely(X) to SQLite's planner), which otherwise takes `purged_at IS NOT NULL`
+    for true of most and walks another index over the whole table instead of that column's own."""
+
+    inherit_cache = True
+
+
+@compiles(Unlikely, "sqlite")
+def _unlikely_sqlite(element: Unlikely, compiler: Any, **kw: Any) -> str:
+    return f"unlikely({compiler.process(element.clause, **kw)})"

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ceasefire import limits
 from ceasefire.extensions import Model
-from ceasefire.models.base import UTCDateTime, enum_type, utcnow
+from ceasefire.models.base import Likely, UTCDateTime, enum_type, utcnow
 from ceasefire.models.enums import ReferralStatus, ServiceCategory
 from ceasefire.models.people import Participant
 from ceasefire.models.users import Organization, User
@@ -41,7 +41,8 @@ REACHED_BITS: dict[ReferralStatus, int] = {
 }
 ANSWERS = (ReferralStatus.ACCEPTED, ReferralStatus.DECLINED)  # a referral is answered by the first of these
 
-WAITING = "status IN ('sent', 'accepted')"  # a referral waits on its provider (workspaces.WAITING_ON_PROVIDER)
+# A referral waits on its provider while they must answer it (sent) or take the person in (accepted).
+WAITING = "status IN ('sent', 'accepted')"
 
 
 class Referral(Model):
@@ -102,3 +103,14 @@ class ReferralEvent(Model):
     note: Mapped[str | None] = mapped_column(sa.Text)
 
     referral: Mapped[Referral] = relationship(back_populates="events")
+
+
+def waiting_on_provider() -> sa.ColumnElement[bool]:
+    """A referral waits on its provider (sent or accepted): the partial index's own condition (WAITING), its values
+    written into the statement, since SQLite uses a partial index only where a query holds its condition as it is
+    (a bound value proves nothing), and likely() to SQLite's planner, which would otherwise take the status for a
+    narrow condition and sort every referral waiting off the status index (50 ms at 150,000)."""
+    values = [ReferralStatus.SENT.value, ReferralStatus.ACCEPTED.value]
+    statuses: sa.BindParameter[list[str]] = sa.bindparam("waiting_statuses", values, expanding=True,
+                                                         literal_execute=True)
+    return Likely(Referral.status.in_(statuses))

@@ -33,7 +33,7 @@ from ceasefire.models import (
     counts,
     service_referrals,
 )
-from ceasefire.models.base import utcnow
+from ceasefire.models.base import Unlikely, utcnow
 from ceasefire.models.cohort_tallies import TALLIES
 from ceasefire.models.enums import ForumStatus, ReferralStatus, State
 from ceasefire.models.referrals import REACHED_BITS
@@ -73,8 +73,8 @@ def pipeline(
         people.append(Participant.group_id == group_id)
     if forum_id is not None:
         people.append(
-            sa.select(Invitation.id)
-            .where(Invitation.participant_id == Participant.id, Invitation.forum_id == forum_id).exists()
+            # the forum's invitees as a list (an EXISTS was checked person by person on SQLite)
+            Participant.id.in_(sa.select(Invitation.participant_id).where(Invitation.forum_id == forum_id))
         )
     by_state = dict.fromkeys((s.value for s in State), 0)
     kept = counts.counted(db.session) if not people else None
@@ -83,7 +83,7 @@ def pipeline(
         # found through their index)
         rows: Any = [*kept.items(), *db.session.execute(
             sa.select(Participant.state, sa.func.count(Participant.id))
-            .where(Participant.purged_at.is_not(None)).group_by(Participant.state)
+            .where(Unlikely(Participant.purged_at.is_not(None))).group_by(Participant.state)
         )]
     else:
         rows = db.session.execute(

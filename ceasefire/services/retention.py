@@ -31,7 +31,7 @@ from ceasefire.models import (
     User,
     counts,
 )
-from ceasefire.models.base import utcnow
+from ceasefire.models.base import Likely, utcnow
 from ceasefire.models.enums import RemovalStatus, RequestedBy, ReviewDecision, Role
 from ceasefire.services import audit
 from ceasefire.services.clock import program_today
@@ -127,7 +127,7 @@ def reviews_query(actor: User, due_before: date | None = None) -> sa.Select:
     policy.require(actor, "review.list")
     return (
         sa.select(Participant)
-        .where(Participant.purged_at.is_(None), Participant.review_due_on < (due_before or program_today()))
+        .where(Likely(Participant.purged_at.is_(None)), Participant.review_due_on < (due_before or program_today()))
         .order_by(Participant.review_due_on, Participant.id)
     )
 

@@ -1,0 +1,112 @@
+"""What SQLite reads for the pages that grew with the program (issue #12). SQLite keeps no statistics unless ANALYZE
+runs, and without them it takes an equality on an indexed column for a narrow condition: `purged_at IS NULL`, a
+referral's status, a provider's organization. At 150,000 participants those plans read every referral of a status
+and sorted them for a page of ten (the referral list 62 ms, the supervisor's home 110, a provider's list of people
+300), where the 1,000 took a few milliseconds. Each page's statement is checked here by the plan SQLite makes of it,
+as the page sent it: the plan is the same at any size, since no statistics tell SQLite the size. PostgreSQL plans
+by the statistics it keeps; there each page is only asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+from helpers import Program
+
+from ceasefire.extensions import db
+from ceasefire.models import Invitation, Organization
+
+
+def _sent(fetch: Callable[[], int]) -> list[tuple[str, tuple]]:
+    """The statements a request sent, with their parameters, after checking it answered 200."""
+    sent: list[tuple[str, tuple]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert fetch() == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    return sent
+
+
+def _plan(statement: str, parameters: tuple) -> str:
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return " | ".join(str(row[-1]) for row in rows)
+
+
+def _plans(fetch: Callable[[], int], *words: str) -> list[str]:
+    """SQLite's plans of the statements of a request that hold every one of `words`; none on PostgreSQL (the request
+    is still made and must answer 200)."""
+    sent = _sent(fetch)
+    if db.engine.dialect.name != "sqlite":
+        return []
+    plans = [_plan(s, p) for s, p in sent if all(word in s for word in words)]
+    assert plans, f"no statement holds {words}"
+    return plans
+
+
+@pytest.fixture
+def program(users) -> Program:
+    """The provider's organization with a service, and a participant invited to a forum and referred to it."""
+    program = Program.build(users["supervisor"], db.session.get(Organization, users["provider"].organization_id))
+    program.refer(program.bring_to("invited"))
+    return program
+
+
+def test_the_referral_list_walks_the_order_of_sending(program, users, api_as):
+    api = api_as(users["caseworker"])
+    for plan in _plans(lambda: api.get("/referrals")[0], "FROM referrals", "ORDER BY referrals.sent_at DESC"):
+        assert "ix_referrals_sent" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+        assert "ix_participants_purged_at" not in plan, plan
+
+
+def test_the_supervisors_home_reads_the_waiting_and_the_due_off_their_indexes(program, users, client, auth):
+    auth.login(users["supervisor"])
+    fetch = lambda: client.get("/").status_code  # noqa: E731
+    for plan in _plans(fetch, "FROM referrals", "ORDER BY referrals.updated_at"):
+        assert "ix_referrals_waiting" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
+    for plan in _plans(fetch, "FROM participants", "review_due_on <"):
+        assert "ix_participants_review_due_on" in plan, plan
+
+
+def test_a_providers_pages_read_its_services_referrals(program, users, client, auth, api_as):
+    """Its home and inbox read the referrals of its organization's services (a few hundred at 150,000), never every
+    referral of a status; its list of people is read from those referrals, not by walking every participant."""
+    auth.login(users["provider"])
+    for path in ("/", "/referrals/inbox?tab=accepted"):
+        for plan in _plans(lambda: client.get(path).status_code, "FROM referrals", "ORDER BY"):  # noqa: B023
+            assert "SEARCH referrals USING INDEX ix_referrals_service_" in plan, (path, plan)
+            assert "ix_referrals_status_sent" not in plan, (path, plan)
+    api = api_as(users["provider"])
+    for plan in _plans(lambda: api.get("/participants")[0], "FROM participants", "LIMIT"):
+        assert "LIST SUBQUERY" in plan, plan
+        assert "SCAN participants" not in plan, plan
+        assert "ix_services_organization_id" in plan, plan
+
+
+def test_the_forum_filter_reads_the_forums_invitations(program, users, client, auth):
+    forum_id = db.session.scalar(sa.select(Invitation.forum_id))
+    auth.login(users["caseworker"])
+    fetch = lambda: client.get(f"/participants/?forum_id={forum_id}").status_code  # noqa: E731
+    for plan in _plans(fetch, "FROM participants", "invitations"):
+        assert "ix_invitations_forum" in plan, plan
+        assert "SCAN participants" not in plan, plan
+
+
+def test_the_pipeline_report_finds_the_purged_off_their_index(program, users, client, auth):
+    auth.login(users["supervisor"])
+    for plan in _plans(lambda: client.get("/reports/").status_code, "FROM participants", "purged_at IS NOT NULL"):
+        assert "ix_participants_purged_at" in plan, plan
+
+
+def test_the_community_home_reads_each_persons_contacts(program, users, client, auth):
+    auth.login(users["community"])
+    for plan in _plans(lambda: client.get("/").status_code, "FROM participants", "outreach_contacts"):
+        assert "ix_outreach_contacts_participant_id" in plan, plan
+        assert "ix_outreach_contacts_organization_id" not in plan, plan
