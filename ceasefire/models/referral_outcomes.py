@@ -1,8 +1,8 @@
 """What the referral outcomes report (services.reports, API.md "Referral outcomes") reads of each referral, kept on
 the referral's own row so that the report reads no referral event: `reached`, the statuses its events ever reached
 (one bit each, models.referrals.REACHED_BITS), and `answered_at`, the moment of its first accept or decline event
-(null while it has none). With its service, sent_at and status in one index (ix_referrals_service_sent, the others
-included on PostgreSQL), a page of services is counted off that index alone.
+(null while it has none). With its service, sent_at and status in one index (ix_referrals_service_sent, all of them
+key columns), a page of services is counted off that index alone.
 
 Both are worked out again from the referral's events, in the transaction of every change: after each flush that
 inserts, changes or deletes a referral event (a referral sent, answered, moved on or withdrawn; a referral deleted
