@@ -107,7 +107,7 @@ def _posted_matches(q: str, state: str | None = None) -> sa.Subquery:
     PostgreSQL, SQLite compares them all), and those whose aliases alone hold it are read off the search index (the
     narrow copy of the names on PostgreSQL, the FTS5 table on SQLite). Else one of
     two ways, both written into one statement, the kept counts choosing (a condition the database checks once,
-    before reading):
+    before reading; on SQLite, for a branch that reads the FTS5 tables, as its LIMIT: _gate):
     - when `q` may be common (its rarest four-letter piece is held by at least one in DENSE of the holders of its
       rarest three-letter piece): by their name off the postings of that three-letter piece alone (the key holds
       the names: an index-only scan, where the search index read each match's row), and by their aliases alone off
