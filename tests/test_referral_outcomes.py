@@ -42,11 +42,20 @@ def _kept(conn) -> dict[int, tuple[int, datetime | None]]:
         sa.select(Referral.id, Referral.reached, Referral.answered_at))}
 
 
+def _answer_spans(conn) -> dict[int, tuple[int | None, int | None]]:
+    """Each referral's kept time to answer (answer_us) beside the microseconds from its sent_at to its answered_at."""
+    return {rid: (us, None if answered is None else (answered - sent) // timedelta(microseconds=1))
+            for rid, sent, answered, us in conn.execute(
+                sa.select(Referral.id, Referral.sent_at, Referral.answered_at, Referral.answer_us))}
+
+
 def check_outcomes() -> dict[int, tuple[int, datetime | None]]:
-    """The kept columns, read on a connection of their own (what is committed), equal a recount; returns them."""
+    """The kept columns, read on a connection of their own (what is committed), equal a recount, and each time to
+    answer is its answer's moment less its sending; returns (reached, answered_at) of each."""
     with db.engine.connect() as conn:
         kept = _kept(conn)
         assert kept == _recounted(conn)
+        assert {rid: stored for rid, (stored, worked_out) in _answer_spans(conn).items() if stored != worked_out} == {}
     return kept
 
 
@@ -195,6 +204,10 @@ def test_events_changed_moved_or_deleted_through_the_session_are_kept(users, api
                                  at=first.sent_at + timedelta(microseconds=3)))
     db.session.commit()
     assert check_outcomes()[first.id][1] == first.sent_at + timedelta(microseconds=3)
+    # a referral's sending moved: its time to answer follows
+    first.sent_at = first.sent_at - timedelta(hours=5)
+    db.session.commit()
+    check_outcomes()
     # UPDATEs and DELETEs run through the session: with a WHERE, with none, moving events to another referral
     db.session.execute(sa.update(ReferralEvent).where(ReferralEvent.referral_id == first.id,
                                                       ReferralEvent.to_status == S.DECLINED.value)
@@ -228,7 +241,7 @@ def test_the_bulk_seed_is_kept_by_its_refresh(runner, api_as):
     assert {reached & REACHED_BITS[S.ACCEPTED] != 0 for reached, _answered in kept.values()} == {True, False}
     # the refresh writes what differs: a referral's kept values spoilt by hand are put right
     with db.engine.begin() as conn:
-        conn.execute(sa.update(Referral).values(reached=0, answered_at=None))
+        conn.execute(sa.update(Referral).values(reached=0, answered_at=None, answer_us=-1))
     from ceasefire.models import counts
 
     counts.refresh(db.session)

@@ -9,6 +9,7 @@ by the statistics it keeps; there each page is only asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -110,3 +111,11 @@ def test_the_community_home_reads_each_persons_contacts(program, users, client, 
     for plan in _plans(lambda: client.get("/").status_code, "FROM participants", "outreach_contacts"):
         assert "ix_outreach_contacts_participant_id" in plan, plan
         assert "ix_outreach_contacts_organization_id" not in plan, plan
+
+
+def test_the_referral_outcomes_read_each_services_answers_in_their_order(program, users, client, auth):
+    """The medians of the time to answer: each service's kept times read off their index, none worked out."""
+    auth.login(users["supervisor"])
+    for path in ("/reports/referrals", f"/reports/referrals?date_from={date.today().replace(day=1).isoformat()}"):
+        for plan in _plans(lambda: client.get(path).status_code, "FROM referrals", "answer_us"):  # noqa: B023
+            assert "COVERING INDEX ix_referrals_answers" in plan, (path, plan)

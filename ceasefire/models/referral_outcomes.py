@@ -1,8 +1,9 @@
 """What the referral outcomes report (services.reports, API.md "Referral outcomes") reads of each referral, kept on
 the referral's own row so that the report reads no referral event: `reached`, the statuses its events ever reached
 (one bit each, models.referrals.REACHED_BITS), and `answered_at`, the moment of its first accept or decline event
-(null while it has none). With its service, sent_at and status in one index (ix_referrals_service_sent, all of them
-key columns), a page of services is counted off that index alone.
+(null while it has none), with `answer_us`, the microseconds from its sending to that answer. With its service,
+sent_at and status in one index (ix_referrals_service_sent, all of them key columns), a page of services is counted
+off that index alone; on SQLite their medians are read off ix_referrals_answers (service, answer_us) in order.
 
 Both are worked out again from the referral's events, in the transaction of every change: after each flush that
 inserts, changes or deletes a referral event (a referral sent, answered, moved on or withdrawn; a referral deleted
@@ -55,11 +56,13 @@ def keep(connection: sa.Connection, referral_ids: list[int] | None) -> None:
         referral_ids[start:start + CHUNK] for start in range(0, len(referral_ids), CHUNK)]
     for chunk in chunks:
         found = _worked_out(chunk)
+        answer_us = stages.span_microseconds(found.c.answered_at, table.c.sent_at, connection.dialect.name)
         connection.execute(
             sa.update(table)
             .where(table.c.id == found.c.id, sa.or_(table.c.reached.is_distinct_from(found.c.reached),
-                                                    table.c.answered_at.is_distinct_from(found.c.answered_at)))
-            .values(reached=found.c.reached, answered_at=found.c.answered_at)
+                                                    table.c.answered_at.is_distinct_from(found.c.answered_at),
+                                                    table.c.answer_us.is_distinct_from(answer_us)))
+            .values(reached=found.c.reached, answered_at=found.c.answered_at, answer_us=answer_us)
         )
 
 
@@ -69,6 +72,7 @@ def refresh(session: Session | Any) -> None:
 
 
 _WATCHED = ("to_status", "referral_id", "at")
+_KEPT = ("reached", "answered_at", "answer_us")  # a referral's columns kept here
 
 
 def _touched(session: Session) -> set[int]:
@@ -82,7 +86,7 @@ def _touched(session: Session) -> set[int]:
     for obj in session.dirty:
         if isinstance(obj, ReferralEvent) and stages.changed(obj, _WATCHED):
             found |= stages.old_and_new(obj, "referral_id")
-        elif isinstance(obj, Referral) and stages.changed(obj, ("reached", "answered_at")):
+        elif isinstance(obj, Referral) and stages.changed(obj, (*_KEPT, "sent_at")):
             found.add(obj.id)
     for obj in session.deleted:
         if isinstance(obj, ReferralEvent):
@@ -104,7 +108,7 @@ def _expire(session: Session, _context: Any) -> None:
     for referral_id in session.info.pop(_PENDING, ()):
         obj = session.identity_map.get(identity_key(Referral, referral_id))
         if obj is not None:
-            session.expire(obj, ["reached", "answered_at"])
+            session.expire(obj, list(_KEPT))
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
