@@ -34,6 +34,12 @@ def upgrade():
     op.execute(f"UPDATE referrals SET answer_us = {SPAN[op.get_bind().dialect.name]} WHERE answered_at IS NOT NULL")
     op.create_index('ix_referrals_answers', 'referrals', ['service_id', 'answer_us', 'sent_at'], unique=False,
                     postgresql_where=sa.text('answer_us IS NOT NULL'), sqlite_where=sa.text('answer_us IS NOT NULL'))
+    if op.get_bind().dialect.name == "postgresql":
+        # The fill rewrote every answered referral: until a VACUUM their pages are not known to be all-visible, and
+        # the reports that read the referrals' indexes alone visit the table (the referral outcomes API at a
+        # million 292 → 862 ms). VACUUM runs outside a transaction: the migration's is committed first.
+        with op.get_context().autocommit_block():
+            op.execute("VACUUM (ANALYZE) referrals")
 
 
 def downgrade():
