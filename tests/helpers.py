@@ -237,6 +237,27 @@ def counting() -> Iterator[list[str]]:
         sessions.TOUCH_EVERY, accounts.TOKEN_USE_RESOLUTION = held
 
 
+@contextmanager
+def sent() -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements run inside the block, each with its parameters, as a list."""
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+
+
+def sqlite_plan(statement: str, parameters: Any) -> str:
+    """SQLite's plan of a statement as it was sent (EXPLAIN QUERY PLAN), its steps joined by " | "."""
+    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    return " | ".join(str(row[-1]) for row in rows)
+
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 

@@ -4,7 +4,7 @@ database, and the same number at 30 participants as at 120 (issue #12); the audi
 from __future__ import annotations
 
 import sqlalchemy as sa
-from helpers import Program, counting
+from helpers import Program, counting, sent, sqlite_plan
 from test_query_counts import Growing
 
 from ceasefire.extensions import db
@@ -121,21 +121,12 @@ def test_the_audit_export_streams_every_row(users, client, auth):
 
 def _plan_of_page(api, url: str) -> str:
     """SQLite's plan of the statement that reads the page's participants, as the API sends it."""
-    sent: list[tuple[str, tuple]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", keep)
-    try:
+    with sent() as statements:
         status, body = api.get(url)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", keep)
     assert status == 200, url
     assert body["items"], url
-    [(statement, parameters)] = [(s, p) for s, p in sent if "FROM participants" in s and "LIMIT" in s]
-    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    return " | ".join(str(row[-1]) for row in rows)
+    [(statement, parameters)] = [(s, p) for s, p in statements if "FROM participants" in s and "LIMIT" in s]
+    return sqlite_plan(statement, parameters)
 
 
 def test_a_page_of_participants_is_read_off_the_index_of_its_order(users, make_participant, api_as):

@@ -13,39 +13,20 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, sent, sqlite_plan
 
 from ceasefire.extensions import db
 from ceasefire.models import Invitation, Organization
 
 
-def _sent(fetch: Callable[[], int]) -> list[tuple[str, tuple]]:
-    """The statements a request sent, with their parameters, after checking it answered 200."""
-    sent: list[tuple[str, tuple]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", keep)
-    try:
-        assert fetch() == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", keep)
-    return sent
-
-
-def _plan(statement: str, parameters: tuple) -> str:
-    rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
-    return " | ".join(str(row[-1]) for row in rows)
-
-
 def _plans(fetch: Callable[[], int], *words: str) -> list[str]:
     """SQLite's plans of the statements of a request that hold every one of `words`; none on PostgreSQL (the request
     is still made and must answer 200)."""
-    sent = _sent(fetch)
+    with sent() as statements:
+        assert fetch() == 200
     if db.engine.dialect.name != "sqlite":
         return []
-    plans = [_plan(s, p) for s, p in sent if all(word in s for word in words)]
+    plans = [sqlite_plan(s, p) for s, p in statements if all(word in s for word in words)]
     assert plans, f"no statement holds {words}"
     return plans
 
