@@ -166,6 +166,11 @@ def routes() -> list[Route]:
          f"/reports/?date_from={quarter}&date_to={quarter + timedelta(days=90)}")
     page("community", "report pipeline 2025", "/reports/?date_from=2025-01-01&date_to=2025-12-31")
     api("police", "report pipeline last year", f"/reports/pipeline?from={year_ago}")
+    # the pipeline of one group's members and of one forum's invitees, over the whole history and the last year
+    page("supervisor", "report pipeline group", "/reports/?group_id={group}")
+    page("supervisor", "report pipeline group last year", f"/reports/?group_id={{group}}&date_from={year_ago}")
+    page("supervisor", "report pipeline forum", "/reports/?forum_id={forum}")
+    api("supervisor", "report pipeline forum last year", f"/reports/pipeline?forum_id={{forum}}&from={year_ago}")
     page("supervisor", "report referrals last year", f"/reports/referrals?date_from={year_ago}")
     page("supervisor", "report referrals a past quarter",
          f"/reports/referrals?date_from={quarter}&date_to={quarter + timedelta(days=90)}")

@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
@@ -199,3 +201,26 @@ class Unlikely(Likely):
 @compiles(Unlikely, "sqlite")
 def _unlikely_sqlite(element: Unlikely, compiler: Any, **kw: Any) -> str:
     return f"unlikely({compiler.process(element.clause, **kw)})"
+
+
+class Unindexed(sa.sql.expression.ColumnElement[Any]):
+    """A column SQLite's planner must not reach through an index in this statement (`+column`): without statistics
+    it takes an equality and a range on one index (a stage's entries with a span) for narrower than a short list of
+    ids read through another, and walks the whole stage. Other databases see the column as is."""
+
+    inherit_cache = True
+    _traverse_internals = [("clause", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, clause: sa.ColumnElement[Any] | QueryableAttribute[Any]) -> None:
+        self.clause = coercions.expect(roles.ExpressionElementRole, clause)
+        self.type = self.clause.type
+
+
+@compiles(Unindexed)
+def _unindexed(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clause, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clause, **kw)}"
