@@ -12,7 +12,7 @@ from ceasefire import pipeline, policy
 from ceasefire.errors import Forbidden, StaleVersion, ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import Consent, EnforcementAction, Group, Invitation, Organization, Participant, User
-from ceasefire.models.base import today, utcnow
+from ceasefire.models.base import Unindexed, today, utcnow
 from ceasefire.models.enums import OrgKind, Role, State
 from ceasefire.models.people import STATE_RANK
 from ceasefire.services import audit, columns, retention, search
@@ -172,10 +172,8 @@ def list_query(actor: User, state: str | None = None, group_id: int | None = Non
     if sort == "state" and state:  # one state: its order is the name's, read off the index of that state
         field, order = SORTS["name"]
     if q and field is None:  # by name: walked down the name index or sorted from the matches (services/search.py)
-        narrow = policy.SCOPES.get(actor.role) != "all" or group_id is not None or forum_id is not None or any(
-            value not in (None, "") for name, value in more.items() if name not in _BROAD)
         condition, by_name = search.for_page(q, decide=not counted, found=found, state=state,
-                                             broad=not narrow, matches=matches)
+                                             broad=not _narrow(actor, group_id, forum_id, more), matches=matches)
         query, order = query.where(condition), tuple(by_name)
     elif q:
         query = query.where(name_clause(q))
@@ -193,6 +191,13 @@ def search_total(actor: User, q: str | None = None, **filters: Any) -> int | Non
 
 
 _BROAD = ("state", "supervision_status")  # filters that keep a large share of everyone
+
+
+def _narrow(actor: User, group_id: int | None, forum_id: int | None, more: dict[str, Any]) -> bool:
+    """Whether the list is narrowed to a few people beyond its broad filters: the role's scope (a provider's or a
+    community group's people), a group, a forum's invitees, a caseworker's caseload."""
+    return policy.SCOPES.get(actor.role) != "all" or group_id is not None or forum_id is not None or any(
+        value not in (None, "") for name, value in more.items() if name not in _BROAD)
 
 
 def whole_list(actor: User, **filters: Any) -> bool:
@@ -266,7 +271,11 @@ def filtered_query(actor: User, query: sa.Select, state: str | None = None, grou
     if state:
         if not policy.sees(actor.role, "state"):
             raise Forbidden("Your role may not filter by state.", {"state": "Your role does not see the state."})
-        query = query.where(Participant.state == state)
+        # a state holds a sixth of everyone: beside a narrower filter its index is not one SQLite may walk, which it
+        # otherwise took for its order and read every invited person down the names for a group's three (31 ms at
+        # 150,000)
+        column = Unindexed(Participant.state) if _narrow(actor, group_id, forum_id, more) else Participant.state
+        query = query.where(column == state)
     if group_id is not None:
         if not policy.sees(actor.role, "group_id"):
             raise Forbidden("Your role may not filter by group.", {"group_id": "Your role does not see groups."})
