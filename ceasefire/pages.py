@@ -8,12 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
-from ceasefire import limits
 from ceasefire.errors import ServiceError
 from ceasefire.extensions import db
 from ceasefire.models import User
@@ -73,23 +71,6 @@ def form_values(form: FlaskForm, *leave_out: str) -> dict[str, Any]:
     """The form's data with the keys the services know (the API's), without the token and buttons."""
     skip = {"csrf_token", "submit", *leave_out}
     return {name: value for name, value in form.data.items() if name not in skip}
-
-
-FILTER_CHOICES = 100  # the choices a filter's select offers at most (beyond them, the one asked for)
-
-
-def capped(query: sa.Select, arg: str | None) -> list[Any]:
-    """The rows of `query`; for a filter's select (`arg`: its name in the URL) the first FILTER_CHOICES, and the one
-    asked for beyond them: a large program's every group, forum or caseworker would be a list no one reads, built
-    on every page that shows the filter."""
-    if arg is None:
-        return list(db.session.scalars(query))
-    rows = list(db.session.scalars(query.limit(FILTER_CHOICES)))
-    chosen = request.args.get(arg, type=int)
-    if chosen is not None and 0 < chosen <= limits.ID_MAX and all(r.id != chosen for r in rows):
-        entity = query.column_descriptions[0]["entity"]
-        rows += db.session.scalars(query.where(entity.id == chosen)).all()
-    return rows
 
 
 def page_number() -> int:

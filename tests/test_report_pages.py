@@ -118,29 +118,75 @@ def _offered(html: str, name: str) -> list[int]:
     return [int(i) for i in re.findall(r'<option[^>]*value="(\d+)"', select.group(0))]
 
 
-def test_the_pipeline_filters_offer_the_first_choices_and_keep_one_asked_for_beyond_them(
-    client, auth, users, held_forum, monkeypatch
-):
-    """At a million participants a program has some 50,000 groups and 40,000 forums: the page (and each of its
-    charts, which read the same filters) lists the first few and the one chosen, not every one."""
-    from ceasefire import pages
+def _funnel(response) -> dict[str, str]:
+    """The pipeline page's stages reached in the period, as it shows them."""
+    html = _flat(response.get_data(as_text=True))
+    table = html.split("Stages reached in the period", 1)[1].split("</table>", 1)[0]
+    return dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>', table))
 
-    monkeypatch.setattr(pages, "FILTER_CHOICES", 2)
+
+def test_the_pipeline_filters_are_selects_in_a_small_program(client, auth, users, held_forum):
     sup = users["supervisor"]
-    groups = [catalog.create_group(sup, {"name": name}) for name in ("Aces", "Bloods", "Crew")]
-    later = [catalog.create_forum(sup, f"Call-in {day}", datetime(2026, 1, day, 18, tzinfo=UTC)) for day in (5, 6)]
+    crew = catalog.create_group(sup, {"name": "Zulu Crew"})
     db.session.commit()
     auth.login(sup)
     html = client.get("/reports/").get_data(as_text=True)
-    assert _offered(html, "group_id") == [groups[0].id, groups[1].id]
-    assert sorted(_offered(html, "forum_id")) == sorted(f.id for f in later)  # the latest two
-    page = client.get(f"/reports/?group_id={groups[2].id}&forum_id={held_forum.id}")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
-    assert _offered(html, "group_id") == [groups[0].id, groups[1].id, groups[2].id]
+    assert crew.id in _offered(html, "group_id")
     assert held_forum.id in _offered(html, "forum_id")
-    chart = client.get(f"/reports/pipeline.svg?forum_id={held_forum.id}")
-    assert chart.status_code == 200
+    assert "lookup.js" not in html
+    auth.logout()
+    auth.login(users["community"])
+    html = client.get("/reports/").get_data(as_text=True)
+    assert 'name="group_id"' not in html  # community users see no group
+    assert held_forum.id in _offered(html, "forum_id")
+
+
+def test_a_large_programs_pipeline_is_filtered_by_any_group_or_forum_typed_by_name(
+    client, auth, users, held_forum, monkeypatch
+):
+    """Beyond lookup.THRESHOLD rows (a statewide program has some 50,000 groups and 40,000 forums) the filters are
+    text boxes, as the participant list's: any group or forum is chosen by its name, not only the first hundred a
+    select could list; the report, its charts and its files are of the row the name was resolved to, and a name
+    that fits none is said on the page, with no report counted."""
+    from ceasefire.services import lookup
+
+    monkeypatch.setattr(lookup, "THRESHOLD", 0)
+    sup = users["supervisor"]
+    crew = catalog.create_group(sup, {"name": "Zulu Crew"})
+    autumn = catalog.create_forum(sup, "Autumn call-in", datetime(2025, 3, 20, 18, tzinfo=UTC))
+    program = Program.build(sup)
+    with program.batch():
+        dee = program.create(first_name="Dee", group_id=crew.id)
+        program.fire(dee, "invite", forum_id=autumn.id, method="letter")
+    auth.login(sup)
+    html = client.get("/reports/").get_data(as_text=True)
+    assert re.search(r'<input type="text" [^>]*id="group_id" name="group" value="" autocomplete="off" '
+                     r'data-lookup="/lookup/group"', html)
+    assert re.search(r'<input type="text" [^>]*id="forum_id" name="forum" value=""', html)
+    assert "<option" not in html
+    assert 'src="/static/js/lookup.js"' in html
+    assert _funnel(client.get("/reports/"))["invited"] == "4"
+
+    by_name = client.get("/reports/", query_string={"forum": "Spring call-in"})
+    assert by_name.status_code == 200
+    html = by_name.get_data(as_text=True)
+    assert f'<input type="hidden" name="forum_id" value="{held_forum.id}">' in html
+    assert f'src="/reports/pipeline.svg?forum_id={held_forum.id}"' in html
+    assert f'href="/reports/?format=csv&amp;forum_id={held_forum.id}"' in html
+    assert _funnel(by_name) == _funnel(client.get(f"/reports/?forum_id={held_forum.id}"))
+    assert _funnel(by_name)["invited"] == "3"
+
+    by_group = client.get("/reports/", query_string={"group": "zulu crew"})
+    assert _funnel(by_group)["invited"] == "1"
+    assert 'value="Zulu Crew"' in client.get(f"/reports/?group_id={crew.id}").get_data(as_text=True)
+
+    unknown = client.get("/reports/", query_string={"group": "Nobody Atall"})
+    html = unknown.get_data(as_text=True)
+    assert "No group is named “Nobody Atall”, and no name starts so: check the spelling." in html
+    assert "Stages reached in the period" not in html
+    assert client.get("/reports/pipeline.svg", query_string={"group": "Nobody Atall"}).status_code == 422
+    assert client.get("/reports/", query_string={"forum_id": 424242}).get_data(as_text=True).count(
+        "There is no such forum") == 1
 
 
 def _cohort_rows(html: str) -> list[list[str]]:

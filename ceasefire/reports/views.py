@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField  # type: ignore[attr-defined]  # new in WTForms 3.3; the stubs are 3.2
+from wtforms import DateField
 from wtforms.validators import Optional
 
 from ceasefire import policy
 from ceasefire.errors import ValidationFailed
-from ceasefire.models import Forum, Group
-from ceasefire.pages import capped, keep, page_number
+from ceasefire.lookup import filters as lookup_filters
+from ceasefire.lookup.filters import LookupFilter
+from ceasefire.pages import keep, page_number
 from ceasefire.reports import charts
 from ceasefire.services import program_reports
 from ceasefire.services import reports as service
@@ -42,12 +42,10 @@ class WindowForm(FlaskForm):
 
 
 class PipelineForm(WindowForm):
-    group_id = SelectField("Group", coerce=str, validators=[Optional()])
-    forum_id = SelectField("Forum", coerce=str, validators=[Optional()])
-
-
-def _choices(rows, label) -> list[SelectChoice]:
-    return [SelectChoice("", "All"), *(SelectChoice(str(r.id), label(r)) for r in rows)]
+    # A select in a small program, a typed name beyond lookup.THRESHOLD rows (a statewide program's 50,000 groups
+    # and 40,000 forums), as the participant list's filters: any group or forum can be chosen at any size.
+    group_id = LookupFilter("Group", kind="group", typed_name="group", blank="All")
+    forum_id = LookupFilter("Forum", kind="forum", typed_name="forum", blank="All")
 
 
 def _filters(form: WindowForm) -> dict[str, Any]:
@@ -109,20 +107,17 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
             keep()
             return Response(file.body, content_type=file.content_type,
                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
-    args = {k: v for k, v in request.args.items() if k not in ("format", "page") and v}
+    # The page's links (downloads, charts, pages) carry its filters, a typed name as the id it was resolved to.
+    args = lookup_filters.filter_args(form, ("format", "page")) if isinstance(form, PipelineForm) else {
+        k: v for k, v in request.args.items() if k not in ("format", "page") and v}
     keep()
     return render_template(template, form=form, report=report, listing=listing, args=args, **context)
 
 
 def _pipeline_form() -> PipelineForm:
+    """The pipeline's filters: a group for the roles that see groups, a forum for every role the report serves."""
     form = PipelineForm(request.args)
-    forums = capped(sa.select(Forum).order_by(Forum.scheduled_at.desc(), Forum.id.desc()), "forum_id")
-    form.forum_id.choices = _choices(forums, lambda f: f"{f.title} ({f.scheduled_at:%Y-%m-%d})")
-    if policy.sees(current_user.role, "group_id"):
-        form.group_id.choices = _choices(capped(sa.select(Group).order_by(Group.name, Group.id), "group_id"),
-                                         lambda g: g.name)
-    else:
-        del form.group_id
+    lookup_filters.prepare(form, current_user)
     return form
 
 
