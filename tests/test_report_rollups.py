@@ -12,6 +12,7 @@ from helpers import Program, at
 from ceasefire.extensions import db
 from ceasefire.models import (
     ActivityDay,
+    ActivityMonth,
     AgencyCount,
     CustomNotification,
     Invitation,
@@ -101,10 +102,22 @@ def _kept_days() -> dict:
     return {(m, d): n for m, d, n in rows if n and not m.startswith("@")}
 
 
+def _kept_months() -> dict:
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(ActivityMonth.measure, ActivityMonth.month, ActivityMonth.n)).all()
+    return {(m, d): n for m, d, n in rows if n}
+
+
 def _check_days() -> None:
+    """The days kept are those counted off the records, and the months kept their sums by month."""
     db.session.commit()
     with db.engine.connect() as conn:
-        assert _kept_days() == activity.counted(conn)
+        found = activity.counted(conn)
+    assert _kept_days() == found
+    months: dict = {}
+    for (measure, day), n in found.items():
+        months[(measure, day.replace(day=1))] = months.get((measure, day.replace(day=1)), 0) + n
+    assert _kept_months() == months
 
 
 def test_activity_days_follow_every_write(users):
@@ -157,10 +170,18 @@ def test_the_activity_report_reads_the_days_as_it_counts(users, api_as, client, 
     program.fire(person, "invite", forum_id=forum.id, method="letter")
     catalog.update_forum(users["supervisor"], forum, {"status": ForumStatus.HELD})
     program.refer(person).sent_at = at("2025-04-30", 23)
+    # a contact on each side of the edges the windows below cut, and inside their whole months
+    for day in ("2025-02-28", "2025-03-01", "2025-03-14", "2025-03-15", "2025-04-10", "2025-05-10", "2025-05-11",
+                "2025-05-31", "2025-06-01"):
+        db.session.add(OutreachContact(participant_id=person.id, organization_id=users["community"].organization_id,
+                                       contacted_at=at(day, 12), kind=next(iter(OutreachKind))))
     db.session.commit()
     auth.login(users["supervisor"])
-    paths = ["/reports/activity?format=csv", "/reports/activity?date_from=2025-03-15&date_to=2025-04-30&format=csv",
-             "/reports/activity?date_from=2025-04-30&date_to=2025-04-30&format=csv"]
+    windows = ["", "date_from=2025-03-15&date_to=2025-04-30", "date_from=2025-04-30&date_to=2025-04-30",
+               "date_from=2025-03-15&date_to=2025-05-10", "date_from=2025-03-01&date_to=2025-05-31",
+               "date_from=2025-03-14&date_to=2025-06-01", "date_from=2025-03-01", "date_to=2025-05-10",
+               "date_from=2025-05-11&date_to=2025-05-31"]
+    paths = [f"/reports/activity?{window}&format=csv" for window in windows]
     read = [client.get(path).get_data(as_text=True) for path in paths]
     db.session.execute(sa.delete(ActivityDay).where(ActivityDay.measure.startswith("@")))
     db.session.commit()
@@ -168,6 +189,9 @@ def test_the_activity_report_reads_the_days_as_it_counts(users, api_as, client, 
         assert not activity.kept(conn)
     assert read == [client.get(path).get_data(as_text=True) for path in paths]
     assert "2025-04,0,0,0,0,1" in read[2]
+    assert "2025-03,0,0,0,1,0" in read[3]  # the 15th alone of March; the forum held on the 10th is before it
+    assert "2025-05,0,0,0,1,0" in read[3]  # the 10th, not the 11th
+    assert "2025-03,1,0,0,3,0" in read[4]  # the whole of March: the forum, the contacts of the 1st, 14th and 15th
 
 
 def test_activity_days_kept_in_another_zone_are_not_read(users, make_app, auth):

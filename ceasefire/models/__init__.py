@@ -7,7 +7,7 @@ from ceasefire.models import (
     participant_names,  # PostgreSQL's narrow copy of the names for the search, and its DDL
     referral_outcomes,  # what each referral's events reached, kept on it, and its hooks
 )
-from ceasefire.models.activity import ActivityDay
+from ceasefire.models.activity import ActivityDay, ActivityMonth
 from ceasefire.models.audit import AuditCount, AuditEvent
 from ceasefire.models.counts import (
     AgencyCount,
@@ -37,6 +37,7 @@ from ceasefire.models.users import ApiToken, Organization, RecoveryCode, User
 
 __all__ = [
     "ActivityDay",
+    "ActivityMonth",
     "AgencyCount",
     "ApiToken",
     "AuditCount",

@@ -1,7 +1,8 @@
 """What the program did each day, kept for the activity report: forums held, invitations delivered, custom
 notifications delivered, outreach contacts made and referrals sent, counted by the day in the program's time zone
-(TIMEZONE) of the moment each is counted by. The report sums a window's days by month: a read of a few thousand
-small rows instead of a pass over every invitation and referral of the program.
+(TIMEZONE) of the moment each is counted by, and by month beside (ActivityMonth). The report sums a window's whole
+months and the days of the months it cuts: a read of a few hundred small rows instead of a pass over every
+invitation and referral of the program (or the thousands of days of its history).
 
 The rows are kept in the transaction of every change, by the ORM hooks below: before a flush, the held state of
 each forum the flush touches (a forum, or an invitation's check-in) is read as the database still has it; after
@@ -46,6 +47,26 @@ class ActivityDay(Model):
     measure: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     day: Mapped[date] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class ActivityMonth(Model):
+    """The days' counts summed by month (`month`: its first day), kept beside them in the same transactions: a report
+    over years reads its whole months here (a few hundred rows) and only the days of a month its window cuts."""
+
+    __tablename__ = "activity_months"
+
+    measure: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+def by_month(days: dict[tuple[str, date], int]) -> dict[tuple[str, date], int]:
+    """(measure, day) counts summed by (measure, the month's first day), those summing to 0 left out."""
+    months: dict[tuple[str, date], int] = {}
+    for (measure, day), n in days.items():
+        key = (measure, day.replace(day=1))
+        months[key] = months.get(key, 0) + n
+    return {key: n for key, n in months.items() if n}
 
 
 @sa.event.listens_for(ActivityDay.__table__, "after_create")
@@ -104,6 +125,11 @@ def refresh(session: Session | Any) -> None:
         {"measure": kept_in(), "day": KEPT_DAY, "n": 0},
         *({"measure": measure, "day": day, "n": n} for (measure, day), n in found.items()),
     ])
+    session.execute(sa.delete(ActivityMonth))
+    months = by_month(found)
+    if months:
+        session.execute(sa.insert(ActivityMonth), [
+            {"measure": measure, "month": month, "n": n} for (measure, month), n in months.items()])
 
 
 def _before(obj: Any, name: str) -> Any:
@@ -203,6 +229,10 @@ def _keep(session: Session, _context: Any) -> None:
     add_to_counts(connection, cast(sa.Table, ActivityDay.__table__), ["measure", "day"], "n",
                   [{"measure": measure, "day": day, "n": changes[(measure, day)]}
                    for (measure, day) in sorted(changes)])  # one order for every transaction: no deadlock
+    months = by_month(changes)
+    add_to_counts(connection, cast(sa.Table, ActivityMonth.__table__), ["measure", "month"], "n",
+                  [{"measure": measure, "month": month, "n": months[(measure, month)]}
+                   for (measure, month) in sorted(months)])
 
 
 # The columns a day's count depends on, by table.

@@ -8,7 +8,6 @@ database groups rows by them, so no row of a person is ever loaded here.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from itertools import pairwise
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +19,7 @@ from ceasefire.errors import ValidationFailed
 from ceasefire.extensions import db
 from ceasefire.models import (
     ActivityDay,
+    ActivityMonth,
     CustomNotification,
     EnforcementAction,
     Forum,
@@ -267,9 +267,14 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     measures = _activity_measures()
     days_kept = activity_days.kept(db.session)
     if days_kept:
+        # each measure's first and last day with a count, each read off one end of its days (a min and a max over
+        # all the measures together read every day of the history)
         kept = ActivityDay
-        days = [d for d in db.session.execute(sa.select(sa.func.min(kept.day), sa.func.max(kept.day)).where(
-            kept.measure.in_([name for name, _c, _w in measures]), kept.n > 0)).one() if d is not None]
+        days = [d for d in db.session.execute(sa.select(*[
+            sa.select(kept.day).where(kept.measure == name, kept.n > 0)
+            .order_by(kept.day.desc() if latest else kept.day).limit(1).scalar_subquery()
+            for name, _c, _w in measures for latest in (False, True)
+        ])).one() if d is not None]
     else:
         bounds = db.session.execute(sa.select(*[
             sa.select(agg(column)).where(*conditions).scalar_subquery()
@@ -289,7 +294,7 @@ def activity(user: User, window: Window) -> dict[str, Any]:
         return {"items": []}
     counts = {label: dict.fromkeys((name for name, _c, _w in measures), 0) for label, _s in months}
     if days_kept:
-        _kept_months(months, first, last, counts)
+        _kept_months(first, last, counts)
         return _activity_items(user, counts)
     cuts = [_midnight(max(start, first)) for _label, start in months] + [_midnight_after(last)]
     for name, column, conditions in measures:
@@ -303,19 +308,33 @@ def activity(user: User, window: Window) -> dict[str, Any]:
     return _activity_items(user, counts)
 
 
-def _kept_months(months: list[tuple[str, date]], first: date, last: date, counts: dict[str, dict[str, int]]) -> None:
-    """The months' counts summed off the days kept (models.activity), in one statement."""
-    kept = ActivityDay
-    month = sa.case(
-        *[(kept.day < start, sa.literal_column(f"'{label}'")) for (label, _s), (_l, start) in pairwise(months)],
-        (kept.day <= last, sa.literal_column(f"'{months[-1][0]}'")),
-    ).label("month")
-    for name, label, n in db.session.execute(
-        sa.select(kept.measure, month, sa.func.sum(kept.n))
-        .where(kept.measure.in_(list(ACTIVITY_MEASURES)), kept.day >= first, kept.day <= last)
-        .group_by(kept.measure, month)
-    ):
-        counts[label][name] = int(n)
+def _kept_months(first: date, last: date, counts: dict[str, dict[str, int]]) -> None:
+    """The months' counts, in one statement: the months the window holds whole off the months kept
+    (models.activity.ActivityMonth), the days of a month it cuts off the days kept."""
+    whole_from = first if first.day == 1 else _month_after(first)
+    after = date.fromordinal(last.toordinal() + 1) if last < date.max else None
+    whole_until = after if after is not None and after.day == 1 else last.replace(day=1)  # the first month not whole
+    names = list(ACTIVITY_MEASURES)
+    month, day = ActivityMonth, ActivityDay
+    parts = []
+    if whole_from < whole_until:
+        parts.append(sa.select(month.measure, month.month, month.n)
+                     .where(month.measure.in_(names), month.month >= whole_from, month.month < whole_until))
+        cut = [(first, whole_from), (whole_until, None)]
+    else:
+        cut = [(first, None)]
+    for start, before in cut:
+        within = [day.day >= start, day.day <= last, *([day.day < before] if before is not None else [])]
+        parts.append(sa.select(day.measure, day.day, day.n).where(day.measure.in_(names), *within))
+    for name, on, n in db.session.execute(sa.union_all(*parts)):
+        counts[f"{on:%Y-%m}"][name] += int(n)
+
+
+def _month_after(day: date) -> date:
+    """The first day of the next month (the calendar's last day in its last month)."""
+    if (day.year, day.month) == (date.max.year, 12):
+        return date.max
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def _activity_items(user: User, counts: dict[str, dict[str, int]]) -> dict[str, Any]:
