@@ -96,6 +96,22 @@ def test_the_pages_show_the_charts_as_images_and_keep_their_policy(client, auth,
     assert all(client.get(src.replace("&amp;", "&")).status_code == 200 for src in srcs)
 
 
+def test_a_reports_links_carry_its_filters_alone(client, auth, users):
+    """A key of the URL that is no filter of the page (a chart's `measure` typed on the page, a stray one) is left out
+    of its links: the activity page answered 500 when its chart links got `measure` twice."""
+    auth.login(users["supervisor"])
+    response = client.get("/reports/activity?date_from=2025-02-01&measure=referrals&stray=1")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    srcs = re.findall(r'<img class="chart" src="([^"]+)"', html)
+    assert len(srcs) == 5
+    assert len(set(srcs)) == 5  # each chart its own measure
+    assert all("date_from=2025-02-01" in src for src in srcs)
+    assert "stray" not in html
+    assert 'href="/reports/cohorts?format=csv&amp;date_from=2025-02-01"' in client.get(
+        "/reports/cohorts?date_from=2025-02-01&stray=1").get_data(as_text=True)
+
+
 def test_the_cohort_and_activity_charts_hold_the_tables_numbers(client, auth, users, held_forum):
     auth.login(users["caseworker"])
     texts = _texts(client.get("/reports/cohorts.svg").get_data(as_text=True))

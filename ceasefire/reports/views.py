@@ -107,9 +107,9 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
             keep()
             return Response(file.body, content_type=file.content_type,
                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
-    # The page's links (downloads, charts, pages) carry its filters, a typed name as the id it was resolved to.
-    args = lookup_filters.filter_args(form, ("format", "page")) if isinstance(form, PipelineForm) else {
-        k: v for k, v in request.args.items() if k not in ("format", "page") and v}
+    # The page's links (downloads, charts, pages) carry its filters and nothing else of the URL (a `measure` there
+    # would be given twice to the activity page's chart links), a typed name as the id it was resolved to.
+    args = lookup_filters.filter_args(form, ("format", "page"))
     keep()
     return render_template(template, form=form, report=report, listing=listing, args=args, **context)
 
