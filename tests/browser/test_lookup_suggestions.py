@@ -70,3 +70,35 @@ def test_the_list_filters_by_a_typed_group(users, live_server, page, sign_in, se
     page.wait_for_load_state()
     settle()
     assert listed.all_inner_texts() == ["Cole, Test"]
+
+
+def test_the_pipeline_report_filters_by_a_typed_group(users, live_server, page, sign_in, settle, assert_accessible,
+                                                      make_participant):
+    """The pipeline report of a large program: any group is chosen by typing its name (the select listed the first
+    100), and the report, its charts and its downloads are that group's."""
+    grow_staff(lookup.THRESHOLD + 5)
+    twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
+    db.session.add_all(twins)
+    db.session.commit()
+    make_participant(users["supervisor"], last_name="Bell", group_id=twins[1].id)
+    make_participant(users["supervisor"], last_name="Cole", group_id=twins[0].id)
+    make_participant(users["supervisor"], last_name="Dunn", group_id=twins[0].id)
+    sign_in(page, users["supervisor"])
+    page.goto(f"{live_server}/reports/")
+    group = page.get_by_label("Group", exact=True)
+    group.press_sequentially("westsi", delay=30)
+    options = page.locator("#group_id-suggestions option")
+    options.nth(1).wait_for(state="attached")
+    group.fill("Westside Crew (West)")
+    assert page.locator("input[name=group-pick]").input_value() == str(twins[0].id)
+    assert_accessible(page)
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    settle()
+    assert page.get_by_label("Group", exact=True).input_value() == "Westside Crew (West)"
+    now = page.locator("h2:has-text('Participants by state now') + table tbody td").first
+    assert now.inner_text() == "2"  # identified: Cole and Dunn, not Bell
+    chart = page.locator("img.chart").first
+    assert f"group_id={twins[0].id}" in (chart.get_attribute("src") or "")
+    assert chart.evaluate("img => img.complete && img.naturalWidth > 0")
+    assert f"group_id={twins[0].id}" in (page.get_by_role("link", name="Download CSV").get_attribute("href") or "")
