@@ -259,5 +259,7 @@ def test_a_page_of_groups_or_services_runs_as_many_statements_for_3_as_for_40(cl
     grow(40)
     db.session.commit()
     large = {path: _statements(client, path) for path in paths}
-    assert small == large
+    # never more; on SQLite the referral outcomes run one statement less when no service on the page has an answer
+    # (no median to find: the grown services' referrals are unanswered)
+    assert all(large[path] <= small[path] <= 10 for path in paths), (small, large)
 

@@ -349,7 +349,8 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
         sa.select(Referral.service_id.label("service_id"), sa.func.count().label("sent"),
                   *[reached(s).label(s.value) for s in REFERRAL_COUNTED],
                   waiting(7).label("over_7"), waiting(14).label("over_14"),
-                  *([] if middle is None else [c.label(f"middle_{i}") for i, c in enumerate(middle)]))
+                  *([sa.func.count(Referral.answered_at).label("answered")] if middle is None
+                    else [c.label(f"middle_{i}") for i, c in enumerate(middle)]))
         .where(*picked)
         .group_by(Referral.service_id)
         .subquery("counted")
@@ -366,18 +367,9 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
         named = named.where(Service.id.in_(only))
     rows: list[Any] = list(db.session.execute(named))
     if middle is None:
-        # Each answered referral's time from sent to its first answer, kept (answer_us) and read in that order
-        # off ix_referrals_answers; the median per service is taken inside the database (one statement more). On
-        # PostgreSQL the two middle ones came with the counts.
-        # (the window likely(): SQLite would otherwise seek the window on ix_referrals_service_sent, which holds no
-        # answer_us, and read each referral's row)
-        answered = [*(Likely(term) for term in sent_within), *services]
-        answers = percentiles.percentile_days(
-            sa.select(Referral.service_id.label("key"), Referral.answer_us.label("span"))
-            .where(*answered, Referral.answer_us.is_not(None)).subquery("spans"),
-            (percentiles.MEDIAN,),
-        )
-        medians = {key: found.get(percentiles.MEDIAN) for key, found in answers.items()}
+        medians = _medians_walked(
+            {row[2]: row[-1] for row in rows}, [Likely(term) for term in sent_within])
+        rows = [row[:-1] for row in rows]
     else:
         medians = {row[2]: percentiles.median_from_middle(*row[-3:]) for row in rows}
         rows = [row[:-3] for row in rows]
@@ -399,6 +391,31 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
             "waiting_over_14_days": over_14,
         })
     return items
+
+
+def _medians_walked(answered: dict[int, int], picked: list) -> dict[int, float | None]:
+    """On SQLite: the median time to answer of each service, in days, from how many of its referrals sent in the
+    window (`picked`) were answered (`answered`, counted with the rest; every service already in the scope). Each
+    of the one or two answers a median needs is found by its place in the order of ix_referrals_answers (service,
+    answer_us, sent_at: the window is read off the index too), LIMIT 1 OFFSET k, all in one statement. A page of
+    services steps over half of their answers, where numbering every answer in a window function sorted them all.
+    (`picked` likely(): SQLite would otherwise seek the window on ix_referrals_service_sent, which holds no
+    answer_us, and read each referral's row.)"""
+    median = (percentiles.MEDIAN,)
+    wanted = [(key, position) for key, n in answered.items() for position in percentiles.positions(n, median)]
+    if not wanted:
+        return {}
+    values: dict[int, dict[int, int]] = {}
+    for key, position, span in db.session.execute(sa.union_all(*[
+        sa.select(sa.literal(key, sa.Integer), sa.literal(position, sa.Integer),
+                  sa.select(Referral.answer_us)
+                  .where(Referral.service_id == key, Referral.answer_us.is_not(None), *picked)
+                  .order_by(Referral.answer_us).limit(1).offset(position).scalar_subquery())
+        for key, position in wanted
+    ])):
+        values.setdefault(key, {})[position] = span
+    return {key: percentiles.at_positions(values[key], n, median)[percentiles.MEDIAN]
+            for key, n in answered.items() if n}
 
 
 REPORTS = {"pipeline": pipeline, "cohorts": cohorts, "referrals": referrals, "identification": identification}
