@@ -6,16 +6,16 @@ linearly between the two values beside it when h falls between them: v[lo] * (1 
 rounded down, hi rounded up and f = h - lo. This is PostgreSQL's percentile_cont (and Excel's PERCENTILE.INC); the
 median (p = 1/2) is then Python's statistics.median: the middle value, or the mean of the two middle ones.
 
-The database numbers the spans of each key in order (row_number and count as window functions, the same SQL on
-SQLite and PostgreSQL) and answers only the one or two rows each percentile needs; each span comes back as a
-whole number of microseconds, so the interpolation and the rounding to days here give exactly what Python's
-timedelta arithmetic gives over the same rows.
+The database answers only the one or two values each percentile needs, each found by its place in the order of an
+index (values_at_positions(), LIMIT 1 OFFSET k), or sorted inside an aggregate on PostgreSQL (middle_spans()); each
+span comes back as a whole number of microseconds, so the interpolation and the rounding to days here give exactly
+what Python's timedelta arithmetic gives over the same rows.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from typing import Any
 
@@ -41,22 +41,12 @@ def _positions(n, point: tuple[int, int]) -> tuple[Any, Any]:
     return ((n - 1) * numerator) // denominator, ((n - 1) * numerator + denominator - 1) // denominator
 
 
-def percentile_rows(spans: sa.Subquery, points: Iterable[tuple[int, int]]) -> sa.Select:
-    """The rows (key, span, position, n) of `spans` (a subquery of columns `key` and `span`, in microseconds, no
-    null span) that the percentiles in `points` (numerator, denominator) need, for percentile_days()."""
-    rank = sa.func.row_number().over(partition_by=spans.c.key, order_by=spans.c.span) - 1
-    total = sa.func.count().over(partition_by=spans.c.key)
-    ranked = sa.select(spans.c.key, spans.c.span, rank.label("position"), total.label("n")).subquery("ranked")
-    wanted = [ranked.c.position == side for point in points for side in _positions(ranked.c.n, point)]
-    return sa.select(ranked.c.key, ranked.c.span, ranked.c.position, ranked.c.n).where(sa.or_(*wanted))
-
-
 def middle_spans(span: Any, present: Any) -> tuple[Any, Any, Any] | None:
     """For a GROUP BY on PostgreSQL, three aggregate columns: how many of the group's rows meet `present` (a
     condition; `span`, in microseconds, is not null on them), and their two spans beside the median (the same one
     when that number is odd, null when it is 0), for median_from_middle(). The spans are sorted inside the
     aggregate that counts the rest of the group, so a report reads its rows once. None on SQLite, which has no
-    array_agg: percentile_days() there."""
+    array_agg: values_at_positions() there."""
     if db.session.get_bind().dialect.name != "postgresql":
         return None
     spans = sa.func.array_agg(aggregate_order_by(span, span), type_=ARRAY(sa.BigInteger)).filter(present)
@@ -72,20 +62,23 @@ def median_from_middle(n: int, low: int | None, high: int | None) -> float | Non
     return at_positions({(n - 1) // 2: low, n // 2: high}, n, (MEDIAN,))[MEDIAN]
 
 
-def percentile_days(
-    spans: sa.Subquery, points: Iterable[tuple[int, int]], rows: Iterable[Any] | None = None,
-) -> dict[Any, dict[tuple[int, int], float]]:
-    """For each `key` of `spans`, each percentile in `points` in days, not rounded; keys without a span are absent.
-    One statement, or none when the caller ran percentile_rows() inside one of its own and gives its `rows`."""
+def values_at_positions(
+    sizes: dict[Any, int], points: Iterable[tuple[int, int]], ordered: Callable[[Any], sa.Select],
+) -> dict[Any, dict[int, Any]]:
+    """For each key of `sizes` (how many values it has), its values at the positions() of `points`, each found by
+    its place in `ordered(key)` (a select of the key's values, in ascending order), LIMIT 1 OFFSET k: one statement
+    for every key, none when no key has a value. For at_positions()."""
     points = tuple(points)
-    if rows is None:
-        rows = db.session.execute(percentile_rows(spans, points))
-    found: dict[Any, dict[int, int]] = {}
-    counts: dict[Any, int] = {}
-    for key, span, position, n in rows:
-        found.setdefault(key, {})[position] = span
-        counts[key] = n
-    return {key: {point: _interpolate(found[key], n, point) for point in points} for key, n in counts.items()}
+    wanted = [(key, position) for key, n in sizes.items() for position in positions(n, points)]
+    values: dict[Any, dict[int, Any]] = {}
+    if wanted:
+        for key, position, value in db.session.execute(sa.union_all(*[
+            sa.select(sa.literal(key, sa.Integer), sa.literal(position, sa.Integer),
+                      ordered(key).limit(1).offset(position).scalar_subquery())
+            for key, position in wanted
+        ])):
+            values.setdefault(key, {})[position] = value
+    return values
 
 
 def positions(n: int, points: Iterable[tuple[int, int]]) -> list[int]:

@@ -402,18 +402,9 @@ def _medians_walked(answered: dict[int, int], picked: list) -> dict[int, float |
     (`picked` likely(): SQLite would otherwise seek the window on ix_referrals_service_sent, which holds no
     answer_us, and read each referral's row.)"""
     median = (percentiles.MEDIAN,)
-    wanted = [(key, position) for key, n in answered.items() for position in percentiles.positions(n, median)]
-    if not wanted:
-        return {}
-    values: dict[int, dict[int, int]] = {}
-    for key, position, span in db.session.execute(sa.union_all(*[
-        sa.select(sa.literal(key, sa.Integer), sa.literal(position, sa.Integer),
-                  sa.select(Referral.answer_us)
-                  .where(Referral.service_id == key, Referral.answer_us.is_not(None), *picked)
-                  .order_by(Referral.answer_us).limit(1).offset(position).scalar_subquery())
-        for key, position in wanted
-    ])):
-        values.setdefault(key, {})[position] = span
+    values = percentiles.values_at_positions(answered, median, lambda key: (
+        sa.select(Referral.answer_us).where(Referral.service_id == key, Referral.answer_us.is_not(None), *picked)
+        .order_by(Referral.answer_us)))
     return {key: percentiles.at_positions(values[key], n, median)[percentiles.MEDIAN]
             for key, n in answered.items() if n}
 

@@ -110,15 +110,7 @@ def stages_and_days(
     )).one()
     reached = {s.value: found[i] for i, s in enumerate(FUNNEL)}
     sizes = {i: found[len(FUNNEL) + i] for i in range(len(STEPS))}
-    wanted = [(i, position) for i, n in sizes.items() for position in percentiles.positions(n, points)]
-    values: dict[int, dict[int, int]] = {}
-    if wanted:
-        for i, position, span in db.session.execute(sa.union_all(*[
-            sa.select(sa.literal(i, sa.Integer), sa.literal(position, sa.Integer),
-                      spans(STEPS[i][2], ordered=True).limit(1).offset(position).scalar_subquery())
-            for i, position in wanted
-        ])):
-            values.setdefault(i, {})[position] = span
+    values = percentiles.values_at_positions(sizes, points, lambda i: spans(STEPS[i][2], ordered=True))
     return reached, {i: percentiles.at_positions(values[i], n, points) for i, n in sizes.items() if n}
 
 
