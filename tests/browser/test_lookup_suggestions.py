@@ -12,12 +12,26 @@ from ceasefire.models import Group, Participant
 from ceasefire.services import lookup
 
 
-def test_a_typed_group_name_is_suggested_and_saved(users, live_server, page, sign_in, settle, assert_accessible):
+def _westside_twins() -> list[Group]:
+    """A program too large for a select, with two groups whose names start alike."""
     grow_staff(lookup.THRESHOLD + 5)
     twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
     db.session.add_all(twins)
     db.session.commit()
-    wanted = twins[1].id
+    return twins
+
+
+def _choose_group(page, name: str) -> None:
+    """Type the start of the twins' names in the Group box, wait for both suggestions, and choose `name` as choosing
+    a suggestion puts it in the field."""
+    group = page.get_by_label("Group", exact=True)
+    group.press_sequentially("westsi", delay=30)
+    page.locator("#group_id-suggestions option").nth(1).wait_for(state="attached")
+    group.fill(name)
+
+
+def test_a_typed_group_name_is_suggested_and_saved(users, live_server, page, sign_in, settle, assert_accessible):
+    wanted = _westside_twins()[1].id
     sign_in(page, users["caseworker"])
     page.goto(f"{live_server}/participants/new")
     page.get_by_label("First name").fill("Marcus")
@@ -42,19 +56,12 @@ def test_the_list_filters_by_a_typed_group(users, live_server, page, sign_in, se
                                            make_participant):
     """The participant list of a large program: the group filter is a text box with suggestions; a name two groups
     start with lists both as links to the list filtered by each."""
-    grow_staff(lookup.THRESHOLD + 5)
-    twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
-    db.session.add_all(twins)
-    db.session.commit()
+    twins = _westside_twins()
     make_participant(users["supervisor"], last_name="Bell", group_id=twins[1].id)
     make_participant(users["supervisor"], last_name="Cole", group_id=twins[0].id)
     sign_in(page, users["caseworker"])
     page.goto(f"{live_server}/participants/")
-    group = page.get_by_label("Group", exact=True)
-    group.press_sequentially("westsi", delay=30)
-    options = page.locator("#group_id-suggestions option")
-    options.nth(1).wait_for(state="attached")
-    group.fill("Westside Crew Juniors (West)")
+    _choose_group(page, "Westside Crew Juniors (West)")
     assert page.locator("input[name=group-pick]").input_value() == str(twins[1].id)
     assert_accessible(page)
     page.get_by_role("button", name="Search").click()
@@ -76,20 +83,13 @@ def test_the_pipeline_report_filters_by_a_typed_group(users, live_server, page, 
                                                       make_participant):
     """The pipeline report of a large program: any group is chosen by typing its name (the select listed the first
     100), and the report, its charts and its downloads are that group's."""
-    grow_staff(lookup.THRESHOLD + 5)
-    twins = [Group(name="Westside Crew", area="West"), Group(name="Westside Crew Juniors", area="West")]
-    db.session.add_all(twins)
-    db.session.commit()
+    twins = _westside_twins()
     make_participant(users["supervisor"], last_name="Bell", group_id=twins[1].id)
     make_participant(users["supervisor"], last_name="Cole", group_id=twins[0].id)
     make_participant(users["supervisor"], last_name="Dunn", group_id=twins[0].id)
     sign_in(page, users["supervisor"])
     page.goto(f"{live_server}/reports/")
-    group = page.get_by_label("Group", exact=True)
-    group.press_sequentially("westsi", delay=30)
-    options = page.locator("#group_id-suggestions option")
-    options.nth(1).wait_for(state="attached")
-    group.fill("Westside Crew (West)")
+    _choose_group(page, "Westside Crew (West)")
     assert page.locator("input[name=group-pick]").input_value() == str(twins[0].id)
     assert_accessible(page)
     page.get_by_role("button", name="Show").click()
