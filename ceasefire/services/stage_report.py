@@ -95,10 +95,10 @@ def stages_and_days(
     those whose first entry into the later stage falls in the window, from their first entry into the earlier
     stage. Two statements: the counts (of the funnel, and of each step's spans), then the few spans the
     percentiles need, each found by its place in the order of an index of spans (LIMIT 1 OFFSET k)."""
-    def spans(later: State, ordered: bool = False) -> sa.Select:
+    def spans(later: Any, ordered: bool = False) -> sa.Select:  # `later`: a stage's value, or a parameter
         entry = _Entries(people)
         select = sa.select(entry.row.span).where(
-            *entry.among, entry.stage == later.value, entry.span.is_not(None), *window.moments(entry.first_at),
+            *entry.among, entry.stage == later, entry.span.is_not(None), *window.moments(entry.first_at),
         )
         return select.order_by(entry.span) if ordered else select
 
@@ -106,12 +106,13 @@ def stages_and_days(
         return sa.select(sa.func.count()).select_from(select.subquery()).scalar_subquery()
 
     found = db.session.execute(sa.select(
-        *[_reached(s, people, window) for s in FUNNEL], *[count(spans(later)) for _name, _e, later in STEPS],
+        *[_reached(s, people, window) for s in FUNNEL], *[count(spans(later.value)) for _name, _e, later in STEPS],
     )).one()
     reached = {s.value: found[i] for i, s in enumerate(FUNNEL)}
-    sizes = {i: found[len(FUNNEL) + i] for i in range(len(STEPS))}
-    values = percentiles.values_at_positions(sizes, points, lambda i: spans(STEPS[i][2], ordered=True))
-    return reached, {i: percentiles.at_positions(values[i], n, points) for i, n in sizes.items() if n}
+    sizes = {later.value: found[len(FUNNEL) + i] for i, (_name, _e, later) in enumerate(STEPS)}
+    values = percentiles.values_at_positions(sizes, points, lambda later: spans(later, ordered=True))
+    return reached, {i: percentiles.at_positions(values[later.value], sizes[later.value], points)
+                     for i, (_name, _e, later) in enumerate(STEPS) if sizes[later.value]}
 
 
 def funnel() -> dict[str, int] | None:
