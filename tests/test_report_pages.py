@@ -90,7 +90,7 @@ def test_providers_and_admins_get_no_report_page(client, auth, users, role):
 def test_a_malformed_date_is_said_beside_the_field(client, auth, users):
     auth.login(users["supervisor"])
     response = client.get("/reports/?date_from=2025-13-01")
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in html
     assert "Download CSV" not in html

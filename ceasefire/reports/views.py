@@ -111,7 +111,9 @@ def _render(name: str, form: WindowForm, template: str, needs_window: bool = Fal
     # would be given twice to the activity page's chart links), a typed name as the id it was resolved to.
     args = lookup_filters.filter_args(form, ("format", "page"))
     keep()
-    return render_template(template, form=form, report=report, listing=listing, args=args, **context)
+    # a filter refused (said beside its field) is 422, as on the other lists' pages
+    status = 422 if any(field.errors for field in form) else 200
+    return render_template(template, form=form, report=report, listing=listing, args=args, **context), status
 
 
 def _pipeline_form() -> PipelineForm:
