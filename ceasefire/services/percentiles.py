@@ -94,15 +94,16 @@ def _each_copy(ordered: Callable[[Any], sa.Select], wanted: list[tuple[Any, int]
     state = one.compile(dialect=dialect).construct_expanded_state()
     fixed = {name: state.processors[name](value) if name in state.processors else value
              for name, value in state.parameters.items()}  # as the driver takes them (a moment as UTC text, ...)
-    if dialect.paramstyle == "qmark":  # SQLite: the copies' parameters one after the other, in their order
+    if dialect.paramstyle == "qmark":  # SQLite's: the copies' parameters one after the other, in their order
         order = state.positiontup or []
         joined: Any = []
         for copy in wanted:
             fixed["walk_key"], fixed["walk_position"] = copy
             joined.extend(fixed[name] for name in order)
-        # SQLite refuses a compound select of more selects than its limit (500 unless built otherwise)
-        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
-        terms = driver.getlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT)
+        terms = None
+        if dialect.name == "sqlite":  # it refuses a compound select of more selects than its limit (500 as built)
+            driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+            terms = driver.getlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT)
         return connection.exec_driver_sql(_union_all([state.statement] * len(wanted), terms), tuple(joined))
     if dialect.paramstyle != "pyformat":
         raise NotImplementedError(f"parameters written as {dialect.paramstyle}")
