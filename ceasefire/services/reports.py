@@ -339,12 +339,14 @@ def _referral_items(scope: list, window: Window, only: list[int] | None = None) 
     picked = [*sent_within, *services]
     now = utcnow()
 
+    # count(*) FILTER (WHERE ...), not count(CASE WHEN ... THEN 1 END): SQLite counted every referral of the
+    # program at 150,000 in 19 ms where it took 23 to 30 (PostgreSQL takes FILTER too)
     def reached(status: ReferralStatus) -> Any:
-        return sa.func.count(sa.case((Referral.reached.op("&")(REACHED_BITS[status]) != 0, 1)))
+        return sa.func.count().filter(Referral.reached.op("&")(REACHED_BITS[status]) != 0)
 
     def waiting(days: int) -> Any:
-        return sa.func.count(sa.case((sa.and_(
-            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days)), 1)))
+        return sa.func.count().filter(
+            Referral.status == ReferralStatus.SENT.value, Referral.sent_at < now - timedelta(days=days))
 
     span = percentiles.span_microseconds(Referral.answered_at, Referral.sent_at)
     middle = percentiles.middle_spans(span, Referral.answered_at.is_not(None))
