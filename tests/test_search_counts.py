@@ -7,6 +7,7 @@ plain LIKE scan finds; without them (a table emptied) the search counts off its 
 
 from __future__ import annotations
 
+import sqlite3
 from urllib.parse import quote
 
 import sqlalchemy as sa
@@ -217,3 +218,26 @@ def test_a_bulk_seed_counts_the_pieces_anew(runner):
         assert sum(tabs.values()) == len(expected), q
         assert [p.id for p in page.items] == expected[20 * (number - 1):20 * number], q
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) >= 1100
+
+
+def test_a_flush_of_more_people_than_one_compound_select_holds_is_kept(users, api_as):
+    """Each flush's changed names are one select a person, joined by UNION ALL; SQLite refuses more than 500 in one
+    (a script or an import renaming 251 people in one commit would have failed). Here its limit is lowered to 8 and
+    six people are renamed in one commit: 12 selects (their old names out, their new ones in), nested. On
+    PostgreSQL, which has no such limit, the same changes are checked."""
+    program = Program.build(users["supervisor"])
+    api = api_as(users["supervisor"])
+    people = [program.create(first_name=first, last_name=last, aliases=aliases) for first, last, aliases in NAMES[:6]]
+    if db.engine.dialect.name == "sqlite":
+        sa.event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.setlimit(
+            sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 8))
+        db.session.commit()
+        db.engine.dispose()  # the connections open so far keep SQLite's own limit
+    loaded = list(db.session.scalars(sa.select(Participant).where(Participant.id.in_([p.id for p in people]))))
+    for i, person in enumerate(loaded):  # all loaded first: a load would flush the renames before it one by one
+        person.last_name = f"Renamed{i}"
+    db.session.commit()
+    _check(api, users["supervisor"])
+    status, body = api.get("/participants?q=renamed")
+    assert status == 200, body
+    assert body["total"] == 6

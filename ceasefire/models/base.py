@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -78,6 +79,20 @@ def add_to_counts(connection: sa.Connection, table: sa.Table, keys: list[str], c
     insert: Any = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
     connection.execute(insert.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys], set_={column: table.c[column] + insert.excluded[column]}), rows)
+
+
+def union_all_sql(connection: sa.Connection, selects: list[str]) -> str:
+    """SQL of the selects' rows one after the other: a UNION ALL of them, nested in UNION ALLs of at most as many as
+    SQLite takes in one compound select (500 as built; it refuses more) when there are more. PostgreSQL has no such
+    limit."""
+    terms = None
+    if connection.dialect.name == "sqlite":
+        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+        terms = driver.getlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT)
+    while terms is not None and len(selects) > terms:
+        selects = [f"SELECT * FROM ({' UNION ALL '.join(selects[start:start + terms])})"  # noqa: S608 (selects of SQL)
+                   for start in range(0, len(selects), terms)]
+    return " UNION ALL ".join(selects)
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple],

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceasefire import limits
 from ceasefire.extensions import Model
-from ceasefire.models.base import enum_type
+from ceasefire.models.base import enum_type, union_all_sql
 from ceasefire.models.enums import State
 from ceasefire.models.people import Participant
 
@@ -272,7 +272,7 @@ def _moves(session: Session) -> list[tuple[int, tuple[Any, ...], int]]:
     return [(ident, values, d) for ident, values, d in moves if values is not None]
 
 
-def _source(rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]) -> str:
+def _source(connection: sa.Connection, rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]) -> str:
     """A query of the rows' values, bound (k: the id, name and aliases lowered, last_name, first_name, state, d)."""
     selects = []
     for i, (ident, (first, last, aliases, state), d) in enumerate(rows):
@@ -283,7 +283,7 @@ def _source(rows: list[tuple[int, tuple[Any, ...], int]], params: dict[str, Any]
             f"{d} AS d"
         )
         params.update({f"k{i}": ident, f"f{i}": first, f"l{i}": last, f"a{i}": aliases, f"s{i}": state})
-    return " UNION ALL ".join(selects)
+    return union_all_sql(connection, selects)  # a flush of many people: nested within SQLite's limit
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -298,7 +298,7 @@ def _keep(session: Session, _context: Any) -> None:
     dialect = connection.dialect.name
     params: dict[str, Any] = {}
     counted = [(i, values, d) for i, (_ident, values, d) in enumerate(moves)]  # a key a row: the counts sum them
-    source = _source(counted, params)
+    source = _source(connection, counted, params)
     connection.execute(sa.text(grams_sql(dialect, source)), params)
     connection.execute(sa.text(names_sql(source)), params)
     if any(d < 0 for _ident, _values, d in moves):
@@ -307,4 +307,4 @@ def _keep(session: Session, _context: Any) -> None:
         rows = [move for move in moves if move[2] == d]
         if rows:
             params = {}
-            connection.execute(sa.text(postings_sql(dialect, _source(rows, params), add=d > 0)), params)
+            connection.execute(sa.text(postings_sql(dialect, _source(connection, rows, params), add=d > 0)), params)

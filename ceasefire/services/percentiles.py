@@ -15,16 +15,16 @@ what Python's timedelta arithmetic gives over the same rows.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Callable, Iterable
 from fractions import Fraction
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from ceasefire.extensions import db
 from ceasefire.models import stages
+from ceasefire.models.base import union_all_sql
 
 MEDIAN = (1, 2)
 P90 = (9, 10)
@@ -100,11 +100,7 @@ def _each_copy(ordered: Callable[[Any], sa.Select], wanted: list[tuple[Any, int]
         for copy in wanted:
             fixed["walk_key"], fixed["walk_position"] = copy
             joined.extend(fixed[name] for name in order)
-        terms = None
-        if dialect.name == "sqlite":  # it refuses a compound select of more selects than its limit (500 as built)
-            driver = cast(sqlite3.Connection, connection.connection.driver_connection)
-            terms = driver.getlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT)
-        return connection.exec_driver_sql(_union_all([state.statement] * len(wanted), terms), tuple(joined))
+        return connection.exec_driver_sql(union_all_sql(connection, [state.statement] * len(wanted)), tuple(joined))
     if dialect.paramstyle != "pyformat":
         raise NotImplementedError(f"parameters written as {dialect.paramstyle}")
     # psycopg: each copy's two parameters named apart (the others are the same in every copy)
@@ -114,17 +110,7 @@ def _each_copy(ordered: Callable[[Any], sa.Select], wanted: list[tuple[Any, int]
         named[f"walk_key_{i}"], named[f"walk_position_{i}"] = copy
         copies.append(state.statement.replace("%(walk_key)s", f"%(walk_key_{i})s")
                       .replace("%(walk_position)s", f"%(walk_position_{i})s"))
-    return connection.exec_driver_sql(_union_all(copies, None), named)
-
-
-def _union_all(selects: list[str], terms: int | None) -> str:
-    """The selects' rows, one after the other: a UNION ALL of them, or, when there are more than `terms` (None: no
-    limit), a UNION ALL of UNION ALLs of `terms` of them each (the referral outcomes of every service at 150,000
-    needed 1,200 selects)."""
-    if terms is None or len(selects) <= terms:
-        return " UNION ALL ".join(selects)
-    nested = [" UNION ALL ".join(selects[start:start + terms]) for start in range(0, len(selects), terms)]
-    return _union_all([f"SELECT * FROM ({each})" for each in nested], terms)  # noqa: S608 (compiled selects)
+    return connection.exec_driver_sql(union_all_sql(connection, copies), named)
 
 
 def positions(n: int, points: Iterable[tuple[int, int]]) -> list[int]:
