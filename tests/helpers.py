@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -256,6 +257,18 @@ def sqlite_plan(statement: str, parameters: Any) -> str:
     """SQLite's plan of a statement as it was sent (EXPLAIN QUERY PLAN), its steps joined by " | "."""
     rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     return " | ".join(str(row[-1]) for row in rows)
+
+
+def lower_compound_select_limit(terms: int) -> None:
+    """On SQLite, the app's connections from now on take at most `terms` selects in one compound select (SQLite's
+    own limit is 500), so that a test reaches it with a few rows. The session's work is committed and the open
+    connections closed first: they keep the limit they had. Nothing on PostgreSQL, which has no such limit."""
+    if db.engine.dialect.name != "sqlite":
+        return
+    sa.event.listen(db.engine, "connect",
+                    lambda dbapi, _record: dbapi.setlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, terms))
+    db.session.commit()
+    db.engine.dispose()
 
 
 def text(response) -> str:

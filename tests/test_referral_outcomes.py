@@ -7,14 +7,13 @@ what counting the events gives (API.md "Referral outcomes"), for every role and 
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
 import flask_migrate
 import pytest
 import sqlalchemy as sa
-from helpers import Program
+from helpers import Program, lower_compound_select_limit
 from test_migrations import BACKENDS, seeded_at_head
 
 from ceasefire.extensions import db
@@ -187,11 +186,7 @@ def test_more_medians_than_one_compound_select_holds_are_all_found(app, users, a
     refuses more than 500 selects in one (the referral outcomes API of every service at 150,000 answered 500). Here
     its limit is lowered to 8 for 5 services, each with two answers (two positions): 10 selects, nested. On
     PostgreSQL (no such limit, its medians counted with the rest) the same report is checked."""
-    if db.engine.dialect.name == "sqlite":
-        sa.event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.setlimit(
-            sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 8))
-        db.session.commit()
-        db.engine.dispose()  # the connections open so far keep SQLite's own limit
+    lower_compound_select_limit(8)
     provider = users["provider"]
     program = Program.build(users["supervisor"], provider_org=db.session.get(Organization, provider.organization_id))
     services = [program.service]

@@ -7,11 +7,10 @@ plain LIKE scan finds; without them (a table emptied) the search counts off its 
 
 from __future__ import annotations
 
-import sqlite3
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from helpers import Program, counting
+from helpers import Program, counting, lower_compound_select_limit
 
 from ceasefire.extensions import db
 from ceasefire.models import Participant, SearchGramCount, SearchNameCount, User
@@ -228,11 +227,7 @@ def test_a_flush_of_more_people_than_one_compound_select_holds_is_kept(users, ap
     program = Program.build(users["supervisor"])
     api = api_as(users["supervisor"])
     people = [program.create(first_name=first, last_name=last, aliases=aliases) for first, last, aliases in NAMES[:6]]
-    if db.engine.dialect.name == "sqlite":
-        sa.event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.setlimit(
-            sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, 8))
-        db.session.commit()
-        db.engine.dispose()  # the connections open so far keep SQLite's own limit
+    lower_compound_select_limit(8)
     loaded = list(db.session.scalars(sa.select(Participant).where(Participant.id.in_([p.id for p in people]))))
     for i, person in enumerate(loaded):  # all loaded first: a load would flush the renames before it one by one
         person.last_name = f"Renamed{i}"
