@@ -31,7 +31,7 @@ from datetime import date, timedelta
 
 import requests
 import sqlalchemy as sa
-from bench_throughput import FOLDER, ROOT, VENV, _database, _flask, _free_port
+from bench_throughput import FOLDER, ROOT, VENV, _database, _flask, _free_port, _worker_memory
 
 ROLES = ("caseworker", "police", "provider", "community", "supervisor", "admin")
 PASSWORD = "ceasefire-demo-2026"  # noqa: S105 - the demo's printed password (ceasefire/demo.py)
@@ -217,6 +217,10 @@ def routes() -> list[Route]:
     api("supervisor", "API audit participant", "/audit?participant_id={participant}")
     for name in ("pipeline", "cohorts", "referrals", "identification"):
         api("supervisor", f"API report {name}", f"/reports/{name}")
+    # The files of the two every-row reports: they stream, which the workers' peak memory printed at the end shows.
+    for name in ("cohorts", "referrals"):
+        for fmt in ("csv", "xlsx"):
+            api("supervisor", f"API report {name} {fmt}", f"/reports/{name}?format={fmt}")
     api("caseworker", "API openapi.json", "/openapi.json")
     return r
 
@@ -296,6 +300,11 @@ class Server:
 
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def peak_mb(self) -> int:
+        """The largest peak resident memory (VmHWM) of this server's workers so far, in MB: the issue's bound on one
+        worker's memory, read under the whole page load (the every-row APIs and the report files included)."""
+        return 0 if self.process is None else _worker_memory(self.process.pid, "VmHWM:")
 
     def sign_in(self) -> None:
         for role in ROLES:
@@ -439,6 +448,8 @@ def main() -> None:
                     over.append(route.label)
             print(line, flush=True)
         print(f"load average {os.getloadavg()[0]:.1f} at the end; {len(over)} routes beyond {LIMIT}x", flush=True)
+        print("largest worker's peak resident memory: "
+              + ", ".join(f"{s.size:,}: {s.peak_mb()} MB" for s in servers), flush=True)
         for line in coverage(servers[0].url, plan, servers[0].ids):
             print(line)
     finally:

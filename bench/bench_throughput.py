@@ -92,13 +92,14 @@ def _rate(port: int, path: str, headers: dict, seconds: float) -> float:
     return total / (time.perf_counter() - started)
 
 
-def _worker_rss(master: int) -> int:
-    """The largest resident memory of the master's workers, in MB."""
+def _worker_memory(master: int, field: str = "VmRSS:") -> int:
+    """The largest of a /proc status field (VmRSS: resident memory now; VmHWM: its peak) over the master's workers,
+    in MB."""
     children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
     sizes = []
     for pid in children:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 sizes.append(int(line.split()[1]) // 1024)
     return max(sizes, default=0)
 
@@ -148,7 +149,7 @@ def measure(size: int, url: str, seconds: float, rounds: int, paths: dict[str, s
         for _ in range(rounds):
             for name, path in paths.items():
                 rates[name].append(_rate(port, path, headers[name], seconds))
-        rss = _worker_rss(server.pid)
+        rss = _worker_memory(server.pid)
     finally:
         server.terminate()
         server.wait()

@@ -106,23 +106,28 @@ def report_csv(lines: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def report_xlsx(lines: Iterable[list[Any]], title: str) -> Iterator[bytes]:
-    """A workbook whose text cells are always strings, never formulas, a chunk at a time: openpyxl's write-only
-    mode keeps the rows in a temporary file, and the workbook is written to another, sent from there."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    """A workbook whose text cells are always strings, never formulas, numbers or links, a chunk at a time:
+    XlsxWriter in constant-memory mode writes each row to a temporary file as it goes, the workbook is assembled
+    into another, sent from there. (openpyxl's write-only mode did the same at a third of the speed: the cohort
+    file of 4,156 forums took a second.)"""
+    import xlsxwriter
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
-    for line in lines:
-        cells = []
-        for value in line:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, str):
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
     out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _chunks once sent
-    book.save(out)
+    book = xlsxwriter.Workbook(out, {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    sheet = book.add_worksheet(title[:31])
+    for row, line in enumerate(lines):
+        for column, value in enumerate(line):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, column, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(row, column, value)
+            else:
+                sheet.write_string(row, column, str(value))
+    book.close()
     out.seek(0)
     return _chunks(out)
 
