@@ -301,10 +301,15 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def peak_mb(self) -> int:
-        """The largest peak resident memory (VmHWM) of this server's workers so far, in MB: the issue's bound on one
-        worker's memory, read under the whole page load (the every-row APIs and the report files included)."""
-        return 0 if self.process is None else _worker_memory(self.process.pid, "VmHWM:")
+    def memory(self) -> str:
+        """The largest peak resident memory (VmHWM) of this server's workers so far, and the largest now of their own
+        memory (RssAnon) and of the files they map (RssFile), in MB: the issue's bound on one worker's memory, read
+        under the whole page load (the every-row APIs and the report files included). On SQLite the mapped file is
+        mostly the database (PRAGMA mmap_size), pages of the operating system's cache that every worker shares."""
+        if self.process is None:
+            return "not started"
+        fields = [_worker_memory(self.process.pid, name) for name in ("VmHWM:", "RssAnon:", "RssFile:")]
+        return "peak {} MB resident (now {} MB its own, {} MB of mapped files)".format(*fields)
 
     def sign_in(self) -> None:
         for role in ROLES:
@@ -448,8 +453,8 @@ def main() -> None:
                     over.append(route.label)
             print(line, flush=True)
         print(f"load average {os.getloadavg()[0]:.1f} at the end; {len(over)} routes beyond {LIMIT}x", flush=True)
-        print("largest worker's peak resident memory: "
-              + ", ".join(f"{s.size:,}: {s.peak_mb()} MB" for s in servers), flush=True)
+        for s in servers:
+            print(f"largest worker at {s.size:,}: {s.memory()}", flush=True)
         for line in coverage(servers[0].url, plan, servers[0].ids):
             print(line)
     finally:

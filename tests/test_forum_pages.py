@@ -197,6 +197,12 @@ def test_the_roster_pages_and_searches(client, auth, users, make_forum, make_par
     assert found.count('<tr id="p-') == 1
     assert "Hayes" in found
     assert "54 invited · 0 checked in" in found
+    # the same match as every list's: any part of "first last" or of the aliases, any case, one letter or more
+    for q in ("DARNELL h", "Y", "nell hay"):
+        found = text(client.get(f"/forums/{forum.id}?q={q}"))
+        assert found.count('<tr id="p-') == 1, q
+        assert "Hayes" in found
+    assert text(client.get(f"/forums/{forum.id}?q=name5")).count('<tr id="p-') == 3
 
 
 def test_the_printable_roster_has_a_sheet_per_25_names(client, auth, users, make_forum, make_participant):

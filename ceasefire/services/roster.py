@@ -18,8 +18,7 @@ from ceasefire.errors import InvalidTransition, NotFound, ServiceError, Validati
 from ceasefire.extensions import db
 from ceasefire.models import Forum, Invitation, Participant, User
 from ceasefire.models.enums import ForumStatus, State
-from ceasefire.services import catalog, events, read
-from ceasefire.services import participants as participant_service
+from ceasefire.services import catalog, events, read, search
 from ceasefire.services.records import InvitationRecord, Page, ParticipantRecord
 
 NAME_FIELDS = ("first_name", "last_name", "aliases")
@@ -148,7 +147,9 @@ def day_has_come(forum: Forum) -> bool:
 
 
 def _name_clause(q: str | None) -> sa.ColumnElement[bool] | None:
-    return participant_service.name_clause(q) if q and q.strip() else None
+    """The roster's search: the same match as every list's, tested on the forum's own invitees (found by the
+    invitations' index on the forum) rather than by finding everyone in the program who matches."""
+    return search.row_matches(q) if q and q.strip() else None
 
 
 def counts(user: User, forum: Forum) -> Counts:
