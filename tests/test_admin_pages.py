@@ -185,6 +185,12 @@ def test_users_list_searches_and_filters(client, auth, users):
     assert users["caseworker"].email not in page
     page = text(client.get("/admin/users/", query_string={"q": users["provider"].email.upper()}))
     assert "1 user found." in page
+    users["police"].name = "ÉLODIE NÚÑEZ"  # capitals beyond ASCII: found in any case on both databases
+    db.session.commit()
+    for q in ("élodie", "NÚÑEZ", "ú"):
+        page = text(client.get("/admin/users/", query_string={"q": q}))
+        assert "1 user found." in page, q
+        assert users["police"].email in page
     assert client.get("/admin/users/", query_string={"role": "chief"}).status_code == 422
 
 

@@ -317,3 +317,73 @@ def test_the_name_search_revisions_fill_the_copy_of_the_names_and_the_four_lette
         db.session.remove()
         flask_migrate.upgrade()
         assert kept() == before
+
+
+SEARCH_KEPT = {  # a count fallen to 0 may stay kept at 0 (and the empty piece and name always are)
+    "pieces": "SELECT gram, state, participants FROM search_gram_counts WHERE participants <> 0 OR gram = '' "
+              "ORDER BY 1, 2",
+    "names": "SELECT name, state, participants FROM search_name_counts WHERE participants <> 0 OR name = '' "
+             "ORDER BY 1, 2",
+    "postings": "SELECT gram, last_name, first_name, participant_id, state FROM search_postings ORDER BY 1, 2, 3, 4",
+}
+
+
+def _sqlite_as_it_is(url: str, *statements: str) -> list[list[tuple]]:
+    """Statements on a connection of SQLite's own, its lower() SQLite's: what any other tool opening the file sees."""
+    import sqlite3
+
+    raw = sqlite3.connect(sa.engine.make_url(url).database)
+    try:
+        return [raw.execute(statement).fetchall() for statement in statements]
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_every_letter_lower_revision_writes_again_what_sqlites_own_lower_wrote(backend, tmp_path):
+    """On SQLite the app's lower() lowers every letter, as PostgreSQL's: the revision writes the name search's
+    tables, its kept pieces and the indexes on lower(...) again as that lower() writes them, and its downgrade as
+    SQLite's own (the 26 ASCII letters alone), each time exactly what the app keeps (a refresh) and consistent for
+    SQLite itself (integrity checks on a connection of its own). On PostgreSQL it changes nothing."""
+    from ceasefire.models import Organization, Participant
+
+    def kept() -> dict[str, list[tuple]]:
+        rows = {k: [tuple(r) for r in db.session.execute(sa.text(q))] for k, q in SEARCH_KEPT.items()}
+        if backend == "sqlite":
+            rows["names_index"] = [tuple(r) for r in db.session.execute(sa.text(
+                "SELECT rowid, name, aliases FROM participant_names ORDER BY rowid"))]
+        return rows
+
+    with seeded_at_head(backend, tmp_path, "every_letter", participants=300) as url:
+        people = db.session.scalars(sa.select(Participant).order_by(Participant.id).limit(2)).all()
+        people[0].first_name, people[0].last_name, people[0].aliases = "JOSÉ", "PEÑA", "ÑOÑO"
+        people[1].last_name = "Álvarez"
+        db.session.scalars(sa.select(Organization).limit(1)).one().name = "ÉQUIPE Ñ"
+        db.session.commit()
+        written = kept()
+        assert ("peña", people[0].state.value, 1) in written["pieces"]
+        assert ("josé peña", people[0].state.value, 1) in written["names"]
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="c4e8a2f6b1d9")
+        if backend == "sqlite":
+            names, check, pieces = _sqlite_as_it_is(
+                url, "SELECT name, aliases FROM participant_names WHERE rowid = (SELECT min(id) FROM participants)",
+                "PRAGMA integrity_check",
+                "SELECT participants FROM search_gram_counts WHERE gram = 'peÑa'")
+            assert names == [("josÉ peÑa", "ÑoÑo")]  # as SQLite's own lower() writes it
+            assert check == [("ok",)]
+            assert pieces == [(1,)]  # kept as SQLite's own lower() cuts it
+        else:
+            assert kept() == written
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        assert kept() == written
+        if backend == "sqlite":
+            check, = _sqlite_as_it_is(url, "PRAGMA quick_check")
+            assert check == [("ok",)]
+            db.session.execute(sa.text("INSERT INTO participant_grams (participant_grams) VALUES ('integrity-check')"))
+        found = db.session.scalars(sa.select(Participant.id).where(
+            sa.func.lower(Participant.last_name) == "peña")).all()
+        assert found == [people[0].id]

@@ -156,7 +156,8 @@ class StatusChange(Model):
 
 
 # Searching names and aliases (ceasefire.services.search). Every index holds the names as the search compares them:
-# lowered by the database's own lower(), so that an index's answer is the substring match itself, never more.
+# lowered by the database's lower() (on SQLite the app's, which lowers every letter: ceasefire.unicode_lower), so
+# that an index's answer is the substring match itself, never more.
 # PostgreSQL: trigram GIN indexes on the two lowered expressions (a `q` of three letters or more), and a GIN index on
 # the array of each person's distinct one- and two-letter pieces (shorter ones). SQLite: an FTS5 trigram table, case
 # sensitive over the lowered text, and an FTS5 table of the one- and two-letter pieces written as hex words (rowid =

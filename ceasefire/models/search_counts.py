@@ -2,12 +2,12 @@
 search of up to GRAM_MAX letters (ceasefire.services.search), read off a row or a few instead of off every match.
 
 A piece ("gram") is any run of one to GRAM_MAX characters of lower(first_name || ' ' || last_name) or of
-lower(aliases), as the database's own lower() writes them, that neither starts nor ends with a space (a search's `q`
-is trimmed, so no such piece is ever looked for). A participant counts once for each distinct piece they hold, in
-their state; purged participants are left out. So a `q` of at most GRAM_MAX letters is part of someone's lowered
-name or aliases exactly when it is one of their pieces, and its row per state is the count of the substring match.
-The empty piece, held by everyone, counts everyone in each state: its rows missing (a table emptied) say "not kept",
-and the search then counts off its index, so a total is never wrong.
+lower(aliases), as the database's lower() writes them (on SQLite the app's: ceasefire.unicode_lower), that neither
+starts nor ends with a space (a search's `q` is trimmed, so no such piece is ever looked for). A participant counts
+once for each distinct piece they hold, in their state; purged participants are left out. So a `q` of at most
+GRAM_MAX letters is part of someone's lowered name or aliases exactly when it is one of their pieces, and its row
+per state is the count of the substring match. The empty piece, held by everyone, counts everyone in each state: its
+rows missing (a table emptied) say "not kept", and the search then counts off its index, so a total is never wrong.
 
 The rows are kept in the transaction of every change: before each flush, one statement takes the pieces of the
 participants the flush inserts, renames, moves to another state, purges or deletes out of the rows (as the database

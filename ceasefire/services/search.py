@@ -2,9 +2,10 @@
 
 The meaning is the substring match the lists always had: `q` (trimmed, any case) is part of "first last" or of the
 aliases, compared as lower(name) LIKE '%q%'. Indexes serve it (ceasefire.models.people), each holding the names
-lowered by the database's own lower(), so that an index's answer is that match exactly, with nothing to check
-again: on SQLite two FTS5 tables (trigrams for a `q` of three letters or more, the one- and two-letter pieces for
-shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
+lowered by the database's lower() (on SQLite the one the app defines on each connection, which lowers every letter
+as PostgreSQL's does: ceasefire.unicode_lower), so that an index's answer is that match exactly, with nothing to
+check again: on SQLite two FTS5 tables (trigrams for a `q` of three letters or more, the one- and two-letter pieces
+for shorter ones), on PostgreSQL trigram GIN indexes and a GIN index on the pieces.
 
 How many match: a `q` of at most GRAM_MAX letters is counted off the kept rows of its piece, one a state
 (ceasefire.models.search_counts), and so is everyone (the empty piece's rows); a longer one off the index, or, for
