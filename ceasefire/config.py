@@ -8,6 +8,11 @@ from pathlib import Path
 from ceasefire import limits
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the placeholder production refuses to start with
+# How much of a SQLite database file each connection reads through the operating system's page cache (PRAGMA
+# mmap_size) rather than its own 2 MB of pages: a search sorting thousands of matches looks each one up by id, and at
+# 150,000 participants those lookups missed the small cache (4 times slower). The pages mapped are the system's
+# cache, shared by every worker, yet counted in each one's resident memory as it touches them.
+DEFAULT_SQLITE_MMAP_BYTES = 1 << 30
 
 
 def _database_url(instance_path: str) -> str:
@@ -38,6 +43,7 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "0") == "1",
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
+        "SQLITE_MMAP_BYTES": int(os.environ.get("SQLITE_MMAP_BYTES", str(DEFAULT_SQLITE_MMAP_BYTES))),
         # Pages show times, and forms read them, in the program's own time zone (an IANA name).
         "TIMEZONE": os.environ.get("TIMEZONE", "UTC"),
         "WTF_CSRF_TIME_LIMIT": None,

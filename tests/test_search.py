@@ -380,11 +380,12 @@ def test_a_short_search_is_read_off_its_postings_on_every_face(users, api_as, cl
         assert [int(i) for i in re.findall(r'<li class="door-row" id="c-(\d+)">', html)] == identified[:8], q
 
 
-def test_each_connection_is_set_up_for_the_apps_reads(app):
+def test_each_connection_is_set_up_for_the_apps_reads(app, make_app):
     """Every connection the app opens is set up as it is opened: on PostgreSQL no statement starts parallel workers
     (starting them took 3.5 ms of a page of a name searched within a state, whose walk of postings took 0.3 ms); on
-    SQLite foreign keys are enforced and the file is read through the operating system's page cache."""
-    from ceasefire import SQLITE_MMAP_BYTES
+    SQLite foreign keys are enforced, the file is read through the operating system's page cache (as much of it as
+    SQLITE_MMAP_BYTES says) and lower() lowers every letter."""
+    from ceasefire.config import DEFAULT_SQLITE_MMAP_BYTES as SQLITE_MMAP_BYTES
 
     db.engine.dispose()  # a connection opened now
     with db.engine.connect() as conn:
@@ -395,3 +396,10 @@ def test_each_connection_is_set_up_for_the_apps_reads(app):
         else:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == SQLITE_MMAP_BYTES
+            assert conn.exec_driver_sql("SELECT lower('JOSÉ PEÑA Ω')").scalar() == "josé peña ω"
+    bounded = make_app(SQLITE_MMAP_BYTES=64 << 20)
+    with bounded.app_context(), db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 64 << 20
+        else:  # PostgreSQL maps no file of its own: the setting is SQLite's alone
+            assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "0"
