@@ -9,10 +9,12 @@ from ceasefire import limits
 
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 - the placeholder production refuses to start with
 # How much of a SQLite database file each connection reads through the operating system's page cache (PRAGMA
-# mmap_size) rather than its own 2 MB of pages: a search sorting thousands of matches looks each one up by id, and at
-# 150,000 participants those lookups missed the small cache (4 times slower). The pages mapped are the system's
-# cache, shared by every worker, yet counted in each one's resident memory as it touches them.
-DEFAULT_SQLITE_MMAP_BYTES = 1 << 30
+# mmap_size) rather than its own 2 MB of pages (a search sorting thousands of matches looked each one up by id, and at
+# 150,000 participants those lookups missed the small cache, 4 times slower). The pages mapped are the system's
+# cache, shared by every worker, yet counted in each one's resident memory as it touches them: with 1 GB a process
+# serving every page at 150,000 held 119 MB of its own and 174 MB of the file. 64 MB bounds that, and every page and
+# the API list took the same time as with 1 GB (bench/README.md, 8789bcb).
+DEFAULT_SQLITE_MMAP_BYTES = 64 << 20
 
 
 def _database_url(instance_path: str) -> str:
