@@ -85,7 +85,7 @@ def _set_up_connections(app: Flask) -> None:
 
     with app.app_context():
         dialect = db.engine.dialect.name
-        mmap_bytes = int(app.config.get("SQLITE_MMAP_BYTES", settings.DEFAULT_SQLITE_MMAP_BYTES))
+        mmap_bytes = int(app.config["SQLITE_MMAP_BYTES"])
 
         @event.listens_for(db.engine, "connect")
         def _set_up(dbapi_connection, _record):
