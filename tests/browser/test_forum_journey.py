@@ -41,6 +41,15 @@ def test_a_caseworker_runs_a_call_in(page, new_page, live_server, sign_in, settl
     assert page.get_by_text("Invited 3: Andre Avery; Bryce Brooks; Carl Cole.").is_visible()
     assert page.get_by_text("3 invited · 0 checked in").is_visible()
     assert_accessible(page)
+    # the roster searched by part of a name, in any case (its own invitees tested, services/roster.py)
+    page.get_by_label("Find on the roster (name or alias)").fill("YCE BRO")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert page.locator('tr[id^="p-"]').count() == 1
+    assert page.get_by_role("link", name="Brooks, Bryce").is_visible()
+    page.get_by_role("link", name="Show everyone").click()
+    page.wait_for_load_state()
+    assert page.locator('tr[id^="p-"]').count() == 3
 
     # 2. The door, on a tablet: filter as you type, one tap each, back at the row.
     tablet = new_page(viewport=TABLET)
